@@ -1,0 +1,58 @@
+"""The application factory: create_app(settings, ...) -> aiohttp Application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.domain.clock import Clock, SystemClock
+from bot.settings import Settings
+from bot.teams.adapter import build_runtime, messages_handler
+from storage.db import Database
+from storage.migrate import migrate
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+DATABASE = web.AppKey("database", Database)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, database: Database | None = None
+) -> web.Application:
+    """Build the app. Nothing happens until it starts: the database is opened and migrated in
+    the app's cleanup context, so importing or building has no side effects."""
+    clock = clock or SystemClock()
+    db = database or Database(settings.database_url)
+    uow = UnitOfWorkFactory(db)
+    runtime = build_runtime(settings, uow, clock)
+
+    app = web.Application(client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[DATABASE] = db
+
+    async def database_life(app: web.Application) -> AsyncIterator[None]:
+        await migrate(db)
+        if settings.auth_enabled:
+            log.info("Bot Framework authentication is on for app id %s", settings.app_id)
+        else:
+            log.warning(
+                "MicrosoftAppId is not set: the bot accepts UNAUTHENTICATED requests. "
+                "Fine for local runs; set MicrosoftAppId and MicrosoftAppPassword in production."
+            )
+        yield
+        if database is None:
+            await db.dispose()
+
+    async def healthz(request: web.Request) -> web.Response:
+        if await db.ping():
+            return web.json_response({"status": "ok"})
+        return web.json_response({"status": "database unreachable"}, status=503)
+
+    app.cleanup_ctx.append(database_life)
+    app.router.add_post("/api/messages", messages_handler(runtime))
+    app.router.add_get("/healthz", healthz)
+    return app

@@ -1,0 +1,49 @@
+"""Who is acting: the user of the activity, resolved inside the tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.clock import Clock
+from bot.domain.roles import Role
+from bot.domain.tickets import Actor, Person
+from storage.models import UserAccount
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the authenticated activity says about its sender; never taken from a card."""
+
+    tenant_id: str
+    user_id: str
+    name: str
+    aad_object_id: str | None = None
+
+
+async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
+    """Load the user, creating the tenant and the user on first contact.
+
+    The user whose activity creates the tenant becomes its admin; so does the first user of a
+    tenant that somehow has no admin left, so that nobody is ever locked out of the subscription.
+    """
+    now = clock.now()
+    created = await uow.tenants.ensure(now)
+    user = await uow.users.get(who.user_id)
+    if user is None:
+        admins = [] if created else await uow.users.with_roles([Role.ADMIN.value])
+        role = Role.ADMIN if created or not admins else Role.MEMBER
+        user = UserAccount(
+            tenant_id=who.tenant_id,
+            id=who.user_id,
+            aad_object_id=who.aad_object_id,
+            name=who.name,
+            role=role.value,
+            created_at=now,
+        )
+        await uow.users.add(user)
+    elif (who.name and user.name != who.name) or (who.aad_object_id and not user.aad_object_id):
+        user.name = who.name or user.name
+        user.aad_object_id = user.aad_object_id or who.aad_object_id
+        await uow.users.add(user)
+    return Actor(who.tenant_id, Person(user.id, user.name), Role(user.role))

@@ -1,0 +1,70 @@
+"""Roles inside a tenant: admins grant them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.clock import Clock
+from bot.domain.errors import DomainError, OnlyAdmins
+from bot.domain.roles import Role
+from bot.domain.tickets import Actor, Person
+from bot.services.identity import Identity, resolve_actor
+from storage.models import UserAccount
+from storage.uow import UnitOfWork
+
+
+class LastAdmin(DomainError):
+    key = "roles.last_admin"
+
+
+@dataclass(frozen=True)
+class RolesView:
+    admins: tuple[Person, ...]
+    agents: tuple[Person, ...]
+
+
+async def admins_of(uow: UnitOfWork) -> tuple[Person, ...]:
+    return tuple(Person(u.id, u.name) for u in await uow.users.with_roles([Role.ADMIN.value]))
+
+
+async def require_admin(uow: UnitOfWork, actor: Actor) -> None:
+    if actor.role is not Role.ADMIN:
+        names = ", ".join(p.name for p in await admins_of(uow)) or "-"
+        raise OnlyAdmins(admins=names)
+
+
+async def list_roles(uow: UnitOfWork, clock: Clock, who: Identity) -> RolesView:
+    async with uow:
+        await resolve_actor(uow, clock, who)
+        agents = await uow.users.with_roles([Role.AGENT.value])
+        view = RolesView(await admins_of(uow), tuple(Person(u.id, u.name) for u in agents))
+        await uow.commit()
+        return view
+
+
+async def set_role(
+    uow: UnitOfWork, clock: Clock, who: Identity, target: Person, role: Role
+) -> RolesView:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        await require_admin(uow, actor)
+        user = await uow.users.get(target.id)
+        if user is None:
+            user = UserAccount(
+                tenant_id=uow.tenant_id,
+                id=target.id,
+                name=target.name,
+                role=role.value,
+                created_at=clock.now(),
+            )
+        else:
+            if user.role == Role.ADMIN.value and role is not Role.ADMIN:
+                if len(await admins_of(uow)) <= 1:
+                    raise LastAdmin()
+            user.role = role.value
+            user.name = target.name or user.name
+        await uow.users.add(user)
+        agents = await uow.users.with_roles([Role.AGENT.value])
+        view = RolesView(await admins_of(uow), tuple(Person(u.id, u.name) for u in agents))
+        await uow.commit()
+        return view

@@ -1,0 +1,252 @@
+"""Ticketing use-cases. Each runs in one unit of work and returns domain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.clock import Clock
+from bot.domain.errors import Forbidden, InvalidInput, NotFound
+from bot.domain.roles import Role
+from bot.domain.tickets import (
+    Actor,
+    Comment,
+    HistoryEntry,
+    Person,
+    Priority,
+    Status,
+    Ticket,
+    TicketDraft,
+    TicketFilter,
+    TicketPage,
+    can_see,
+    check_transition,
+)
+from bot.services.identity import Identity, resolve_actor
+from storage.models import TicketCommentRow, TicketEventRow, TicketRow
+from storage.uow import UnitOfWork
+
+DETAIL_ITEMS = 20
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as one user may see it, with what that user may do to it."""
+
+    ticket: Ticket
+    actor: Actor
+    agents: tuple[Person, ...]
+
+    @property
+    def can_work(self) -> bool:
+        return self.actor.role.works_all_items
+
+
+def _to_ticket(
+    row: TicketRow,
+    comments: list[TicketCommentRow] | None = None,
+    events: list[TicketEventRow] | None = None,
+) -> Ticket:
+    return Ticket(
+        number=row.number,
+        title=row.title,
+        description=row.description,
+        priority=Priority(row.priority),
+        category=row.category,
+        status=Status(row.status),
+        requester=Person(row.requester_id, row.requester_name),
+        assignee=Person(row.assignee_id, row.assignee_name or "") if row.assignee_id else None,
+        due=row.due,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        comments=tuple(
+            Comment(Person(c.author_id, c.author_name), c.text, c.created_at)
+            for c in (comments or [])
+        ),
+        history=tuple(
+            HistoryEntry(Person(e.actor_id, e.actor_name), e.field, e.old, e.new, e.created_at)
+            for e in (events or [])
+        ),
+    )
+
+
+async def _agents(uow: UnitOfWork) -> tuple[Person, ...]:
+    users = await uow.users.with_roles([Role.AGENT.value, Role.ADMIN.value])
+    return tuple(Person(u.id, u.name) for u in users)
+
+
+async def _visible_row(uow: UnitOfWork, actor: Actor, number: int) -> TicketRow:
+    row = await uow.tickets.get(number, for_update=True)
+    # Another tenant's ticket and a ticket this user may not see look the same: not found.
+    if row is None or not can_see(actor, row.requester_id, row.assignee_id):
+        raise NotFound(what="ticket", number=number)
+    return row
+
+
+async def _view(uow: UnitOfWork, actor: Actor, row: TicketRow) -> TicketView:
+    assert row.id is not None
+    comments = (await uow.tickets.comments(row.id))[-DETAIL_ITEMS:]
+    events = (await uow.tickets.events(row.id))[-DETAIL_ITEMS:]
+    return TicketView(_to_ticket(row, comments, events), actor, await _agents(uow))
+
+
+async def _record(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    row: TicketRow,
+    field: str,
+    old: str | None,
+    new: str | None,
+) -> None:
+    assert row.id is not None
+    now = clock.now()
+    row.updated_at = now
+    await uow.tickets.add(row)
+    await uow.tickets.add_event(
+        TicketEventRow(
+            tenant_id=uow.tenant_id,
+            ticket_id=row.id,
+            actor_id=actor.user.id,
+            actor_name=actor.user.name,
+            field=field,
+            old=old,
+            new=new,
+            created_at=now,
+        )
+    )
+
+
+async def create_ticket(
+    uow: UnitOfWork,
+    clock: Clock,
+    who: Identity,
+    draft: TicketDraft,
+    conversation_id: str | None = None,
+) -> TicketView:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        now = clock.now()
+        number = await uow.tenants.next_number("ticket")
+        row = await uow.tickets.add(
+            TicketRow(
+                tenant_id=uow.tenant_id,
+                number=number,
+                title=draft.title,
+                description=draft.description,
+                priority=draft.priority.value,
+                category=draft.category,
+                status=Status.NEW.value,
+                requester_id=actor.user.id,
+                requester_name=actor.user.name,
+                due=draft.due,
+                conversation_id=conversation_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await _record(uow, clock, actor, row, "created", None, draft.title)
+        view = await _view(uow, actor, row)
+        await uow.commit()
+        return view
+
+
+async def list_tickets(
+    uow: UnitOfWork, clock: Clock, who: Identity, flt: TicketFilter, page: int = 0
+) -> TicketPage:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        rows, total = await uow.tickets.page(
+            flt, actor.user.id, sees_all=actor.role.works_all_items, page=max(page, 0)
+        )
+        await uow.commit()
+        return TicketPage(tuple(_to_ticket(r) for r in rows), max(page, 0), total, flt)
+
+
+async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        row = await _visible_row(uow, actor, number)
+        view = await _view(uow, actor, row)
+        await uow.commit()
+        return view
+
+
+async def assign_ticket(
+    uow: UnitOfWork, clock: Clock, who: Identity, number: int, assignee_id: str | None
+) -> TicketView:
+    """Assign to an agent or admin of the tenant; `None` means "to me"."""
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        row = await _visible_row(uow, actor, number)
+        if not actor.role.works_all_items:
+            raise Forbidden("tickets.only_agents_assign")
+        target_id = assignee_id or actor.user.id
+        target = await uow.users.get(target_id)
+        if target is None or not Role(target.role).works_all_items:
+            raise InvalidInput({"assignee": ("tickets.assignee_not_agent", {})})
+        if row.assignee_id != target.id:
+            old = row.assignee_name
+            row.assignee_id, row.assignee_name = target.id, target.name
+            await _record(uow, clock, actor, row, "assignee", old, target.name)
+        view = await _view(uow, actor, row)
+        await uow.commit()
+        return view
+
+
+async def change_status(
+    uow: UnitOfWork, clock: Clock, who: Identity, number: int, status: Status
+) -> TicketView:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        row = await _visible_row(uow, actor, number)
+        current = Status(row.status)
+        # Members may close and reopen their own tickets; the rest of the workflow is the
+        # help desk's.
+        if not actor.role.works_all_items and status not in (Status.CLOSED, Status.OPEN):
+            raise Forbidden("tickets.members_close_only")
+        check_transition(current, status)
+        row.status = status.value
+        await _record(uow, clock, actor, row, "status", current.value, status.value)
+        view = await _view(uow, actor, row)
+        await uow.commit()
+        return view
+
+
+async def change_priority(
+    uow: UnitOfWork, clock: Clock, who: Identity, number: int, priority: Priority
+) -> TicketView:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        row = await _visible_row(uow, actor, number)
+        if row.priority != priority.value:
+            old = row.priority
+            row.priority = priority.value
+            await _record(uow, clock, actor, row, "priority", old, priority.value)
+        view = await _view(uow, actor, row)
+        await uow.commit()
+        return view
+
+
+async def add_comment(
+    uow: UnitOfWork, clock: Clock, who: Identity, number: int, text: str
+) -> TicketView:
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        row = await _visible_row(uow, actor, number)
+        assert row.id is not None
+        now = clock.now()
+        await uow.tickets.add_comment(
+            TicketCommentRow(
+                tenant_id=uow.tenant_id,
+                ticket_id=row.id,
+                author_id=actor.user.id,
+                author_name=actor.user.name,
+                text=text,
+                created_at=now,
+            )
+        )
+        row.updated_at = now
+        await uow.tickets.add(row)
+        view = await _view(uow, actor, row)
+        await uow.commit()
+        return view

@@ -1,0 +1,59 @@
+"""One Settings object, read from the environment once and passed in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/teamswork.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3978
+    database_url: str = DEFAULT_DATABASE_URL
+    # Bot Framework's own names, as Azure's templates use them.
+    app_id: str = ""
+    app_password: str = ""
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    # Overrides of Bot Framework's endpoints, for offline tests against a fake issuer.
+    openid_metadata_url: str | None = None
+    token_issuer: str | None = None
+    login_url: str | None = None
+    plans_file: Path | None = None
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        port_text = get("PORT", "3978")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"PORT must be a number between 1 and 65535, got {port_text!r}")
+        plans = get("PLANS_FILE")
+        return cls(
+            host=get("HOST", "127.0.0.1"),
+            port=int(port_text),
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            app_id=get("MicrosoftAppId"),
+            app_password=get("MicrosoftAppPassword"),
+            app_type=get("MicrosoftAppType") or "MultiTenant",
+            app_tenant_id=get("MicrosoftAppTenantId"),
+            openid_metadata_url=get("BOT_OPENID_METADATA_URL") or None,
+            token_issuer=get("BOT_TOKEN_ISSUER") or None,
+            login_url=get("BOT_LOGIN_URL") or None,
+            plans_file=Path(plans) if plans else None,
+            log_level=get("LOG_LEVEL", "INFO").upper(),
+        )

@@ -1,0 +1,137 @@
+"""CloudAdapter wiring and the /api/messages endpoint.
+
+The endpoint is written around `adapter.process_activity` rather than `CloudAdapter.process`,
+which answers every invoke with HTTP 500 (it serializes the body twice).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.core.invoke_response import InvokeResponse
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.domain.clock import Clock
+from bot.settings import Settings
+from bot.teams.handler import TeamsWorkBot, card_reply
+from bot.teams.middleware import ConversationMiddleware, IdempotencyMiddleware, LogContextMiddleware
+from cards.general import apology_card
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class BotFrameworkConfig:
+    """The attribute names ConfigurationBotFrameworkAuthentication looks for."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotFrameworkConfig:
+        return cls(
+            APP_ID=settings.app_id,
+            APP_PASSWORD=settings.app_password,
+            APP_TYPE=settings.app_type,
+            APP_TENANTID=settings.app_tenant_id,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=settings.token_issuer,
+            TO_CHANNEL_FROM_BOT_LOGIN_URL=settings.login_url,
+        )
+
+
+async def on_turn_error(context: TurnContext, error: Exception) -> None:
+    """Unexpected errors: logged with the activity id, answered with a short apology."""
+    reference = uuid.uuid4().hex[:8]
+    activity = context.activity
+    log.error(
+        "turn failed (ref %s, activity %s, type %s)",
+        reference,
+        activity.id,
+        activity.type,
+        exc_info=error,
+    )
+    card = apology_card(activity.locale, reference)
+    try:
+        if activity.type == ActivityTypes.invoke:
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.card.adaptive",
+                "value": card,
+            }
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+                )
+            )
+        elif activity.type == ActivityTypes.message:
+            await context.send_activity(card_reply(card))
+    except Exception:  # the apology is best effort; the original error is what matters
+        log.warning("could not send the apology (ref %s)", reference, exc_info=True)
+
+
+@dataclass
+class BotRuntime:
+    adapter: CloudAdapter
+    bot: TeamsWorkBot
+
+
+def build_runtime(settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> BotRuntime:
+    auth = ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
+    adapter = CloudAdapter(auth)
+    adapter.on_turn_error = on_turn_error
+    adapter.use(LogContextMiddleware())
+    adapter.use(IdempotencyMiddleware(uow, clock))
+    adapter.use(ConversationMiddleware(uow, clock))
+    return BotRuntime(adapter, TeamsWorkBot(uow, clock))
+
+
+def _bad_request(reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=HTTPStatus.BAD_REQUEST)
+
+
+def messages_handler(runtime: BotRuntime) -> Any:
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return web.json_response(
+                {"error": "body too large"}, status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            )
+        try:
+            body = await request.json()
+        except ValueError:
+            return _bad_request("body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return _bad_request("body is not an activity")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # msrest raises several kinds for shapes it cannot read
+            return _bad_request("body is not an activity")
+        if activity.conversation is None or not activity.service_url:
+            return _bad_request("activity without conversation or serviceUrl")
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            response = await runtime.adapter.process_activity(
+                auth_header, activity, runtime.bot.on_turn
+            )
+        except PermissionError:
+            return web.json_response({"error": "unauthorized"}, status=HTTPStatus.UNAUTHORIZED)
+        if response is not None:
+            return web.json_response(data=response.body, status=response.status)
+        return web.Response(status=HTTPStatus.OK)
+
+    return messages

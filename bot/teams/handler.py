@@ -1,0 +1,120 @@
+"""The activity handler: thin. Parse, call one route (one service), render one card."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+
+from bot.domain.clock import Clock
+from bot.domain.errors import MissingTenant
+from bot.services import conversations
+from bot.teams import commands
+from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
+from bot.teams.routes import Turn, dispatch
+from cards.common import Card
+from cards.general import error_card, welcome_card
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+def card_reply(card: Card) -> Any:
+    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+
+class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    def _turn(self, context: TurnContext) -> Turn | None:
+        activity = context.activity
+        tenant_id = tenant_of(activity)
+        who = identity_of(activity, tenant_id) if tenant_id else None
+        if who is None:
+            return None
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        return Turn(who, activity.locale, conversation_id, self.uow, self.clock)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        turn = self._turn(turn_context)
+        if turn is None:
+            await turn_context.send_activity(
+                card_reply(error_card(activity.locale, MissingTenant()))
+            )
+            return
+        if isinstance(activity.value, dict) and not (activity.text or "").strip():
+            # Action.Submit from a card: same verbs and data as Action.Execute.
+            verb, data = activity.value.get("verb"), activity.value
+        else:
+            parsed = commands.parse(activity.text, mentions_of(activity))
+            verb, data = parsed.verb, parsed.data
+        card = await dispatch(turn, verb, data)
+        await turn_context.send_activity(card_reply(card))
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        turn = self._turn(turn_context)
+        if turn is None:
+            return invoke_card(error_card(turn_context.activity.locale, MissingTenant()))
+        # botbuilder leaves `action` as the raw dict of the invoke's value.
+        action = invoke_value.action
+        if not isinstance(action, dict):
+            action = action.serialize() if action is not None else {}
+        data = action.get("data")
+        verb = action.get("verb")
+        return invoke_card(await dispatch(turn, verb or "", data if data is not None else {}))
+
+    # -- installation ----------------------------------------------------------------------
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant_id = tenant_of(activity)
+        if tenant_id is None:
+            log.warning("installation without a tenant ignored")
+            return
+        who = identity_of(activity, tenant_id)
+        fresh = await conversations.record_installation(
+            self.uow(tenant_id), self.clock, who, installation_of(activity)
+        )
+        if fresh:
+            await turn_context.send_activity(card_reply(welcome_card(activity.locale)))
+
+    async def _uninstalled(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant_id = tenant_of(activity)
+        if tenant_id is None:
+            return
+        installation = installation_of(activity)
+        await conversations.record_uninstallation(
+            self.uow(tenant_id), self.clock, installation.conversation_id
+        )
+
+    def _is_bot(self, member: ChannelAccount, turn_context: TurnContext) -> bool:
+        recipient = turn_context.activity.recipient
+        return recipient is not None and member.id == recipient.id
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if any(self._is_bot(m, turn_context) for m in activity.members_added or []):
+            await self._installed(turn_context)
+        elif any(self._is_bot(m, turn_context) for m in activity.members_removed or []):
+            await self._uninstalled(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._uninstalled(turn_context)

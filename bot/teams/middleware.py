@@ -1,0 +1,102 @@
+"""The adapter's pipeline: log context, idempotency, conversation tracking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.core.invoke_response import InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.domain.clock import Clock
+from bot.logcontext import activity_var, tenant_var
+from bot.services import conversations
+from bot.teams.activity import activity_key, identity_of, installation_of, tenant_of
+from cards.general import notice_card
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+USER_TURNS = (ActivityTypes.message, ActivityTypes.invoke)
+
+
+class LogContextMiddleware(Middleware):  # type: ignore[misc]
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        activity = context.activity
+        tenant_token = tenant_var.set(tenant_of(activity) or "-")
+        activity_token = activity_var.set(activity.id or "-")
+        try:
+            await logic()
+        finally:
+            tenant_var.reset(tenant_token)
+            activity_var.reset(activity_token)
+
+
+class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
+    """Teams may deliver an activity twice; the second delivery does nothing.
+
+    The claim is its own small transaction before the turn; if the turn then fails
+    unexpectedly the claim is released, so that Teams' retry is handled instead of lost.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        activity = context.activity
+        tenant_id = tenant_of(activity)
+        key = activity_key(activity)
+        if activity.type not in USER_TURNS or tenant_id is None or key is None:
+            await logic()
+            return
+        if not await conversations.claim_activity(self.uow(tenant_id), self.clock, key):
+            log.info("duplicate delivery of %s ignored", activity.type)
+            if activity.type == ActivityTypes.invoke:
+                card = notice_card(activity.locale, "error.duplicate")
+                await context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(
+                            status=200,
+                            body={
+                                "statusCode": 200,
+                                "type": "application/vnd.microsoft.card.adaptive",
+                                "value": card,
+                            },
+                        ),
+                    )
+                )
+            return
+        try:
+            await logic()
+        except BaseException:
+            await conversations.release_activity(self.uow(tenant_id), key)
+            raise
+
+
+class ConversationMiddleware(Middleware):  # type: ignore[misc]
+    """Remember every conversation the bot hears from, not only those it saw installed:
+    proactive messages (warnings, notifications) need their references."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+        self._known: set[tuple[str, str]] = set()
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        activity = context.activity
+        tenant_id = tenant_of(activity)
+        if activity.type in USER_TURNS and tenant_id and activity.conversation is not None:
+            installation = installation_of(activity)
+            key = (tenant_id, installation.conversation_id)
+            if key not in self._known:
+                await conversations.record_installation(
+                    self.uow(tenant_id),
+                    self.clock,
+                    identity_of(activity, tenant_id),
+                    installation,
+                )
+                self._known.add(key)
+        await logic()

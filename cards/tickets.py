@@ -1,0 +1,381 @@
+"""Ticketing cards: the form, one ticket, a page of tickets."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.roles import Role
+from bot.domain.tickets import (
+    CATEGORY_MAX,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    PAGE_SIZE,
+    TITLE_MAX,
+    TRANSITIONS,
+    HistoryEntry,
+    Person,
+    Priority,
+    Status,
+    Ticket,
+    TicketFilter,
+    TicketPage,
+)
+from bot.i18n import fmt_date, fmt_datetime, t
+from cards.common import (
+    Card,
+    Element,
+    attention,
+    card,
+    choice_set,
+    clip,
+    error_text,
+    execute,
+    facts,
+    field_errors,
+    heading,
+    message,
+    show_card,
+    text,
+    text_input,
+)
+
+COMMENTS_SHOWN = 5
+HISTORY_SHOWN = 5
+COMMENT_SHOWN_MAX = 1000
+
+
+def _priority_choices(locale: str | None) -> list[tuple[str, str]]:
+    return [(p.value, t(locale, f"priority.{p.value}")) for p in Priority]
+
+
+def ticket_form(
+    locale: str | None,
+    values: Mapping[str, Any] | None = None,
+    error: DomainError | None = None,
+    banner: Sequence[Element] = (),
+) -> Card:
+    """The new-ticket form; after a refusal it comes back with the user's input and the errors."""
+    values = values or {}
+    errors = field_errors(locale, error if isinstance(error, InvalidInput) else None)
+
+    def value(name: str) -> str | None:
+        raw = values.get(name)
+        return raw if isinstance(raw, str) else None
+
+    body: list[Element] = [*banner, heading(t(locale, "ticket.form.title"))]
+    if error is not None:
+        body.append(attention(error_text(locale, error)))
+    body += [
+        text_input(
+            "title",
+            t(locale, "ticket.field.title"),
+            value=value("title"),
+            placeholder=t(locale, "ticket.placeholder.title"),
+            max_length=TITLE_MAX,
+            required=True,
+            error=errors.get("title"),
+        ),
+        text_input(
+            "description",
+            t(locale, "ticket.field.description"),
+            value=value("description"),
+            placeholder=t(locale, "ticket.placeholder.description"),
+            multiline=True,
+            max_length=DESCRIPTION_MAX,
+            error=errors.get("description"),
+        ),
+        choice_set(
+            "priority",
+            t(locale, "ticket.field.priority"),
+            _priority_choices(locale),
+            value=value("priority") if value("priority") in set(Priority) else "normal",
+        ),
+        text_input(
+            "category",
+            t(locale, "ticket.field.category"),
+            value=value("category"),
+            placeholder=t(locale, "ticket.placeholder.category"),
+            max_length=CATEGORY_MAX,
+            error=errors.get("category"),
+        ),
+        {
+            "type": "Input.Date",
+            "id": "due",
+            "label": t(locale, "ticket.field.due"),
+            **({"value": value("due")} if value("due") else {}),
+        },
+    ]
+    for name in ("title", "description", "category", "priority", "due"):
+        if name in errors:
+            body.append(
+                text(
+                    f"{t(locale, 'ticket.field.' + name)}: {errors[name]}",
+                    color="Attention",
+                    size="Small",
+                )
+            )
+    return card(body, [execute(t(locale, "button.create_ticket"), "ticket.create")])
+
+
+def _history_line(locale: str | None, entry: HistoryEntry) -> str:
+    def label(field: str, value: str | None) -> str:
+        if value is None:
+            return "-"
+        if field in ("status", "priority"):
+            return t(locale, f"{field}.{value}")
+        return value
+
+    return (
+        message(
+            locale,
+            f"history.{entry.field}",
+            {
+                "actor": entry.actor.name,
+                "old": label(entry.field, entry.old),
+                "new": label(entry.field, entry.new),
+            },
+        )
+        + f" ({fmt_datetime(locale, entry.at)})"
+    )
+
+
+def ticket_detail(
+    locale: str | None,
+    ticket: Ticket,
+    *,
+    viewer: Person,
+    role: Role,
+    agents: Sequence[Person] = (),
+    notice: str | None = None,
+    error: DomainError | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    banner: Sequence[Element] = (),
+) -> Card:
+    inputs = inputs or {}
+    body: list[Element] = list(banner)
+    if error is not None:
+        body.append(attention(error_text(locale, error)))
+        for msg in field_errors(
+            locale, error if isinstance(error, InvalidInput) else None
+        ).values():
+            body.append(text(msg, color="Attention", size="Small"))
+    elif notice:
+        body.append(text(notice, color="Good", weight="Bolder"))
+    body.append(heading(t(locale, "ticket.heading", number=ticket.number, title=ticket.title)))
+    body.append(
+        facts(
+            [
+                (t(locale, "ticket.field.status"), t(locale, f"status.{ticket.status.value}")),
+                (
+                    t(locale, "ticket.field.priority"),
+                    t(locale, f"priority.{ticket.priority.value}"),
+                ),
+                *(
+                    [(t(locale, "ticket.field.category"), ticket.category)]
+                    if ticket.category
+                    else []
+                ),
+                (t(locale, "ticket.field.requester"), ticket.requester.name),
+                (
+                    t(locale, "ticket.field.assignee"),
+                    ticket.assignee.name if ticket.assignee else t(locale, "ticket.unassigned"),
+                ),
+                (
+                    t(locale, "ticket.field.due"),
+                    fmt_date(locale, ticket.due) if ticket.due else t(locale, "ticket.no_due"),
+                ),
+                (t(locale, "ticket.field.created"), fmt_datetime(locale, ticket.created_at)),
+                (t(locale, "ticket.field.updated"), fmt_datetime(locale, ticket.updated_at)),
+            ]
+        )
+    )
+    if ticket.description:
+        body.append(text(ticket.description, separator=True))
+    body.append(text(t(locale, "ticket.comments"), weight="Bolder", separator=True))
+    shown = ticket.comments[-COMMENTS_SHOWN:]
+    if not shown:
+        body.append(text(t(locale, "ticket.no_comments"), isSubtle=True))
+    elif len(ticket.comments) > len(shown):
+        body.append(
+            text(
+                t(locale, "ticket.more_comments", count=len(ticket.comments) - len(shown)),
+                isSubtle=True,
+                size="Small",
+            )
+        )
+    for comment in shown:
+        body.append(
+            text(
+                t(
+                    locale,
+                    "ticket.comment_line",
+                    author=comment.author.name,
+                    at=fmt_datetime(locale, comment.at),
+                ),
+                size="Small",
+                isSubtle=True,
+                spacing="Small",
+            )
+        )
+        body.append(text(clip(comment.text, COMMENT_SHOWN_MAX), spacing="None"))
+    if ticket.history:
+        body.append(text(t(locale, "ticket.history"), weight="Bolder", separator=True))
+        for entry in ticket.history[-HISTORY_SHOWN:]:
+            body.append(
+                text(_history_line(locale, entry), size="Small", isSubtle=True, spacing="None")
+            )
+    return card(body, _detail_actions(locale, ticket, viewer, role, agents, inputs))
+
+
+def _detail_actions(
+    locale: str | None,
+    ticket: Ticket,
+    viewer: Person,
+    role: Role,
+    agents: Sequence[Person],
+    inputs: Mapping[str, Any],
+) -> list[Element]:
+    ref = {"number": ticket.number}
+    comment_value = inputs.get("comment") if isinstance(inputs.get("comment"), str) else None
+    actions: list[Element] = [
+        show_card(
+            t(locale, "button.comment"),
+            [
+                text_input(
+                    "comment",
+                    t(locale, "button.comment"),
+                    value=comment_value,
+                    placeholder=t(locale, "ticket.placeholder.comment"),
+                    multiline=True,
+                    max_length=COMMENT_MAX,
+                )
+            ],
+            [execute(t(locale, "button.send_comment"), "ticket.comment", ref)],
+        )
+    ]
+    works = role.works_all_items
+    if works and (ticket.assignee is None or ticket.assignee.id != viewer.id):
+        actions.append(execute(t(locale, "button.assign_me"), "ticket.assign_me", ref))
+    if works and agents:
+        actions.append(
+            show_card(
+                t(locale, "button.assign"),
+                [
+                    choice_set(
+                        "assignee",
+                        t(locale, "ticket.choose_agent"),
+                        [(a.id, a.name) for a in agents],
+                        value=ticket.assignee.id if ticket.assignee else None,
+                    )
+                ],
+                [execute(t(locale, "button.save"), "ticket.assign", ref)],
+            )
+        )
+    if works:
+        allowed = TRANSITIONS[ticket.status]
+        actions.append(
+            show_card(
+                t(locale, "button.status"),
+                [
+                    choice_set(
+                        "status",
+                        t(locale, "ticket.choose_status"),
+                        [(s.value, t(locale, f"status.{s.value}")) for s in allowed],
+                        value=allowed[0].value,
+                    )
+                ],
+                [execute(t(locale, "button.save"), "ticket.status", ref)],
+            )
+        )
+    actions.append(
+        show_card(
+            t(locale, "button.priority"),
+            [
+                choice_set(
+                    "priority",
+                    t(locale, "ticket.choose_priority"),
+                    _priority_choices(locale),
+                    value=ticket.priority.value,
+                )
+            ],
+            [execute(t(locale, "button.save"), "ticket.priority", ref)],
+        )
+    )
+    if ticket.status in (Status.RESOLVED, Status.CLOSED):
+        actions.append(execute(t(locale, "button.reopen"), "ticket.reopen", ref))
+    else:
+        actions.append(execute(t(locale, "button.close"), "ticket.close", ref))
+    return actions
+
+
+def ticket_list(locale: str | None, page: TicketPage, banner: Sequence[Element] = ()) -> Card:
+    flt = page.filter
+    body: list[Element] = [
+        *banner,
+        heading(t(locale, "tickets.list.title", filter=t(locale, f"filter.{flt.value}"))),
+    ]
+    if not page.tickets:
+        body.append(text(t(locale, "tickets.list.empty"), isSubtle=True))
+    for ticket in page.tickets:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "selectAction": execute(
+                    t(locale, "button.open"), "ticket.show", {"number": ticket.number}
+                ),
+                "items": [
+                    text(f"**#{ticket.number}** {ticket.title}", spacing="None"),
+                    text(
+                        t(
+                            locale,
+                            "tickets.list.line",
+                            status=t(locale, f"status.{ticket.status.value}"),
+                            priority=t(locale, f"priority.{ticket.priority.value}"),
+                            assignee=ticket.assignee.name
+                            if ticket.assignee
+                            else t(locale, "ticket.unassigned"),
+                            updated=fmt_date(locale, ticket.updated_at),
+                        ),
+                        size="Small",
+                        isSubtle=True,
+                        spacing="None",
+                    ),
+                ],
+            }
+        )
+    pages = max(1, math.ceil(page.total / PAGE_SIZE))
+    body.append(
+        text(
+            t(locale, "tickets.list.page", page=page.page + 1, pages=pages, total=page.total),
+            size="Small",
+            isSubtle=True,
+            separator=True,
+        )
+    )
+    actions: list[Element] = []
+    if page.has_previous:
+        actions.append(
+            execute(
+                t(locale, "button.previous"),
+                "tickets.list",
+                {"filter": flt.value, "page": page.page - 1},
+            )
+        )
+    if page.has_next:
+        actions.append(
+            execute(
+                t(locale, "button.next"),
+                "tickets.list",
+                {"filter": flt.value, "page": page.page + 1},
+            )
+        )
+    actions.append(execute(t(locale, "button.new_ticket"), "ticket.form"))
+    if flt is not TicketFilter.ALL:
+        actions.append(
+            execute(t(locale, "button.all_tickets"), "tickets.list", {"filter": "all", "page": 0})
+        )
+    return card(body, actions)

@@ -1,0 +1,137 @@
+"""SQLModel tables. Every row of product data carries `tenant_id`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores UTC; gives back aware datetimes on SQLite too (it forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def ts(nullable: bool = False) -> datetime:
+    return Field(sa_type=UTCDateTime, nullable=nullable)  # type: ignore[no-any-return]
+
+
+class Tenant(SQLModel, table=True):
+    __tablename__ = "tenants"
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = ts()
+
+
+class TenantCounter(SQLModel, table=True):
+    """Per-tenant sequences (ticket numbers), advanced by one atomic upsert."""
+
+    __tablename__ = "tenant_counters"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(primary_key=True, max_length=32)
+    value: int = 0
+
+
+class UserAccount(SQLModel, table=True):
+    __tablename__ = "users"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=200)  # Teams user id (29:...)
+    aad_object_id: str | None = Field(default=None, max_length=64, index=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)
+    created_at: datetime = ts()
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where the bot is installed; what proactive messages use. The tenant is stored beside the
+    reference because botbuilder drops it when a ConversationReference is serialized."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "conversation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64, index=True)
+    conversation_id: str = Field(max_length=400)
+    conversation_type: str = Field(max_length=20)  # personal | channel | groupChat
+    team_id: str | None = Field(default=None, max_length=400)
+    channel_id: str | None = Field(default=None, max_length=400)
+    user_id: str | None = Field(default=None, max_length=200)  # the user of a personal chat
+    service_url: str = Field(max_length=400)
+    reference: str = Field(sa_type=sa.Text)  # ConversationReference as JSON
+    active: bool = True
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
+
+
+class ProcessedActivity(SQLModel, table=True):
+    """Activity ids already handled: Teams may deliver the same activity twice."""
+
+    __tablename__ = "processed_activities"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    activity_id: str = Field(primary_key=True, max_length=200)
+    processed_at: datetime = ts()
+
+
+class TicketRow(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.Index("ix_tickets_tenant_updated", "tenant_id", "updated_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    number: int
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+    priority: str = Field(max_length=16)
+    category: str = Field(default="", max_length=60)
+    status: str = Field(max_length=16)
+    requester_id: str = Field(max_length=200)
+    requester_name: str = Field(default="", max_length=200)
+    assignee_id: str | None = Field(default=None, max_length=200)
+    assignee_name: str | None = Field(default=None, max_length=200)
+    due: date | None = None
+    conversation_id: str | None = Field(default=None, max_length=400)
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
+
+
+class TicketCommentRow(SQLModel, table=True):
+    __tablename__ = "ticket_comments"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    author_id: str = Field(max_length=200)
+    author_name: str = Field(default="", max_length=200)
+    text: str = Field(sa_type=sa.Text)
+    created_at: datetime = ts()
+
+
+class TicketEventRow(SQLModel, table=True):
+    __tablename__ = "ticket_events"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    actor_id: str = Field(max_length=200)
+    actor_name: str = Field(default="", max_length=200)
+    field: str = Field(max_length=32)
+    old: str | None = Field(default=None, max_length=400)
+    new: str | None = Field(default=None, max_length=400)
+    created_at: datetime = ts()

@@ -1,0 +1,206 @@
+"""Queries, each scoped to the tenant of its unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from bot.domain.tickets import PAGE_SIZE, Status, TicketFilter
+from storage.models import (
+    ConversationRef,
+    ProcessedActivity,
+    Tenant,
+    TenantCounter,
+    TicketCommentRow,
+    TicketEventRow,
+    TicketRow,
+    UserAccount,
+)
+
+
+class Repository:
+    def __init__(self, session: AsyncSession, tenant_id: str, dialect: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.dialect = dialect
+
+    def insert(self, table: Any) -> Any:
+        """An INSERT that understands ON CONFLICT on both databases."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+
+class TenantRepository(Repository):
+    async def ensure(self, now: datetime) -> bool:
+        """Create the tenant row; True only for the one caller that created it."""
+        stmt = (
+            self.insert(Tenant)
+            .values(id=self.tenant_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def next_number(self, name: str) -> int:
+        """Advance a per-tenant sequence in one statement (no read-then-write race)."""
+        stmt = (
+            self.insert(TenantCounter)
+            .values(tenant_id=self.tenant_id, name=name, value=1)
+            .on_conflict_do_update(
+                index_elements=["tenant_id", "name"],
+                set_={"value": TenantCounter.__table__.c.value + 1},  # type: ignore[attr-defined]
+            )
+            .returning(TenantCounter.__table__.c.value)  # type: ignore[attr-defined]
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+
+class IdempotencyRepository(Repository):
+    async def claim(self, activity_id: str, now: datetime) -> bool:
+        """Record an activity id; False if it was already recorded (a redelivery)."""
+        stmt = (
+            self.insert(ProcessedActivity)
+            .values(tenant_id=self.tenant_id, activity_id=activity_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "activity_id"])
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def release(self, activity_id: str) -> None:
+        await self.session.execute(
+            sa.delete(ProcessedActivity).where(
+                col(ProcessedActivity.tenant_id) == self.tenant_id,
+                col(ProcessedActivity.activity_id) == activity_id,
+            )
+        )
+
+
+class UserRepository(Repository):
+    async def get(self, user_id: str) -> UserAccount | None:
+        return await self.session.get(UserAccount, (self.tenant_id, user_id))
+
+    async def add(self, user: UserAccount) -> None:
+        if user.tenant_id != self.tenant_id:
+            raise ValueError("user of another tenant")
+        self.session.add(user)
+        await self.session.flush()
+
+    async def with_roles(self, roles: Sequence[str]) -> list[UserAccount]:
+        stmt = (
+            select(UserAccount)
+            .where(UserAccount.tenant_id == self.tenant_id, col(UserAccount.role).in_(roles))
+            .order_by(col(UserAccount.name))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class ConversationRepository(Repository):
+    async def get(self, conversation_id: str) -> ConversationRef | None:
+        stmt = select(ConversationRef).where(
+            ConversationRef.tenant_id == self.tenant_id,
+            ConversationRef.conversation_id == conversation_id,
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def save(self, ref: ConversationRef) -> None:
+        if ref.tenant_id != self.tenant_id:
+            raise ValueError("conversation of another tenant")
+        self.session.add(ref)
+        await self.session.flush()
+
+    async def active(self) -> list[ConversationRef]:
+        stmt = select(ConversationRef).where(
+            ConversationRef.tenant_id == self.tenant_id, col(ConversationRef.active).is_(True)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class TicketRepository(Repository):
+    async def add(self, row: TicketRow) -> TicketRow:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("ticket of another tenant")
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, number: int, *, for_update: bool = False) -> TicketRow | None:
+        stmt = select(TicketRow).where(
+            TicketRow.tenant_id == self.tenant_id, TicketRow.number == number
+        )
+        if for_update and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def page(
+        self,
+        flt: TicketFilter,
+        user_id: str,
+        *,
+        sees_all: bool,
+        page: int,
+    ) -> tuple[list[TicketRow], int]:
+        conditions: list[Any] = [TicketRow.tenant_id == self.tenant_id]
+        if not sees_all:
+            conditions.append(
+                sa.or_(TicketRow.requester_id == user_id, TicketRow.assignee_id == user_id)
+            )
+        closed = [Status.RESOLVED.value, Status.CLOSED.value]
+        if flt is TicketFilter.MINE:
+            conditions.append(
+                sa.or_(TicketRow.requester_id == user_id, TicketRow.assignee_id == user_id)
+            )
+        elif flt is TicketFilter.ASSIGNED:
+            conditions.append(TicketRow.assignee_id == user_id)
+        elif flt is TicketFilter.UNASSIGNED:
+            conditions.append(col(TicketRow.assignee_id).is_(None))
+        elif flt is TicketFilter.OPEN:
+            conditions.append(col(TicketRow.status).not_in(closed))
+        elif flt is TicketFilter.CLOSED:
+            conditions.append(col(TicketRow.status).in_(closed))
+        total = (
+            await self.session.execute(
+                sa.select(sa.func.count()).select_from(TicketRow).where(*conditions)
+            )
+        ).scalar_one()
+        stmt = (
+            select(TicketRow)
+            .where(*conditions)
+            .order_by(col(TicketRow.updated_at).desc(), col(TicketRow.number).desc())
+            .offset(page * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        return list((await self.session.execute(stmt)).scalars()), int(total)
+
+    async def add_comment(self, row: TicketCommentRow) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def add_event(self, row: TicketEventRow) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def comments(self, ticket_id: int) -> list[TicketCommentRow]:
+        stmt = (
+            select(TicketCommentRow)
+            .where(
+                TicketCommentRow.tenant_id == self.tenant_id,
+                TicketCommentRow.ticket_id == ticket_id,
+            )
+            .order_by(col(TicketCommentRow.id))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def events(self, ticket_id: int) -> list[TicketEventRow]:
+        stmt = (
+            select(TicketEventRow)
+            .where(
+                TicketEventRow.tenant_id == self.tenant_id, TicketEventRow.ticket_id == ticket_id
+            )
+            .order_by(col(TicketEventRow.id))
+        )
+        return list((await self.session.execute(stmt)).scalars())

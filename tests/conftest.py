@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.domain.clock import FixedClock
+from storage.db import Database
+from storage.uow import UnitOfWorkFactory
+from tests.support.databases import database_url, migrated
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+async def memory_db() -> AsyncIterator[Database]:
+    """In-memory SQLite with the real migrations: the service tests' database."""
+    async with migrated("sqlite+aiosqlite://") as db:
+        yield db
+
+
+@pytest.fixture
+def uow(memory_db: Database) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(memory_db)
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """The same test on a SQLite file and on PostgreSQL (skipped without TEST_POSTGRES_URL)."""
+    async with database_url(request.param, tmp_path) as url, migrated(url) as db:
+        yield db

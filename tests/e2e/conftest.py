@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.domain.clock import FixedClock
+from bot.settings import Settings
+from storage.db import Database
+from tests.support import teams
+from tests.support.connector import FakeConnector, Posted
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@dataclass
+class Bot:
+    """The real app over real HTTP, and the fake connector its replies go to."""
+
+    client: TestClient[Any, Any]
+    connector: FakeConnector
+    clock: FixedClock
+
+    async def post(self, activity: dict[str, Any]) -> tuple[int, Any]:
+        response = await self.client.post("/api/messages", json=activity)
+        body = await response.json() if response.content_type == "application/json" else None
+        return response.status, body
+
+    async def say(
+        self,
+        user: teams.TeamsUser,
+        text: str,
+        conversation: teams.Conversation | None = None,
+        mentions: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    ) -> Posted:
+        """Send a message; return the one reply the bot posted to that conversation."""
+        conversation = conversation or teams.Conversation(user.personal_chat)
+        before = len(self.connector.posted)
+        status, _ = await self.post(
+            teams.message(user, conversation, self.connector.url, text, mentions)
+        )
+        assert status == 200
+        new = self.connector.posted[before:]
+        assert len(new) == 1, [p.text for p in new]
+        return new[0]
+
+    async def press(
+        self,
+        user: teams.TeamsUser,
+        verb: str,
+        data: dict[str, Any] | None = None,
+        conversation: teams.Conversation | None = None,
+    ) -> dict[str, Any]:
+        """Press an Action.Execute button; return the card that replaces the old one."""
+        conversation = conversation or teams.Conversation(user.personal_chat)
+        status, body = await self.post(
+            teams.execute(user, conversation, self.connector.url, verb, data or {})
+        )
+        assert status == 200, body
+        assert body["statusCode"] == 200
+        assert body["type"] == "application/vnd.microsoft.card.adaptive"
+        card: dict[str, Any] = body["value"]
+        return card
+
+
+async def start_bot(db: Database, connector: FakeConnector, clock: FixedClock) -> Bot:
+    settings = Settings(database_url=db.url)
+    app = create_app(settings, clock=clock, database=db)
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    return Bot(client, connector, clock)
+
+
+@pytest.fixture
+async def bot(any_db: Database, connector: FakeConnector, clock: FixedClock) -> AsyncIterator[Bot]:
+    running = await start_bot(any_db, connector, clock)
+    yield running
+    await running.client.close()
