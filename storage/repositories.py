@@ -147,12 +147,16 @@ class TicketRepository(Repository):
         conditions: list[Any] = [TicketRow.tenant_id == self.tenant_id]
         if not sees_all:
             conditions.append(
-                sa.or_(TicketRow.requester_id == user_id, TicketRow.assignee_id == user_id)
+                sa.or_(
+                    col(TicketRow.requester_id) == user_id, col(TicketRow.assignee_id) == user_id
+                )
             )
         closed = [Status.RESOLVED.value, Status.CLOSED.value]
         if flt is TicketFilter.MINE:
             conditions.append(
-                sa.or_(TicketRow.requester_id == user_id, TicketRow.assignee_id == user_id)
+                sa.or_(
+                    col(TicketRow.requester_id) == user_id, col(TicketRow.assignee_id) == user_id
+                )
             )
         elif flt is TicketFilter.ASSIGNED:
             conditions.append(TicketRow.assignee_id == user_id)

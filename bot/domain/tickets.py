@@ -172,7 +172,7 @@ def _enum(
     if value in (None, ""):
         return default
     try:
-        return enum(str(value).strip().lower()) if isinstance(value, str) else enum(value)
+        return enum(value.strip().lower() if isinstance(value, str) else str(value))
     except ValueError:
         errors[name] = ("field.choose_one", {"allowed": ", ".join(e.value for e in enum)})
         return default

@@ -58,9 +58,9 @@ async def set_role(
                 created_at=clock.now(),
             )
         else:
-            if user.role == Role.ADMIN.value and role is not Role.ADMIN:
-                if len(await admins_of(uow)) <= 1:
-                    raise LastAdmin()
+            demoting = user.role == Role.ADMIN.value and role is not Role.ADMIN
+            if demoting and len(await admins_of(uow)) <= 1:
+                raise LastAdmin()
             user.role = role.value
             user.name = target.name or user.name
         await uow.users.add(user)

@@ -71,8 +71,10 @@ def installation_of(activity: Activity) -> Installation:
     conversation_id = channel_level(activity.conversation.id)
     reference.conversation.id = conversation_id
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = data.get("team") if isinstance(data.get("team"), dict) else {}
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    team: dict[str, Any] = data.get("team") or {}
+    channel: dict[str, Any] = data.get("channel") or {}
+    team = team if isinstance(team, dict) else {}
+    channel = channel if isinstance(channel, dict) else {}
     kind = activity.conversation.conversation_type or "personal"
     if kind not in ("personal", "channel", "groupChat"):
         kind = "channel" if team else "personal"

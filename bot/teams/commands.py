@@ -59,7 +59,7 @@ def parse(text: str | None, mentions: list[Person] | None = None) -> Parsed:
         return Parsed("roles.list")
     if head == "role":
         role = words[-1] if len(words) > 1 else ""
-        target = (mentions or [None])[0]
+        target = mentions[0] if mentions else None
         data = {"role": role, "user_id": "", "user_name": ""}
         if target is not None:
             data.update(user_id=target.id, user_name=target.name)

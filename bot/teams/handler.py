@@ -56,7 +56,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         if isinstance(activity.value, dict) and not (activity.text or "").strip():
             # Action.Submit from a card: same verbs and data as Action.Execute.
-            verb, data = activity.value.get("verb"), activity.value
+            verb, data = str(activity.value.get("verb") or ""), activity.value
         else:
             parsed = commands.parse(activity.text, mentions_of(activity))
             verb, data = parsed.verb, parsed.data
