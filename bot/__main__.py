@@ -10,6 +10,7 @@ import sys
 from aiohttp import web
 
 from bot.app import create_app
+from bot.domain.plans import CatalogError
 from bot.logcontext import configure_logging
 from bot.settings import Settings
 from storage.db import Database
@@ -41,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run())
         log.info("database is at the latest migration")
         return 0
+    try:
+        app = create_app(settings)
+    except CatalogError as error:
+        log.error("the plan catalog %s is invalid: %s", settings.plans_file or "(default)", error)
+        return 2
     log.info("serving on http://%s:%d/api/messages", settings.host, settings.port)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.plans import load_catalog
 from bot.settings import Settings
 from bot.teams.adapter import build_runtime, messages_handler
 from storage.db import Database
@@ -23,12 +24,13 @@ SETTINGS = web.AppKey("settings", Settings)
 def create_app(
     settings: Settings, *, clock: Clock | None = None, database: Database | None = None
 ) -> web.Application:
-    """Build the app. Nothing happens until it starts: the database is opened and migrated in
-    the app's cleanup context, so importing or building has no side effects."""
+    """Build the app. The plan catalog is loaded and checked here (a bad PLANS_FILE stops the
+    bot at start); the database is migrated when the app starts, in its cleanup context."""
     clock = clock or SystemClock()
     db = database or Database(settings.database_url)
     uow = UnitOfWorkFactory(db)
-    runtime = build_runtime(settings, uow, clock)
+    catalog = load_catalog(settings.plans_file)
+    runtime = build_runtime(settings, uow, clock, catalog)
 
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -134,4 +135,56 @@ class TicketEventRow(SQLModel, table=True):
     field: str = Field(max_length=32)
     old: str | None = Field(default=None, max_length=400)
     new: str | None = Field(default=None, max_length=400)
+    created_at: datetime = ts()
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """One subscription per tenant. A tenant that never bought anything is on free."""
+
+    __tablename__ = "subscriptions"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    plan_id: str = Field(max_length=64)
+    term: str = Field(max_length=16)
+    anchor: date  # the billing periods renew on this day
+    purchased_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    status: str = Field(default="active", max_length=16)  # active | suspended
+    source: str = Field(default="bot", max_length=16)  # bot | marketplace
+    updated_at: datetime = ts()
+
+
+class PlanSegmentRow(SQLModel, table=True):
+    """The plan history: contiguous segments, each with the billing anchor and term in force."""
+
+    __tablename__ = "plan_segments"
+    __table_args__ = (sa.Index("ix_plan_segments_tenant_start", "tenant_id", "start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    plan_id: str = Field(max_length=64)
+    start: date
+    end: date | None = None
+    anchor: date
+    term: str = Field(max_length=16)
+    created_at: datetime = ts()
+
+
+class QuotaUsageRow(SQLModel, table=True):
+    """Items created per app and billing period, next to the period's (prorated) limit, so that
+    check and count are one conditional UPDATE."""
+
+    __tablename__ = "quota_usage"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    app: str = Field(primary_key=True, max_length=32)
+    period_start: date = Field(primary_key=True)
+    used: int = 0
+    quota_limit: int
+
+
+class RefundRow(SQLModel, table=True):
+    __tablename__ = "refunds"
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64, index=True)
+    period_start: date
+    amount: Decimal = Field(sa_type=sa.Numeric(12, 2))
+    currency: str = Field(default="EUR", max_length=3)
+    reason: str = Field(default="cancellation", max_length=32)
     created_at: datetime = ts()

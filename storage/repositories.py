@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,11 @@ from sqlmodel import col, select
 from bot.domain.tickets import PAGE_SIZE, Status, TicketFilter
 from storage.models import (
     ConversationRef,
+    PlanSegmentRow,
     ProcessedActivity,
+    QuotaUsageRow,
+    RefundRow,
+    SubscriptionRow,
     Tenant,
     TenantCounter,
     TicketCommentRow,
@@ -45,6 +49,10 @@ class TenantRepository(Repository):
         )
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def created_at(self) -> datetime | None:
+        tenant = await self.session.get(Tenant, self.tenant_id)
+        return tenant.created_at if tenant is not None else None
 
     async def next_number(self, name: str) -> int:
         """Advance a per-tenant sequence in one statement (no read-then-write race)."""
@@ -208,3 +216,83 @@ class TicketRepository(Repository):
             .order_by(col(TicketEventRow.id))
         )
         return list((await self.session.execute(stmt)).scalars())
+
+
+class BillingRepository(Repository):
+    async def subscription(self, *, for_update: bool = False) -> SubscriptionRow | None:
+        stmt = select(SubscriptionRow).where(SubscriptionRow.tenant_id == self.tenant_id)
+        if for_update and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def save(self, row: SubscriptionRow | PlanSegmentRow | RefundRow) -> None:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("billing row of another tenant")
+        self.session.add(row)
+        await self.session.flush()
+
+    async def segments(self) -> list[PlanSegmentRow]:
+        stmt = (
+            select(PlanSegmentRow)
+            .where(PlanSegmentRow.tenant_id == self.tenant_id)
+            .order_by(col(PlanSegmentRow.start), col(PlanSegmentRow.id))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def refunds(self) -> list[RefundRow]:
+        stmt = (
+            select(RefundRow)
+            .where(RefundRow.tenant_id == self.tenant_id)
+            .order_by(col(RefundRow.id))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def usage(self, period_start: date) -> list[QuotaUsageRow]:
+        stmt = select(QuotaUsageRow).where(
+            QuotaUsageRow.tenant_id == self.tenant_id, QuotaUsageRow.period_start == period_start
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def ensure_usage(self, app: str, period_start: date, limit: int) -> None:
+        stmt = (
+            self.insert(QuotaUsageRow)
+            .values(
+                tenant_id=self.tenant_id,
+                app=app,
+                period_start=period_start,
+                used=0,
+                quota_limit=limit,
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "app", "period_start"])
+        )
+        await self.session.execute(stmt)
+
+    async def consume(self, app: str, period_start: date) -> tuple[int, int] | None:
+        """Count one item if, and only if, the limit allows it: check and count are one
+        statement, so concurrent creates can never overshoot. Returns (used, limit) after."""
+        table = QuotaUsageRow.__table__  # type: ignore[attr-defined]
+        stmt = (
+            sa.update(table)
+            .where(
+                table.c.tenant_id == self.tenant_id,
+                table.c.app == app,
+                table.c.period_start == period_start,
+                table.c.used < table.c.quota_limit,
+            )
+            .values(used=table.c.used + 1)
+            .returning(table.c.used, table.c.quota_limit)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (int(row[0]), int(row[1])) if row is not None else None
+
+    async def set_limit(self, app: str, period_start: date, limit: int) -> None:
+        table = QuotaUsageRow.__table__  # type: ignore[attr-defined]
+        await self.session.execute(
+            sa.update(table)
+            .where(
+                table.c.tenant_id == self.tenant_id,
+                table.c.app == app,
+                table.c.period_start == period_start,
+            )
+            .values(quota_limit=limit)
+        )

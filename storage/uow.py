@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.repositories import (
+    BillingRepository,
     ConversationRepository,
     IdempotencyRepository,
     TenantRepository,
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
         self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
+        self.billing = BillingRepository(self.session, self.tenant_id, dialect)
         return self
 
     async def commit(self) -> None:

@@ -157,7 +157,7 @@ def check_plan_change(current: Plan, target: Plan) -> ChangeKind:
     if target.id == current.id:
         raise SamePlan(plan=target.name)
     if not current.is_free and not target.is_free and current.term != target.term:
-        raise TermChangeRefused(current_term=current.term.value, target_term=target.term.value)
+        raise TermChangeRefused(current_term=current.term, target_term=target.term)
     if current.term != target.term:
         # Between the (monthly) free plan and an annual plan nothing can be prorated: a free
         # month is not a twelfth of a year's quota. The new term starts afresh, anchored today.

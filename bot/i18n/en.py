@@ -136,4 +136,75 @@ MESSAGES: dict[str, str] = {
     "role.admin": "admin",
     "role.agent": "agent",
     "role.member": "member",
+    # Subscription, quota, billing
+    "help.cmd.usage": "quota used this period, per app",
+    "help.cmd.plans": "compare the plans",
+    "help.cmd.change_plan": "change the plan (admins)",
+    "help.cmd.cancel": "cancel within 72 hours of purchase (admins)",
+    "help.cmd.billing": "this period's statement, or the past periods too (admins)",
+    "app.tickets": "tickets",
+    "app.checklists": "checklists",
+    "app.opportunities": "opportunities",
+    "term.monthly": "monthly",
+    "term.annual": "annual",
+    "price.monthly": "{price} per month",
+    "price.annual": "{price} per year",
+    "button.plans": "See plans",
+    "button.usage": "Usage",
+    "button.keep_plan": "Keep my plan",
+    "button.billing_history": "Billing history",
+    "usage.title": "Quota this period",
+    "usage.plan": "Plan: **{plan}** ({term}). Period {period}; the quota renews on {renews}.",
+    "usage.line": "{app}: {used} of {limit} ({percent} %)",
+    "plans.title": "Plans",
+    "plans.intro": "One license covers your whole organization, with unlimited users; each "
+    "plan sets how many new items each app may create per billing period ({term} term).",
+    "plans.current": "current",
+    "plans.quota": "{count} {app}",
+    "plans.other_term": "Annual plans: ten months' price for twelve months' quota",
+    "plans.choose": "Switch to {plan} ({term})",
+    "plans.ask_admin": "Ask an admin of your organization to change the plan.",
+    "change.title": "Change from {current} to {target}?",
+    "change.done_title": "Your organization is now on {target}",
+    "change.restart": "A new {term} billing period starts on {start}, with a fresh quota.",
+    "change.prorated": "The change takes effect at once. This period ({period}) is charged per "
+    "day on each plan:",
+    "change.total": "This period's total: {total}",
+    "change.quota_title": "Quota this period after the change",
+    "change.quota_line": "{app}: {limit} (used so far: {used})",
+    "change.over_limit": "Usage is already at the new {app} limit: creating them is paused "
+    "until the period renews. Nothing is deleted.",
+    "change.confirm": "Switch to {plan}",
+    "cancel.title": "Cancel {plan}?",
+    "cancel.explain": "You are within 72 hours of the purchase: cancelling refunds {refund} in "
+    "full and moves your organization to {free} at once. All data is kept. The window closes "
+    "{deadline}.",
+    "cancel.confirm": "Cancel the subscription",
+    "cancel.done_title": "Subscription cancelled",
+    "cancel.done": "{plan} was cancelled and {refund} refunded. Your organization is on {free} "
+    "now; all data is kept.",
+    "billing.title": "Statement",
+    "billing.period": "{start} to {end}",
+    "billing.current": "Current period: {period}",
+    "billing.past": "Period {period}",
+    "billing.days": "{days} days",
+    "billing.refund": "Refund",
+    "billing.total": "Total: {total}",
+    "billing.unknown_plan": "There is no plan “{plan_id}”. Plans: {valid}.",
+    "billing.same_plan": "Your organization is already on {plan}.",
+    "billing.term_change": "Plans change within their billing term: your organization is on the "
+    "{current_term} term and that plan is {target_term}. Choose a {current_term} plan.",
+    "billing.cancel_window_closed": "A purchase can be cancelled within 72 hours; that window "
+    "closed {closed_at}.",
+    "billing.nothing_to_cancel": "Your organization is on {plan}: there is no purchase to cancel.",
+    "billing.plan_usage": "Which plan? For example: **change plan standard**.",
+    "quota.exceeded": "Your organization has used all {limit} {app} of this period on the "
+    "{plan} plan ({used} of {limit}). New {app} can be created again when the quota renews on "
+    "{renews}, or at once after an admin upgrades. Everything else keeps working.",
+    "quota.upgrades": "Plans with more:",
+    "quota.kept": "What you typed is kept below: send it again after the upgrade or renewal.",
+    "quota.near_banner": "{app}: {percent} % of this period's quota used (renews {renews}).",
+    "subscription.suspended": "Your organization's subscription is suspended in the Microsoft "
+    "marketplace, so new items cannot be created. Everything else keeps working; an admin can "
+    "settle it in the Microsoft 365 admin center.",
 }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.domain.clock import Clock
 from bot.domain.errors import Forbidden, InvalidInput, NotFound
+from bot.domain.plans import App, PlanCatalog
 from bot.domain.roles import Role
 from bot.domain.tickets import (
     Actor,
@@ -22,6 +23,7 @@ from bot.domain.tickets import (
     check_transition,
 )
 from bot.services.identity import Identity, resolve_actor
+from bot.services.subscriptions import consume
 from storage.models import TicketCommentRow, TicketEventRow, TicketRow
 from storage.uow import UnitOfWork
 
@@ -119,12 +121,16 @@ async def _record(
 async def create_ticket(
     uow: UnitOfWork,
     clock: Clock,
+    catalog: PlanCatalog,
     who: Identity,
     draft: TicketDraft,
     conversation_id: str | None = None,
 ) -> TicketView:
+    """Create a ticket; it counts against the tenant's ticket quota in the same transaction,
+    and at the limit nothing is created (QuotaExceeded)."""
     async with uow:
         actor = await resolve_actor(uow, clock, who)
+        await consume(uow, clock, catalog, App.TICKETS)
         now = clock.now()
         number = await uow.tenants.next_number("ticket")
         row = await uow.tickets.add(

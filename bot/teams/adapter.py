@@ -19,6 +19,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.domain.clock import Clock
+from bot.domain.plans import PlanCatalog
 from bot.settings import Settings
 from bot.teams.handler import TeamsWorkBot, card_reply
 from bot.teams.middleware import ConversationMiddleware, IdempotencyMiddleware, LogContextMiddleware
@@ -91,14 +92,16 @@ class BotRuntime:
     bot: TeamsWorkBot
 
 
-def build_runtime(settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> BotRuntime:
+def build_runtime(
+    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, catalog: PlanCatalog
+) -> BotRuntime:
     auth = ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
     adapter.use(LogContextMiddleware())
     adapter.use(IdempotencyMiddleware(uow, clock))
     adapter.use(ConversationMiddleware(uow, clock))
-    return BotRuntime(adapter, TeamsWorkBot(uow, clock))
+    return BotRuntime(adapter, TeamsWorkBot(uow, clock, catalog))
 
 
 def _bad_request(reason: str) -> web.Response:

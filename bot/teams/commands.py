@@ -12,6 +12,13 @@ from bot.domain.tickets import Person
 AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 HTML_TAG = re.compile(r"<[^>]+>")
 
+
+@dataclass(frozen=True)
+class Parsed:
+    verb: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 # What the help card lists and what "did you mean" may suggest.
 KNOWN = (
     "help",
@@ -20,13 +27,25 @@ KNOWN = (
     "ticket",
     "roles",
     "role",
+    "usage",
+    "plans",
+    "change plan",
+    "cancel subscription",
+    "billing",
+    "billing history",
 )
 
-
-@dataclass(frozen=True)
-class Parsed:
-    verb: str
-    data: dict[str, Any] = field(default_factory=dict)
+# Commands without arguments.
+SIMPLE = {
+    "roles": Parsed("roles.list"),
+    "usage": Parsed("usage"),
+    "quota": Parsed("usage"),
+    "plans": Parsed("plans"),
+    "cancel subscription": Parsed("subscription.cancel_confirm"),
+    "billing": Parsed("billing", {"history": False}),
+    "billing history": Parsed("billing", {"history": True}),
+    "statement": Parsed("billing", {"history": False}),
+}
 
 
 def clean_text(text: str | None) -> str:
@@ -55,8 +74,11 @@ def parse(text: str | None, mentions: list[Person] | None = None) -> Parsed:
     if head == "ticket":
         number = words[1].lstrip("#") if len(words) > 1 else ""
         return Parsed("ticket.show", {"number": number})
-    if lowered == "roles":
-        return Parsed("roles.list")
+    if lowered in SIMPLE:
+        return SIMPLE[lowered]
+    if words[:2] == ["change", "plan"]:
+        plan = words[2] if len(words) > 2 else ""
+        return Parsed("plan.confirm", {"plan": plan})
     if head == "role":
         role = words[-1] if len(words) > 1 else ""
         target = mentions[0] if mentions else None

@@ -11,6 +11,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 
 from bot.domain.clock import Clock
 from bot.domain.errors import MissingTenant
+from bot.domain.plans import PlanCatalog
 from bot.services import conversations
 from bot.teams import commands
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
@@ -33,9 +34,10 @@ def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
 
 
 class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, catalog: PlanCatalog) -> None:
         self.uow = uow
         self.clock = clock
+        self.catalog = catalog
 
     def _turn(self, context: TurnContext) -> Turn | None:
         activity = context.activity
@@ -44,7 +46,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         if who is None:
             return None
         conversation_id = activity.conversation.id if activity.conversation else ""
-        return Turn(who, activity.locale, conversation_id, self.uow, self.clock)
+        return Turn(who, activity.locale, conversation_id, self.uow, self.clock, self.catalog)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, InvalidInput, NotFound
+from bot.domain.plans import PlanCatalog
+from bot.domain.quota import QuotaExceeded
 from bot.domain.roles import Role
 from bot.domain.tickets import (
     Person,
@@ -26,9 +28,18 @@ from bot.domain.tickets import (
 )
 from bot.i18n import t
 from bot.services import roles as roles_service
+from bot.services import subscriptions
 from bot.services import tickets as ticket_service
 from bot.services.identity import Identity
 from bot.services.tickets import TicketView
+from cards.billing import (
+    cancellation_card,
+    plan_change_card,
+    plans_card,
+    quota_reached_banner,
+    statement_card,
+    usage_card,
+)
 from cards.common import Card
 from cards.general import error_card, help_card, roles_card, unknown_command_card
 from cards.tickets import ticket_detail, ticket_form, ticket_list
@@ -53,6 +64,7 @@ class Turn:
     conversation_id: str
     uow: UnitOfWorkFactory
     clock: Clock
+    catalog: PlanCatalog
 
     def unit(self) -> UnitOfWork:
         return self.uow(self.who.tenant_id)
@@ -155,9 +167,13 @@ async def create_ticket(turn: Turn, data: dict[str, Any]) -> Card:
         draft = parse_draft(data)
     except InvalidInput as error:
         return ticket_form(turn.locale, data, error)
-    view = await ticket_service.create_ticket(
-        turn.unit(), turn.clock, turn.who, draft, turn.conversation_id
-    )
+    try:
+        view = await ticket_service.create_ticket(
+            turn.unit(), turn.clock, turn.catalog, turn.who, draft, turn.conversation_id
+        )
+    except QuotaExceeded as refused:
+        # Nothing typed is lost: the form comes back filled in, under the reason.
+        return ticket_form(turn.locale, data, banner=quota_reached_banner(turn.locale, refused))
     return _detail(turn, view, notice=t(turn.locale, "ticket.created", number=view.ticket.number))
 
 
@@ -282,3 +298,79 @@ async def set_role(turn: Turn, data: dict[str, Any]) -> Card:
     target = Person(user_id, str(user_name or "")[:200])
     view = await roles_service.set_role(turn.unit(), turn.clock, turn.who, target, role)
     return roles_card(turn.locale, view.admins, view.agents, changed=(target, role))
+
+
+# -- subscription ----------------------------------------------------------------------------
+
+
+def _plan_id(data: dict[str, Any]) -> str:
+    plan = data.get("plan")
+    if not isinstance(plan, str) or not plan.strip():
+        raise DomainError("billing.plan_usage")
+    if len(plan) > 64:
+        raise BadAction()
+    return plan.strip().lower()
+
+
+@route("usage")
+async def show_usage(turn: Turn, data: dict[str, Any]) -> Card:
+    view = await subscriptions.usage(turn.unit(), turn.clock, turn.catalog, turn.who)
+    return usage_card(turn.locale, view.plan, view.period, view.quotas, view.suspended)
+
+
+@route("plans")
+async def show_plans(turn: Turn, data: dict[str, Any]) -> Card:
+    view = await subscriptions.plans(turn.unit(), turn.clock, turn.catalog, turn.who)
+    return plans_card(turn.locale, view.current, view.plans, view.other_term, view.is_admin)
+
+
+def _change_card(turn: Turn, change: subscriptions.PlanChange, *, done: bool) -> Card:
+    return plan_change_card(
+        turn.locale,
+        change.current,
+        change.target,
+        change.kind,
+        change.period,
+        change.lines,
+        change.total,
+        change.quotas,
+        change.used,
+        done=done,
+    )
+
+
+@route("plan.confirm")
+async def confirm_plan_change(turn: Turn, data: dict[str, Any]) -> Card:
+    change = await subscriptions.preview_plan_change(
+        turn.unit(), turn.clock, turn.catalog, turn.who, _plan_id(data)
+    )
+    return _change_card(turn, change, done=False)
+
+
+@route("plan.change")
+async def change_plan(turn: Turn, data: dict[str, Any]) -> Card:
+    change = await subscriptions.change_plan(
+        turn.unit(), turn.clock, turn.catalog, turn.who, _plan_id(data)
+    )
+    return _change_card(turn, change, done=True)
+
+
+@route("subscription.cancel_confirm")
+async def confirm_cancellation(turn: Turn, data: dict[str, Any]) -> Card:
+    c = await subscriptions.preview_cancellation(turn.unit(), turn.clock, turn.catalog, turn.who)
+    return cancellation_card(turn.locale, c.plan, c.refund, c.deadline, c.free, done=False)
+
+
+@route("subscription.cancel")
+async def cancel_subscription(turn: Turn, data: dict[str, Any]) -> Card:
+    c = await subscriptions.cancel_subscription(turn.unit(), turn.clock, turn.catalog, turn.who)
+    return cancellation_card(turn.locale, c.plan, c.refund, c.deadline, c.free, done=True)
+
+
+@route("billing")
+async def show_billing(turn: Turn, data: dict[str, Any]) -> Card:
+    history = data.get("history") in (True, "true", "1")
+    statements = await subscriptions.billing_statements(
+        turn.unit(), turn.clock, turn.catalog, turn.who, history=history
+    )
+    return statement_card(turn.locale, statements)

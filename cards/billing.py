@@ -1,0 +1,424 @@
+"""Subscription cards: usage, plans, plan change, cancellation, statement, quota reached."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
+from bot.domain.plans import App, Plan
+from bot.domain.quota import QuotaExceeded, QuotaState
+from bot.domain.subscription import Statement
+from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
+from cards.common import Card, Element, attention, card, execute, heading, text
+
+# Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
+BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
+
+
+def _app(locale: str | None, app: App) -> str:
+    return t(locale, f"app.{app.value}")
+
+
+def _App(locale: str | None, app: App) -> str:  # noqa: N802  (the capitalized form)
+    name = _app(locale, app)
+    return name[:1].upper() + name[1:]
+
+
+def _period(locale: str | None, period: BillingPeriod) -> str:
+    last = period.end - timedelta(days=1)
+    return t(
+        locale, "billing.period", start=fmt_date(locale, period.start), end=fmt_date(locale, last)
+    )
+
+
+def _price(locale: str | None, plan: Plan) -> str:
+    return t(locale, f"price.{plan.term.value}", price=fmt_money(locale, plan.price, plan.currency))
+
+
+def _bar(percent: int) -> Element:
+    level = "full" if percent >= 100 else "near" if percent >= 80 else "ok"
+    filled = max(0, min(100, percent))
+    columns: list[Element] = []
+    if filled > 0:
+        columns.append(
+            {
+                "type": "Column",
+                "width": filled,
+                "style": BAR_STYLE[level],
+                "minHeight": "8px",
+                "items": [],
+            }
+        )
+    if filled < 100:
+        columns.append(
+            {
+                "type": "Column",
+                "width": 100 - filled,
+                "style": "emphasis",
+                "minHeight": "8px",
+                "items": [],
+            }
+        )
+    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
+
+
+def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
+    return [
+        text(
+            t(
+                locale,
+                "usage.line",
+                app=_App(locale, quota.app),
+                used=fmt_number(locale, quota.used),
+                limit=fmt_number(locale, quota.limit),
+                percent=quota.percent,
+            ),
+            weight="Bolder",
+        ),
+        _bar(quota.percent),
+    ]
+
+
+def usage_card(
+    locale: str | None,
+    plan: Plan,
+    period: BillingPeriod,
+    quotas: Sequence[QuotaState],
+    suspended: bool = False,
+) -> Card:
+    body: list[Element] = [heading(t(locale, "usage.title"))]
+    if suspended:
+        body.append(attention(t(locale, "subscription.suspended")))
+    body.append(
+        text(
+            t(
+                locale,
+                "usage.plan",
+                plan=plan.name,
+                term=t(locale, f"term.{plan.term.value}"),
+                period=_period(locale, period),
+                renews=fmt_date(locale, period.end),
+            )
+        )
+    )
+    for quota in quotas:
+        body += quota_lines(locale, quota)
+    return card(body, [execute(t(locale, "button.plans"), "plans")])
+
+
+def _plan_column(locale: str | None, plan: Plan, current: bool) -> Element:
+    items: list[Element] = [
+        text(
+            plan.name + (f" ({t(locale, 'plans.current')})" if current else ""),
+            weight="Bolder",
+            color="Accent" if current else "Default",
+        ),
+        text(_price(locale, plan), spacing="None"),
+    ]
+    for app in App:
+        items.append(
+            text(
+                t(
+                    locale,
+                    "plans.quota",
+                    count=fmt_number(locale, plan.quotas[app]),
+                    app=_app(locale, app),
+                ),
+                size="Small",
+                spacing="None",
+            )
+        )
+    return {
+        "type": "Column",
+        "width": "stretch",
+        "items": items,
+        **({"style": "accent"} if current else {}),
+    }
+
+
+def plans_card(
+    locale: str | None,
+    current: Plan,
+    plans: Sequence[Plan],
+    other_term: Sequence[Plan],
+    is_admin: bool,
+) -> Card:
+    body: list[Element] = [
+        heading(t(locale, "plans.title")),
+        text(t(locale, "plans.intro", term=t(locale, f"term.{current.term.value}"))),
+        {
+            "type": "ColumnSet",
+            "columns": [_plan_column(locale, p, p.id == current.id) for p in plans],
+        },
+    ]
+    if other_term:
+        body.append(text(t(locale, "plans.other_term"), weight="Bolder", separator=True))
+        body.append(
+            {"type": "ColumnSet", "columns": [_plan_column(locale, p, False) for p in other_term]}
+        )
+    actions: list[Element] = []
+    if is_admin:
+        for plan in (*plans, *other_term):
+            if plan.id != current.id:
+                actions.append(
+                    execute(
+                        t(
+                            locale,
+                            "plans.choose",
+                            plan=plan.name,
+                            term=t(locale, f"term.{plan.term.value}"),
+                        ),
+                        "plan.confirm",
+                        {"plan": plan.id},
+                    )
+                )
+    else:
+        body.append(text(t(locale, "plans.ask_admin"), isSubtle=True))
+    if not is_admin or not actions:
+        return card(body)
+    # Teams shows up to six actions on a card; more go into an inline action set.
+    if len(actions) <= 6:
+        return card(body, actions)
+    body.append({"type": "ActionSet", "actions": actions})
+    return card(body)
+
+
+def _line_rows(locale: str | None, statement_lines: Sequence[tuple[str, str, str]]) -> Element:
+    return {
+        "type": "FactSet",
+        "facts": [
+            {"title": f"{label} ({days})", "value": amount}
+            for label, days, amount in statement_lines
+        ],
+    }
+
+
+def plan_change_card(
+    locale: str | None,
+    current: Plan,
+    target: Plan,
+    kind: ChangeKind,
+    period: BillingPeriod,
+    lines: Sequence[StatementLine],
+    total: Decimal,
+    quotas: dict[App, int],
+    used: dict[App, int],
+    *,
+    done: bool,
+) -> Card:
+    body: list[Element] = [
+        heading(
+            t(
+                locale,
+                "change.done_title" if done else "change.title",
+                current=current.name,
+                target=target.name,
+            )
+        ),
+    ]
+    if kind is ChangeKind.RESTART:
+        body.append(
+            text(
+                t(
+                    locale,
+                    "change.restart",
+                    term=t(locale, f"term.{target.term.value}"),
+                    start=fmt_date(locale, period.start),
+                )
+            )
+        )
+    else:
+        body.append(text(t(locale, "change.prorated", period=_period(locale, period))))
+    body.append(
+        _line_rows(
+            locale,
+            [
+                (
+                    line.plan.name,
+                    t(locale, "billing.days", days=line.days),
+                    fmt_money(locale, line.amount, line.plan.currency),
+                )
+                for line in lines
+            ],
+        )
+    )
+    body.append(
+        text(
+            t(locale, "change.total", total=fmt_money(locale, total, target.currency)),
+            weight="Bolder",
+        )
+    )
+    body.append(text(t(locale, "change.quota_title"), weight="Bolder", separator=True))
+    for app in App:
+        body.append(
+            text(
+                t(
+                    locale,
+                    "change.quota_line",
+                    app=_App(locale, app),
+                    limit=fmt_number(locale, quotas[app]),
+                    used=fmt_number(locale, used[app]),
+                ),
+                spacing="None",
+            )
+        )
+        if used[app] >= quotas[app]:
+            body.append(
+                text(
+                    t(locale, "change.over_limit", app=_app(locale, app)),
+                    color="Attention",
+                    size="Small",
+                    spacing="None",
+                )
+            )
+    if done:
+        return card(body, [execute(t(locale, "button.usage"), "usage")])
+    return card(
+        body,
+        [
+            execute(
+                t(locale, "change.confirm", plan=target.name), "plan.change", {"plan": target.id}
+            ),
+            execute(t(locale, "button.keep_plan"), "plans"),
+        ],
+    )
+
+
+def cancellation_card(
+    locale: str | None,
+    plan: Plan,
+    refund: Decimal,
+    deadline: datetime,
+    free: Plan,
+    *,
+    done: bool,
+) -> Card:
+    if done:
+        return card(
+            [
+                heading(t(locale, "cancel.done_title")),
+                text(
+                    t(
+                        locale,
+                        "cancel.done",
+                        plan=plan.name,
+                        free=free.name,
+                        refund=fmt_money(locale, refund, plan.currency),
+                    )
+                ),
+            ],
+            [execute(t(locale, "button.plans"), "plans")],
+        )
+    return card(
+        [
+            heading(t(locale, "cancel.title", plan=plan.name)),
+            text(
+                t(
+                    locale,
+                    "cancel.explain",
+                    free=free.name,
+                    refund=fmt_money(locale, refund, plan.currency),
+                    deadline=fmt_datetime(locale, deadline),
+                )
+            ),
+        ],
+        [
+            execute(t(locale, "cancel.confirm"), "subscription.cancel"),
+            execute(t(locale, "button.keep_plan"), "usage"),
+        ],
+    )
+
+
+def statement_card(locale: str | None, statements: Sequence[Statement]) -> Card:
+    body: list[Element] = [heading(t(locale, "billing.title"))]
+    for statement in statements:
+        currency = statement.lines[0].plan.currency if statement.lines else "EUR"
+        label = "billing.current" if statement.current else "billing.past"
+        body.append(
+            text(
+                t(locale, label, period=_period(locale, statement.period)),
+                weight="Bolder",
+                separator=True,
+            )
+        )
+        rows = [
+            (
+                f"{line.plan.name}, {t(locale, f'term.{line.plan.term.value}')}",
+                t(locale, "billing.days", days=line.days),
+                fmt_money(locale, line.amount, line.plan.currency),
+            )
+            for line in statement.lines
+        ]
+        rows += [
+            (t(locale, "billing.refund"), "-", fmt_money(locale, -amount, currency))
+            for amount in statement.refunds
+            if amount
+        ]
+        if rows:
+            body.append(_line_rows(locale, rows))
+        body.append(
+            text(
+                t(locale, "billing.total", total=fmt_money(locale, statement.total, currency)),
+                weight="Bolder",
+                spacing="Small",
+            )
+        )
+    if len(statements) == 1:
+        return card(
+            body, [execute(t(locale, "button.billing_history"), "billing", {"history": True})]
+        )
+    return card(body)
+
+
+def quota_reached_banner(locale: str | None, error: QuotaExceeded) -> list[Element]:
+    """Says which quota is used up, how much, when it renews, and what plans have more."""
+    state = error.state
+    elements: list[Element] = [
+        attention(
+            t(
+                locale,
+                "quota.exceeded",
+                app=_app(locale, state.app),
+                used=fmt_number(locale, state.used),
+                limit=fmt_number(locale, state.limit),
+                renews=fmt_date(locale, state.renews_on),
+                plan=error.plan.name,
+            )
+        )
+    ]
+    if error.upgrades:
+        offers = "\n".join(
+            f"- **{p.name}**: "
+            + t(
+                locale,
+                "plans.quota",
+                count=fmt_number(locale, p.quotas[state.app]),
+                app=_app(locale, state.app),
+            )
+            + f", {_price(locale, p)}"
+            for p in error.upgrades
+        )
+        elements.append(text(t(locale, "quota.upgrades") + "\n" + offers))
+    elements.append(text(t(locale, "quota.kept"), isSubtle=True, size="Small"))
+    elements.append({"type": "ActionSet", "actions": [execute(t(locale, "button.plans"), "plans")]})
+    return elements
+
+
+def near_limit_banner(locale: str | None, quotas: Sequence[QuotaState]) -> list[Element]:
+    """A short line on cards while a quota is past its first warning threshold."""
+    return [
+        text(
+            t(
+                locale,
+                "quota.near_banner",
+                app=_app(locale, q.app),
+                percent=q.percent,
+                renews=fmt_date(locale, q.renews_on),
+            ),
+            color="Warning",
+            size="Small",
+        )
+        for q in quotas
+    ]
