@@ -11,30 +11,35 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.plans import load_catalog
 from bot.settings import Settings
 from bot.teams.adapter import build_runtime, messages_handler
+from bot.teams.sender import ProactiveSender
 from storage.db import Database
 from storage.migrate import migrate
-from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 DATABASE = web.AppKey("database", Database)
 SETTINGS = web.AppKey("settings", Settings)
+SENDER = web.AppKey("sender", ProactiveSender)
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, database: Database | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    start_sender: bool = True,
 ) -> web.Application:
     """Build the app. The plan catalog is loaded and checked here (a bad PLANS_FILE stops the
     bot at start); the database is migrated when the app starts, in its cleanup context."""
     clock = clock or SystemClock()
     db = database or Database(settings.database_url)
-    uow = UnitOfWorkFactory(db)
     catalog = load_catalog(settings.plans_file)
-    runtime = build_runtime(settings, uow, clock, catalog)
+    runtime = build_runtime(settings, db, clock, catalog)
 
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[DATABASE] = db
+    app[SENDER] = runtime.sender
 
     async def database_life(app: web.Application) -> AsyncIterator[None]:
         await migrate(db)
@@ -45,7 +50,10 @@ def create_app(
                 "MicrosoftAppId is not set: the bot accepts UNAUTHENTICATED requests. "
                 "Fine for local runs; set MicrosoftAppId and MicrosoftAppPassword in production."
             )
+        if start_sender:
+            await runtime.sender.start()
         yield
+        await runtime.sender.stop()
         if database is None:
             await db.dispose()
 

@@ -25,6 +25,7 @@ class Settings:
     token_issuer: str | None = None
     login_url: str | None = None
     plans_file: Path | None = None
+    quota_thresholds: tuple[int, ...] = (80, 90)
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -43,6 +44,7 @@ class Settings:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise ValueError(f"PORT must be a number between 1 and 65535, got {port_text!r}")
         plans = get("PLANS_FILE")
+        thresholds = _thresholds(get("QUOTA_WARNING_THRESHOLDS", "80,90"))
         return cls(
             host=get("HOST", "127.0.0.1"),
             port=int(port_text),
@@ -55,5 +57,19 @@ class Settings:
             token_issuer=get("BOT_TOKEN_ISSUER") or None,
             login_url=get("BOT_LOGIN_URL") or None,
             plans_file=Path(plans) if plans else None,
+            quota_thresholds=thresholds,
             log_level=get("LOG_LEVEL", "INFO").upper(),
         )
+
+
+def _thresholds(text: str) -> tuple[int, ...]:
+    """'80,90' -> (80, 90): percents of a quota at which the organization is warned."""
+    try:
+        values = sorted({int(part) for part in text.replace(";", ",").split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(
+            f"QUOTA_WARNING_THRESHOLDS must be percents like 80,90, got {text!r}"
+        ) from None
+    if any(not 0 < value < 100 for value in values):
+        raise ValueError(f"QUOTA_WARNING_THRESHOLDS must be between 1 and 99, got {text!r}")
+    return tuple(values)

@@ -188,3 +188,39 @@ class RefundRow(SQLModel, table=True):
     currency: str = Field(default="EUR", max_length=3)
     reason: str = Field(default="cancellation", max_length=32)
     created_at: datetime = ts()
+
+
+class QuotaNoticeRow(SQLModel, table=True):
+    """A threshold notice already given: each (tenant, app, period, threshold, limit) once."""
+
+    __tablename__ = "quota_notices"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    app: str = Field(primary_key=True, max_length=32)
+    period_start: date = Field(primary_key=True)
+    threshold: int = Field(primary_key=True)
+    quota_limit: int = Field(primary_key=True)
+    created_at: datetime = ts()
+
+
+class OutboxRow(SQLModel, table=True):
+    """A proactive message waiting to be delivered; written in the same transaction as the
+    change that causes it, delivered by the proactive sender."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    conversation_ref_id: int = Field(foreign_key="conversations.id")
+    # Set to post into a channel thread (`<channel>;messageid=<root>`) instead of the channel.
+    thread_conversation_id: str | None = Field(default=None, max_length=400)
+    kind: str = Field(max_length=32)
+    payload: str = Field(sa_type=sa.Text)
+    locale: str | None = Field(default=None, max_length=20)
+    status: str = Field(default="pending", max_length=12)  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = ts()
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=400)
+    created_at: datetime = ts()
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
@@ -14,8 +15,10 @@ from sqlmodel import col, select
 from bot.domain.tickets import PAGE_SIZE, Status, TicketFilter
 from storage.models import (
     ConversationRef,
+    OutboxRow,
     PlanSegmentRow,
     ProcessedActivity,
+    QuotaNoticeRow,
     QuotaUsageRow,
     RefundRow,
     SubscriptionRow,
@@ -26,6 +29,10 @@ from storage.models import (
     TicketRow,
     UserAccount,
 )
+
+# The outbox ids written during one turn: the quota middleware collects them to wake the
+# proactive sender once the turn's own reply has gone.
+turn_outbox: ContextVar[list[int] | None] = ContextVar("turn_outbox", default=None)
 
 
 class Repository:
@@ -122,10 +129,27 @@ class ConversationRepository(Repository):
         await self.session.flush()
 
     async def active(self) -> list[ConversationRef]:
-        stmt = select(ConversationRef).where(
-            ConversationRef.tenant_id == self.tenant_id, col(ConversationRef.active).is_(True)
+        stmt = (
+            select(ConversationRef)
+            .where(
+                ConversationRef.tenant_id == self.tenant_id, col(ConversationRef.active).is_(True)
+            )
+            .order_by(col(ConversationRef.id))
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def personal_chat(self, user_id: str) -> ConversationRef | None:
+        stmt = (
+            select(ConversationRef)
+            .where(
+                ConversationRef.tenant_id == self.tenant_id,
+                ConversationRef.conversation_type == "personal",
+                ConversationRef.user_id == user_id,
+                col(ConversationRef.active).is_(True),
+            )
+            .order_by(col(ConversationRef.id).desc())
+        )
+        return (await self.session.execute(stmt)).scalars().first()
 
 
 class TicketRepository(Repository):
@@ -296,3 +320,44 @@ class BillingRepository(Repository):
             )
             .values(quota_limit=limit)
         )
+
+
+class NoticeRepository(Repository):
+    async def record(
+        self, app: str, period_start: date, threshold: int, limit: int, now: datetime
+    ) -> bool:
+        """True only the first time this (app, period, threshold, limit) is recorded."""
+        stmt = (
+            self.insert(QuotaNoticeRow)
+            .values(
+                tenant_id=self.tenant_id,
+                app=app,
+                period_start=period_start,
+                threshold=threshold,
+                quota_limit=limit,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["tenant_id", "app", "period_start", "threshold", "quota_limit"]
+            )
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def given(self, period_start: date) -> list[QuotaNoticeRow]:
+        stmt = select(QuotaNoticeRow).where(
+            QuotaNoticeRow.tenant_id == self.tenant_id,
+            QuotaNoticeRow.period_start == period_start,
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class OutboxRepository(Repository):
+    async def enqueue(self, row: OutboxRow) -> None:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("outbox message of another tenant")
+        self.session.add(row)
+        await self.session.flush()
+        collected = turn_outbox.get()
+        if collected is not None and row.id is not None:
+            collected.append(row.id)

@@ -12,6 +12,8 @@ from storage.repositories import (
     BillingRepository,
     ConversationRepository,
     IdempotencyRepository,
+    NoticeRepository,
+    OutboxRepository,
     TenantRepository,
     TicketRepository,
     UserRepository,
@@ -47,6 +49,8 @@ class UnitOfWork:
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
         self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
         self.billing = BillingRepository(self.session, self.tenant_id, dialect)
+        self.notices = NoticeRepository(self.session, self.tenant_id, dialect)
+        self.outbox = OutboxRepository(self.session, self.tenant_id, dialect)
         return self
 
     async def commit(self) -> None:

@@ -207,4 +207,17 @@ MESSAGES: dict[str, str] = {
     "subscription.suspended": "Your organization's subscription is suspended in the Microsoft "
     "marketplace, so new items cannot be created. Everything else keeps working; an admin can "
     "settle it in the Microsoft 365 admin center.",
+    # Proactive messages
+    "warning.title_near": "{app} quota almost used",
+    "warning.title_reached": "{app} quota reached",
+    "warning.near": "Your organization has used {used} of its {limit} {app} this period "
+    "({percent} %). The quota renews on {renews}. Work goes on as usual; an admin can upgrade "
+    "to get more.",
+    "warning.reached": "Your organization has used all {limit} {app} of this period. New {app} "
+    "can be created again on {renews}, or at once after an admin upgrades. Everything else "
+    "keeps working.",
+    "notify.commented": "{actor} commented on your ticket #{number}",
+    "notify.status": "{actor} changed your ticket #{number} to {status}",
+    "notify.resolved": "{actor} resolved your ticket #{number}",
+    "notify.assigned": "{actor} assigned ticket #{number} to you",
 }

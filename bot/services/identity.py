@@ -19,6 +19,7 @@ class Identity:
     user_id: str
     name: str
     aad_object_id: str | None = None
+    locale: str | None = None  # the language of the activity, for what is sent later
 
 
 async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:

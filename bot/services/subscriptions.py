@@ -6,6 +6,7 @@ The quota check and the count are one conditional UPDATE in the caller's transac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +24,12 @@ from bot.domain.billing import (
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.plans import App, Plan, PlanCatalog, Term
-from bot.domain.quota import QuotaExceeded, QuotaState, SubscriptionSuspended
+from bot.domain.quota import (
+    DEFAULT_THRESHOLDS,
+    QuotaExceeded,
+    QuotaState,
+    SubscriptionSuspended,
+)
 from bot.domain.roles import Role
 from bot.domain.subscription import (
     Era,
@@ -34,6 +40,7 @@ from bot.domain.subscription import (
     statements,
 )
 from bot.services.identity import Identity, resolve_actor
+from bot.services.notifications import notice_quota
 from bot.services.roles import require_admin
 from storage.models import PlanSegmentRow, RefundRow, SubscriptionRow
 from storage.uow import UnitOfWork
@@ -147,10 +154,16 @@ async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
 
 
 async def consume(
-    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, app: App
-) -> tuple[QuotaState, QuotaState]:
-    """Count one new item of `app` against the period's quota, or refuse. Returns the state
-    before and after, for threshold notices. Runs inside the caller's unit of work."""
+    uow: UnitOfWork,
+    clock: Clock,
+    catalog: PlanCatalog,
+    app: App,
+    *,
+    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
+    locale: str | None = None,
+) -> QuotaState:
+    """Count one new item of `app` against the period's quota, or refuse. Runs inside the
+    caller's unit of work, which also records the warning if this item crosses a threshold."""
     sub = await load(uow, clock, catalog)
     if sub.suspended:
         raise SubscriptionSuspended()
@@ -166,10 +179,17 @@ async def consume(
             QuotaState(app, used, limit, period.end), sub.plan, catalog.above(sub.plan)
         )
     used, limit = counted
-    return (
+    after = QuotaState(app, used, limit, period.end)
+    await notice_quota(
+        uow,
+        clock,
         QuotaState(app, used - 1, limit, period.end),
-        QuotaState(app, used, limit, period.end),
+        after,
+        period.start,
+        thresholds,
+        locale,
     )
+    return after
 
 
 async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity) -> UsageView:
@@ -189,6 +209,25 @@ async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identi
         )
         await uow.commit()
         return UsageView(sub.plan, sub.period, quotas, sub.suspended)
+
+
+async def near_limits(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, first_threshold: int
+) -> tuple[QuotaState, ...]:
+    """The quotas of the tenant at or above the first warning threshold, for the banner."""
+    async with uow:
+        sub = await load(uow, clock, catalog)
+        rows = await uow.billing.usage(sub.period.start)
+        await uow.commit()
+    return tuple(
+        state
+        for state in (
+            QuotaState(App(r.app), r.used, r.quota_limit, sub.period.end)
+            for r in rows
+            if r.app in set(App)
+        )
+        if state.used * 100 >= first_threshold * state.limit
+    )
 
 
 async def plans(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity) -> PlansView:

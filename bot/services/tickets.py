@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
 from bot.domain.errors import Forbidden, InvalidInput, NotFound
+from bot.domain.notices import TicketEvent, TicketNotice
 from bot.domain.plans import App, PlanCatalog
+from bot.domain.quota import DEFAULT_THRESHOLDS
 from bot.domain.roles import Role
 from bot.domain.tickets import (
     Actor,
@@ -23,6 +26,7 @@ from bot.domain.tickets import (
     check_transition,
 )
 from bot.services.identity import Identity, resolve_actor
+from bot.services.notifications import notice_person, preview
 from bot.services.subscriptions import consume
 from storage.models import TicketCommentRow, TicketEventRow, TicketRow
 from storage.uow import UnitOfWork
@@ -118,6 +122,21 @@ async def _record(
     )
 
 
+async def _tell(
+    uow: UnitOfWork,
+    clock: Clock,
+    who: Identity,
+    row: TicketRow,
+    person_id: str,
+    event: TicketEvent,
+    detail: str = "",
+) -> None:
+    notice = TicketNotice(
+        event, row.number, row.title, who.name, Status(row.status), preview(detail)
+    )
+    await notice_person(uow, clock, person_id, notice, row.conversation_id, who.locale)
+
+
 async def create_ticket(
     uow: UnitOfWork,
     clock: Clock,
@@ -125,12 +144,14 @@ async def create_ticket(
     who: Identity,
     draft: TicketDraft,
     conversation_id: str | None = None,
+    *,
+    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
 ) -> TicketView:
     """Create a ticket; it counts against the tenant's ticket quota in the same transaction,
     and at the limit nothing is created (QuotaExceeded)."""
     async with uow:
         actor = await resolve_actor(uow, clock, who)
-        await consume(uow, clock, catalog, App.TICKETS)
+        await consume(uow, clock, catalog, App.TICKETS, thresholds=thresholds, locale=who.locale)
         now = clock.now()
         number = await uow.tenants.next_number("ticket")
         row = await uow.tickets.add(
@@ -194,6 +215,8 @@ async def assign_ticket(
             old = row.assignee_name
             row.assignee_id, row.assignee_name = target.id, target.name
             await _record(uow, clock, actor, row, "assignee", old, target.name)
+            if target.id != actor.user.id:
+                await _tell(uow, clock, who, row, target.id, TicketEvent.ASSIGNED, target.name)
         view = await _view(uow, actor, row)
         await uow.commit()
         return view
@@ -208,11 +231,15 @@ async def change_status(
         current = Status(row.status)
         # Members may close and reopen their own tickets; the rest of the workflow is the
         # help desk's.
-        if not actor.role.works_all_items and status not in (Status.CLOSED, Status.OPEN):
+        reopening = status is Status.OPEN and current.is_closed
+        if not actor.role.works_all_items and not (status is Status.CLOSED or reopening):
             raise Forbidden("tickets.members_close_only")
         check_transition(current, status)
         row.status = status.value
         await _record(uow, clock, actor, row, "status", current.value, status.value)
+        if actor.role.works_all_items and actor.user.id != row.requester_id:
+            event = TicketEvent.RESOLVED if status is Status.RESOLVED else TicketEvent.STATUS
+            await _tell(uow, clock, who, row, row.requester_id, event)
         view = await _view(uow, actor, row)
         await uow.commit()
         return view
@@ -253,6 +280,8 @@ async def add_comment(
         )
         row.updated_at = now
         await uow.tickets.add(row)
+        if actor.role.works_all_items and actor.user.id != row.requester_id:
+            await _tell(uow, clock, who, row, row.requester_id, TicketEvent.COMMENTED, text)
         view = await _view(uow, actor, row)
         await uow.commit()
         return view

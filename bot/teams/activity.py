@@ -34,6 +34,7 @@ def identity_of(activity: Activity, tenant_id: str) -> Identity | None:
         user_id=sender.id[:200],
         name=(sender.name or "")[:200],
         aad_object_id=(sender.aad_object_id or None),
+        locale=(activity.locale or None),
     )
 
 

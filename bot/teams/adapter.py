@@ -22,8 +22,16 @@ from bot.domain.clock import Clock
 from bot.domain.plans import PlanCatalog
 from bot.settings import Settings
 from bot.teams.handler import TeamsWorkBot, card_reply
-from bot.teams.middleware import ConversationMiddleware, IdempotencyMiddleware, LogContextMiddleware
+from bot.teams.middleware import (
+    ConversationMiddleware,
+    IdempotencyMiddleware,
+    LogContextMiddleware,
+    QuotaNoticeMiddleware,
+)
+from bot.teams.sender import ProactiveSender
 from cards.general import apology_card
+from storage.db import Database
+from storage.outbox import OutboxStore
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -90,18 +98,23 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 class BotRuntime:
     adapter: CloudAdapter
     bot: TeamsWorkBot
+    sender: ProactiveSender
 
 
 def build_runtime(
-    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, catalog: PlanCatalog
+    settings: Settings, db: Database, clock: Clock, catalog: PlanCatalog
 ) -> BotRuntime:
     auth = ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
+    uow = UnitOfWorkFactory(db)
+    sender = ProactiveSender(adapter, OutboxStore(db), clock, settings.app_id)
     adapter.use(LogContextMiddleware())
     adapter.use(IdempotencyMiddleware(uow, clock))
     adapter.use(ConversationMiddleware(uow, clock))
-    return BotRuntime(adapter, TeamsWorkBot(uow, clock, catalog))
+    adapter.use(QuotaNoticeMiddleware(sender.wake))
+    bot = TeamsWorkBot(uow, clock, catalog, settings.quota_thresholds)
+    return BotRuntime(adapter, bot, sender)
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -128,11 +141,18 @@ def messages_handler(runtime: BotRuntime) -> Any:
             return _bad_request("activity without conversation or serviceUrl")
         auth_header = request.headers.get("Authorization", "")
         try:
-            response = await runtime.adapter.process_activity(
-                auth_header, activity, runtime.bot.on_turn
+            # Authenticate apart from the turn: botbuilder reports a bad token by raising
+            # whatever its validation stumbles on (PermissionError, AttributeError, jwt
+            # errors...), and none of that may become a 500.
+            authenticated = await runtime.adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header
             )
-        except PermissionError:
+        except Exception as error:
+            log.info("request refused: %s", type(error).__name__)
             return web.json_response({"error": "unauthorized"}, status=HTTPStatus.UNAUTHORIZED)
+        response = await runtime.adapter.process_activity(
+            authenticated, activity, runtime.bot.on_turn
+        )
         if response is not None:
             return web.json_response(data=response.body, status=response.status)
         return web.Response(status=HTTPStatus.OK)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
@@ -12,6 +13,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 from bot.domain.clock import Clock
 from bot.domain.errors import MissingTenant
 from bot.domain.plans import PlanCatalog
+from bot.domain.quota import DEFAULT_THRESHOLDS
 from bot.services import conversations
 from bot.teams import commands
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
@@ -34,10 +36,17 @@ def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
 
 
 class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, catalog: PlanCatalog) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        catalog: PlanCatalog,
+        thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
+    ) -> None:
         self.uow = uow
         self.clock = clock
         self.catalog = catalog
+        self.thresholds = tuple(thresholds)
 
     def _turn(self, context: TurnContext) -> Turn | None:
         activity = context.activity
@@ -46,7 +55,21 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         if who is None:
             return None
         conversation_id = activity.conversation.id if activity.conversation else ""
-        return Turn(who, activity.locale, conversation_id, self.uow, self.clock, self.catalog)
+        in_channel = bool(activity.conversation) and (
+            activity.conversation.conversation_type == "channel"
+        )
+        # A top-level channel message starts a thread: what follows belongs in it.
+        if in_channel and ";messageid=" not in conversation_id and activity.id:
+            conversation_id = f"{conversation_id};messageid={activity.id}"
+        return Turn(
+            who,
+            activity.locale,
+            conversation_id,
+            self.uow,
+            self.clock,
+            self.catalog,
+            self.thresholds,
+        )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -14,6 +14,7 @@ from bot.logcontext import activity_var, tenant_var
 from bot.services import conversations
 from bot.teams.activity import activity_key, identity_of, installation_of, tenant_of
 from cards.general import notice_card
+from storage.repositories import turn_outbox
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -100,3 +101,28 @@ class ConversationMiddleware(Middleware):  # type: ignore[misc]
                 )
                 self._known.add(key)
         await logic()
+
+
+class QuotaNoticeMiddleware(Middleware):  # type: ignore[misc]
+    """Collects the outbox messages a turn wrote (quota warnings, ticket notifications) and
+    hands them to the proactive sender once the turn's own reply has gone.
+
+    The proactive turns the sender starts are events, not user turns: they pass straight
+    through, so a delivery never triggers another round."""
+
+    def __init__(self, wake_sender: Callable[[], None]) -> None:
+        self.wake_sender = wake_sender
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        if context.activity.type not in USER_TURNS:
+            await logic()
+            return
+        collected: list[int] = []
+        token = turn_outbox.set(collected)
+        try:
+            await logic()
+        finally:
+            turn_outbox.reset(token)
+        if collected:
+            log.debug("turn queued %d proactive messages", len(collected))
+            self.wake_sender()

@@ -15,7 +15,7 @@ from typing import Any
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.plans import PlanCatalog
-from bot.domain.quota import QuotaExceeded
+from bot.domain.quota import DEFAULT_THRESHOLDS, FULL, QuotaExceeded
 from bot.domain.roles import Role
 from bot.domain.tickets import (
     Person,
@@ -34,6 +34,7 @@ from bot.services.identity import Identity
 from bot.services.tickets import TicketView
 from cards.billing import (
     cancellation_card,
+    near_limit_banner,
     plan_change_card,
     plans_card,
     quota_reached_banner,
@@ -65,6 +66,7 @@ class Turn:
     uow: UnitOfWorkFactory
     clock: Clock
     catalog: PlanCatalog
+    thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
 
     def unit(self) -> UnitOfWork:
         return self.uow(self.who.tenant_id)
@@ -93,10 +95,20 @@ async def dispatch(turn: Turn, verb: str, data: Any) -> Card:
             turn.locale, DomainError("error.too_large", size=size, max=MAX_PAYLOAD_CHARS)
         )
     try:
-        return await fn(turn, data)
+        result = await fn(turn, data)
     except DomainError as error:
         log.info("refused %s: %s", verb, error.key)
-        return error_card(turn.locale, error)
+        result = error_card(turn.locale, error)
+    return await _with_quota_banner(turn, result)
+
+
+async def _with_quota_banner(turn: Turn, card: Card) -> Card:
+    """While a quota is past the first warning threshold, every card says so at its top."""
+    first = turn.thresholds[0] if turn.thresholds else FULL
+    near = await subscriptions.near_limits(turn.unit(), turn.clock, turn.catalog, first)
+    if near:
+        card = {**card, "body": [*near_limit_banner(turn.locale, near), *card.get("body", [])]}
+    return card
 
 
 # -- input shapes ---------------------------------------------------------------------------
@@ -169,7 +181,13 @@ async def create_ticket(turn: Turn, data: dict[str, Any]) -> Card:
         return ticket_form(turn.locale, data, error)
     try:
         view = await ticket_service.create_ticket(
-            turn.unit(), turn.clock, turn.catalog, turn.who, draft, turn.conversation_id
+            turn.unit(),
+            turn.clock,
+            turn.catalog,
+            turn.who,
+            draft,
+            turn.conversation_id,
+            thresholds=turn.thresholds,
         )
     except QuotaExceeded as refused:
         # Nothing typed is lost: the form comes back filled in, under the reason.

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.app import SENDER, create_app
 from bot.domain.clock import FixedClock
 from bot.settings import Settings
+from bot.teams.sender import ProactiveSender
 from storage.db import Database
 from tests.support import teams
 from tests.support.connector import FakeConnector, Posted
@@ -30,6 +31,7 @@ class Bot:
     client: TestClient[Any, Any]
     connector: FakeConnector
     clock: FixedClock
+    sender: ProactiveSender
 
     async def post(self, activity: dict[str, Any]) -> tuple[int, Any]:
         response = await self.client.post("/api/messages", json=activity)
@@ -75,10 +77,11 @@ class Bot:
 
 async def start_bot(db: Database, connector: FakeConnector, clock: FixedClock) -> Bot:
     settings = Settings(database_url=db.url)
-    app = create_app(settings, clock=clock, database=db)
+    # The tests deliver proactive messages themselves (`bot.sender.drain()`), on their clock.
+    app = create_app(settings, clock=clock, database=db, start_sender=False)
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    return Bot(client, connector, clock)
+    return Bot(client, connector, clock, app[SENDER])
 
 
 @pytest.fixture

@@ -1,0 +1,111 @@
+"""Notices written to the outbox in the caller's transaction, so a change and the messages it
+causes commit together (or not at all)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.domain.clock import Clock
+from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
+from bot.domain.quota import QuotaState, crossed_threshold
+from bot.domain.roles import Role
+from storage.models import ConversationRef, OutboxRow
+from storage.uow import UnitOfWork
+
+BROADCAST_TYPES = ("channel", "groupChat")
+PREVIEW_CHARS = 300
+
+
+async def _enqueue(
+    uow: UnitOfWork,
+    clock: Clock,
+    conversation: ConversationRef,
+    kind: NoticeKind,
+    payload: str,
+    locale: str | None,
+    thread: str | None = None,
+) -> None:
+    assert conversation.id is not None
+    now = clock.now()
+    await uow.outbox.enqueue(
+        OutboxRow(
+            tenant_id=uow.tenant_id,
+            conversation_ref_id=conversation.id,
+            thread_conversation_id=thread,
+            kind=kind.value,
+            payload=payload,
+            locale=locale,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+async def quota_audience(uow: UnitOfWork) -> list[ConversationRef]:
+    """Every active channel and group chat of the tenant, and each admin's personal chat."""
+    conversations = await uow.conversations.active()
+    admins = {u.id for u in await uow.users.with_roles([Role.ADMIN.value])}
+    return [
+        c
+        for c in conversations
+        if c.conversation_type in BROADCAST_TYPES
+        or (c.conversation_type == "personal" and c.user_id in admins)
+    ]
+
+
+async def notice_quota(
+    uow: UnitOfWork,
+    clock: Clock,
+    before: QuotaState,
+    after: QuotaState,
+    period_start: date,
+    thresholds: Sequence[int],
+    locale: str | None,
+) -> int | None:
+    """If this create crossed a threshold not yet notified for this period and limit, queue
+    the warning for the whole organization. Returns the threshold notified, if any."""
+    level = crossed_threshold(before.used, after.used, after.limit, thresholds)
+    if level is None:
+        return None
+    if not await uow.notices.record(after.app.value, period_start, level, after.limit, clock.now()):
+        return None
+    notice = QuotaNotice(after.app, after.used, after.limit, level, after.renews_on)
+    for conversation in await quota_audience(uow):
+        await _enqueue(uow, clock, conversation, NoticeKind.QUOTA, notice.to_json(), locale)
+    return level
+
+
+def channel_thread(conversation_id: str) -> tuple[str, str | None]:
+    """(channel-level id, thread id or None) of the conversation a ticket was created in."""
+    if ";messageid=" in conversation_id:
+        return conversation_id.split(";messageid=", 1)[0], conversation_id
+    return conversation_id, None
+
+
+async def notice_person(
+    uow: UnitOfWork,
+    clock: Clock,
+    person_id: str,
+    notice: TicketNotice,
+    origin_conversation_id: str | None,
+    locale: str | None,
+) -> bool:
+    """Tell one person about a ticket: in their personal chat with the bot if there is one,
+    else in the conversation (thread, for channels) where the ticket was created."""
+    personal = await uow.conversations.personal_chat(person_id)
+    if personal is not None:
+        await _enqueue(uow, clock, personal, NoticeKind.TICKET, notice.to_json(), locale)
+        return True
+    if not origin_conversation_id:
+        return False
+    channel_id, thread = channel_thread(origin_conversation_id)
+    origin = await uow.conversations.get(channel_id)
+    if origin is None or not origin.active:
+        return False
+    await _enqueue(uow, clock, origin, NoticeKind.TICKET, notice.to_json(), locale, thread)
+    return True
+
+
+def preview(text: str) -> str:
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

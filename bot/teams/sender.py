@@ -1,0 +1,245 @@
+"""The proactive sender: delivers the outbox with Teams' rate limits, retries and backoff.
+
+Messages are claimed row by row (FOR UPDATE SKIP LOCKED on PostgreSQL), so several bot
+processes deliver each message once; a process that dies mid-send loses its claim when the
+lease runs out, and the message goes out from another (or after a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import ConversationReference
+
+from bot.domain.clock import Clock
+from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
+from bot.teams.handler import card_reply
+from bot.teams.ratelimit import ConversationRateLimiter
+from cards.common import Card
+from cards.notifications import quota_warning_card, ticket_notice_card
+from storage.outbox import Claimed, OutboxStore
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {412, 429, 502, 503, 504}
+GONE = {403, 404}
+MAX_AGE = timedelta(hours=24)
+BASE_DELAY = timedelta(seconds=2)
+MAX_DELAY = timedelta(minutes=30)
+
+
+class DeliveryError(Exception):
+    def __init__(self, status: int | None, retry_after: float | None, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def render(message: Claimed) -> Card:
+    kind = NoticeKind(message.kind)
+    if kind is NoticeKind.QUOTA:
+        return quota_warning_card(message.locale, QuotaNotice.from_json(message.payload))
+    return ticket_notice_card(message.locale, TicketNotice.from_json(message.payload))
+
+
+def _delivery_error(error: BaseException) -> DeliveryError:
+    """Read the HTTP status and Retry-After out of what the connector client raised."""
+    response: Any = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    retry_after: float | None = None
+    headers = getattr(response, "headers", None)
+    if headers is not None:
+        raw = headers.get("Retry-After")
+        try:
+            retry_after = float(raw) if raw is not None else None
+        except ValueError:
+            retry_after = None
+    return DeliveryError(int(status) if status else None, retry_after, repr(error)[:300])
+
+
+class ProactiveSender:
+    def __init__(
+        self,
+        adapter: Any,
+        store: OutboxStore,
+        clock: Clock,
+        app_id: str,
+        *,
+        limiter: ConversationRateLimiter | None = None,
+        batch: int = 100,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(minutes=2),
+        poll_interval: float = 1.0,
+        jitter: Callable[[], float] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.store = store
+        self.clock = clock
+        self.app_id = app_id
+        self.limiter = limiter or ConversationRateLimiter()
+        self.batch = batch
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.jitter = jitter or (lambda: random.uniform(0.5, 1.5))
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- life -------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="proactive-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                delivered = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("proactive sender round failed; trying again")
+                delivered = 0
+            if delivered == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    # -- work -------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim the due messages and deliver them; returns how many were claimed. Messages
+        of one conversation go in order, conversations in parallel."""
+        claimed = await self.store.claim(self.clock.now(), self.batch, self.lease)
+        if not claimed:
+            return 0
+        by_conversation: dict[str, list[Claimed]] = defaultdict(list)
+        for message in claimed:
+            by_conversation[message.conversation_id].append(message)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def deliver_all(messages: list[Claimed]) -> None:
+            async with gate:
+                for message in messages:
+                    await self._deliver(message)
+
+        await asyncio.gather(*(deliver_all(group) for group in by_conversation.values()))
+        self.limiter.forget_idle(self.clock.now())
+        return len(claimed)
+
+    async def drain(self, rounds: int = 1000) -> int:
+        """Deliver until nothing is due now (tests and shutdown)."""
+        total = 0
+        for _ in range(rounds):
+            claimed = await self.run_once()
+            if claimed == 0:
+                break
+            total += claimed
+        return total
+
+    async def _deliver(self, message: Claimed) -> None:
+        now = self.clock.now()
+        wait = self.limiter.wait(message.conversation_id, now)
+        if wait > timedelta(0):
+            await self.store.postpone(message.id, now + wait)
+            return
+        try:
+            card = render(message)
+        except (ValueError, KeyError) as error:
+            log.error("outbox message %s cannot be rendered: %s", message.id, error)
+            await self.store.failed(message.id, message.attempts, f"unrenderable: {error}")
+            return
+        self.limiter.record(message.conversation_id, now)
+        try:
+            await self._send(message, card)
+        except DeliveryError as error:
+            await self._failed_attempt(message, error)
+            return
+        await self.store.sent(message.id, self.clock.now())
+
+    async def _send(self, message: Claimed, card: Card) -> None:
+        reference = ConversationReference().deserialize(json.loads(message.reference))
+        if message.thread_conversation_id:
+            reference.conversation.id = message.thread_conversation_id
+        failure: list[BaseException] = []
+
+        async def callback(context: TurnContext) -> None:
+            # A continuation turn would send its message as a reply to the continuation's own
+            # made-up activity id; a proactive message is a new message in the conversation
+            # (or in the thread named by the conversation id), so it goes without one.
+            activity = TurnContext.apply_conversation_reference(
+                card_reply(card), TurnContext.get_conversation_reference(context.activity)
+            )
+            activity.reply_to_id = None
+            # Errors inside a turn go to the adapter's error handler; catch them here to act.
+            try:
+                await context.adapter.send_activities(context, [activity])
+            except Exception as error:
+                failure.append(error)
+
+        try:
+            await self.adapter.continue_conversation(reference, callback, self.app_id)
+        except Exception as error:
+            failure.append(error)
+        if failure:
+            raise _delivery_error(failure[0])
+
+    async def _failed_attempt(self, message: Claimed, error: DeliveryError) -> None:
+        attempts = message.attempts + 1
+        now = self.clock.now()
+        if error.status in GONE:
+            log.warning(
+                "conversation %s answered %s: the bot was removed; marking it inactive",
+                message.conversation_id,
+                error.status,
+            )
+            await self.store.deactivate(message.conversation_ref_id, now)
+            await self.store.failed(message.id, attempts, f"{error.status}: conversation gone")
+            return
+        retryable = error.status is None or error.status in RETRYABLE
+        next_at = now + self._backoff(attempts, error.retry_after)
+        if not retryable or next_at - message.created_at > MAX_AGE:
+            log.error(
+                "proactive message %s to %s failed after %d attempts (status %s): %s",
+                message.id,
+                message.conversation_id,
+                attempts,
+                error.status,
+                error,
+            )
+            await self.store.failed(message.id, attempts, str(error))
+            return
+        log.info(
+            "message %s: status %s, attempt %d, retrying at %s",
+            message.id,
+            error.status,
+            attempts,
+            next_at.isoformat(),
+        )
+        await self.store.retry(message.id, next_at, attempts, str(error))
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        exponential = min(MAX_DELAY, BASE_DELAY * (2 ** (attempts - 1)))
+        delay = exponential * self.jitter()
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        return delay

@@ -1,0 +1,171 @@
+"""The outbox as the proactive sender sees it: across tenants, claimed row by row so that
+several bot processes deliver each message once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
+
+from storage.db import Database
+from storage.models import ConversationRef, OutboxRow
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    tenant_id: str
+    conversation_ref_id: int
+    conversation_id: str
+    reference: str
+    thread_conversation_id: str | None
+    kind: str
+    payload: str
+    locale: str | None
+    attempts: int
+    created_at: datetime
+
+
+class OutboxStore:
+    def __init__(self, db: Database, worker: str | None = None) -> None:
+        self.db = db
+        self.worker = worker or uuid.uuid4().hex[:16]
+
+    async def _run(self, statement: sa.Executable) -> None:
+        async with _Transaction(self.db) as conn:
+            await conn.execute(statement)
+
+    async def claim(self, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+        """Take up to `limit` due messages (oldest first), and messages whose claim expired
+        (their process died mid-send). PostgreSQL skips rows another process holds."""
+        outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+        conv = ConversationRef.__table__  # type: ignore[attr-defined]
+        due = sa.or_(
+            sa.and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now),
+            sa.and_(outbox.c.status == SENDING, outbox.c.claimed_until < now),
+        )
+        pick = sa.select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
+        if not self.db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        claim = (
+            sa.update(outbox)
+            .where(outbox.c.id.in_(pick.scalar_subquery()))
+            .values(status=SENDING, claimed_by=self.worker, claimed_until=now + lease)
+            .returning(outbox.c.id)
+        )
+        async with _Transaction(self.db) as conn:
+            ids = [row[0] for row in (await conn.execute(claim)).all()]
+            if not ids:
+                return []
+            rows = (
+                await conn.execute(
+                    sa.select(
+                        outbox.c.id,
+                        outbox.c.tenant_id,
+                        outbox.c.conversation_ref_id,
+                        conv.c.conversation_id,
+                        conv.c.reference,
+                        outbox.c.thread_conversation_id,
+                        outbox.c.kind,
+                        outbox.c.payload,
+                        outbox.c.locale,
+                        outbox.c.attempts,
+                        outbox.c.created_at,
+                    )
+                    .join(conv, conv.c.id == outbox.c.conversation_ref_id)
+                    .where(outbox.c.id.in_(ids))
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+        return [Claimed(*row) for row in rows]
+
+    async def _finish(self, message_id: int, **values: object) -> None:
+        outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+        # Only the claimant may finish a message: a process whose lease ran out lost it.
+        await self._run(
+            sa.update(outbox)
+            .where(outbox.c.id == message_id, outbox.c.claimed_by == self.worker)
+            .values(claimed_until=None, **values)
+        )
+
+    async def sent(self, message_id: int, now: datetime) -> None:
+        await self._finish(message_id, status=SENT, sent_at=now)
+
+    async def retry(self, message_id: int, at: datetime, attempts: int, error: str) -> None:
+        await self._finish(
+            message_id,
+            status=PENDING,
+            next_attempt_at=at,
+            attempts=attempts,
+            last_error=error[:400],
+        )
+
+    async def postpone(self, message_id: int, at: datetime) -> None:
+        """Not an attempt: the conversation's rate limit is full until `at`."""
+        await self._finish(message_id, status=PENDING, next_attempt_at=at)
+
+    async def failed(self, message_id: int, attempts: int, error: str) -> None:
+        await self._finish(message_id, status=FAILED, attempts=attempts, last_error=error[:400])
+
+    async def deactivate(self, conversation_ref_id: int, now: datetime) -> None:
+        conv = ConversationRef.__table__  # type: ignore[attr-defined]
+        await self._run(
+            sa.update(conv)
+            .where(conv.c.id == conversation_ref_id)
+            .values(active=False, updated_at=now)
+        )
+
+    async def counts(self) -> dict[str, int]:
+        outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
+                )
+            ).all()
+        return {str(status): int(count) for status, count in rows}
+
+    async def next_due(self) -> datetime | None:
+        outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+        async with self.db.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    sa.select(sa.func.min(outbox.c.next_attempt_at)).where(
+                        col(outbox.c.status) == PENDING
+                    )
+                )
+            ).scalar_one_or_none()
+
+
+class _Transaction:
+    """A connection in a transaction, holding the SQLite write lock while it lasts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __aenter__(self) -> AsyncConnection:
+        if self.db.write_lock is not None:
+            await self.db.write_lock.acquire()
+        try:
+            self._context = self.db.engine.begin()
+            return await self._context.__aenter__()
+        except BaseException:
+            if self.db.write_lock is not None:
+                self.db.write_lock.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self._context.__aexit__(*exc)  # type: ignore[arg-type]
+        finally:
+            if self.db.write_lock is not None:
+                self.db.write_lock.release()
