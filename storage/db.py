@@ -77,6 +77,8 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         cursor = dbapi_connection.cursor()
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL sync cannot corrupt; it may lose the last commits on power loss.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -1,3 +1,237 @@
 """German. Same keys as the English catalog; a missing key falls back to English."""
 
-MESSAGES: dict[str, str] = {}
+MESSAGES: dict[str, str] = {
+    # General
+    "app.name": "TeamsWork",
+    "welcome.title": "Willkommen bei TeamsWork",
+    "welcome.body": (
+        "Ticketsystem, Checklisten und CRM für Ihre gesamte Organisation, direkt in Teams. "
+        "Eine Lizenz gilt für alle: keine Lizenzen pro Benutzer."
+    ),
+    "welcome.next": "Beginnen Sie mit einem Ticket, oder geben Sie **help** ein, um alles zu "
+    "sehen, was ich kann.",
+    "help.title": "Was ich kann",
+    "help.intro": "Geben Sie einen Befehl ein (in einem Kanal erwähnen Sie mich zuerst mit @):",
+    "help.cmd.help": "diese Liste",
+    "help.cmd.new_ticket": "das Formular für ein neues Ticket öffnen",
+    "help.cmd.new_ticket_title": "sofort ein Ticket erstellen",
+    "help.cmd.tickets": "Tickets auflisten: meine, mir zugewiesene, nicht zugewiesene, offene, "
+    "geschlossene oder alle",
+    "help.cmd.ticket": "ein Ticket anzeigen",
+    "help.cmd.roles": "wer Admin und wer Agent ist",
+    "help.cmd.role": "die Rolle einer Person ändern (Admins)",
+    "button.new_ticket": "Neues Ticket",
+    "button.my_tickets": "Meine Tickets",
+    "button.all_tickets": "Alle Tickets",
+    "button.help": "Hilfe",
+    "button.next": "Weiter",
+    "button.previous": "Zurück",
+    "button.open": "Öffnen",
+    "button.create_ticket": "Ticket erstellen",
+    "button.assign_me": "Mir zuweisen",
+    "button.assign": "Zuweisen",
+    "button.status": "Status",
+    "button.priority": "Priorität",
+    "button.comment": "Kommentar",
+    "button.close": "Schließen",
+    "button.reopen": "Wieder öffnen",
+    "button.save": "Speichern",
+    "button.send_comment": "Kommentar hinzufügen",
+    "button.back_to_list": "Zurück zur Liste",
+    "unknown.text": "Ich habe „{text}“ nicht verstanden.",
+    "unknown.suggest": "Meinten Sie **{suggestion}**?",
+    "unknown.hint": "Geben Sie **help** ein, um zu sehen, was ich kann.",
+    # Errors
+    "error.generic": "Entschuldigung, bei uns ist etwas schiefgelaufen. Es wurde nichts "
+    "geändert. Bitte versuchen Sie es erneut. (Referenz: {ref})",
+    "error.not_found": "Das wurde nicht gefunden.",
+    "error.forbidden": "Dazu sind Sie nicht berechtigt.",
+    "error.only_admins": "Das können nur Admins. Admins Ihrer Organisation: {admins}.",
+    "error.invalid_transition": "Ein Ticket mit dem Status „{current}“ kann nicht auf "
+    "„{target}“ gesetzt werden. Von „{current}“ aus ist möglich: {allowed}.",
+    "error.invalid_input": "Bitte prüfen Sie die unten markierten Felder. Es wurde noch nichts "
+    "gespeichert.",
+    "error.no_tenant": "Ich arbeite innerhalb einer Microsoft Teams-Organisation, aber diese "
+    "Nachricht kam ohne eine. Es wurde nichts geändert.",
+    "error.bad_action": "Die Daten dieser Schaltfläche konnten nicht gelesen werden. Es wurde "
+    "nichts geändert. Bitte öffnen Sie das Element erneut.",
+    "error.too_large": "Das ist mehr, als ich auf einmal verarbeiten kann ({size} Zeichen, "
+    "höchstens {max}). Es wurde nichts geändert.",
+    "error.title": "Bitte beachten Sie Folgendes",
+    "error.duplicate": "Das wurde bereits erledigt.",
+    "field.required": "Dieses Feld ist ein Pflichtfeld.",
+    "field.too_long": "Höchstens {max} Zeichen (Sie haben {length} eingegeben).",
+    "field.choose_one": "Wählen Sie eine der folgenden Optionen: {allowed}.",
+    "field.not_text": "Bitte geben Sie Text ein.",
+    "field.bad_date": "Geben Sie ein Datum im Format 2026-12-31 ein.",
+    # Tickets
+    "ticket.form.title": "Neues Ticket",
+    "ticket.field.title": "Titel",
+    "ticket.field.description": "Beschreibung",
+    "ticket.field.priority": "Priorität",
+    "ticket.field.category": "Kategorie",
+    "ticket.field.due": "Fälligkeitsdatum",
+    "ticket.field.status": "Status",
+    "ticket.field.requester": "Angefragt von",
+    "ticket.field.assignee": "Zugewiesen an",
+    "ticket.field.created": "Erstellt",
+    "ticket.field.updated": "Aktualisiert",
+    "ticket.placeholder.title": "Worum geht es? (1-200 Zeichen)",
+    "ticket.placeholder.description": "Details, Schritte, Links (bis zu 4.000 Zeichen)",
+    "ticket.placeholder.category": "z. B. Hardware, Zugriff, Abrechnung",
+    "ticket.placeholder.comment": "Kommentar schreiben",
+    "ticket.created": "Ticket #{number} wurde erstellt.",
+    "ticket.updated": "Ticket #{number} wurde aktualisiert.",
+    "ticket.heading": "#{number} {title}",
+    "ticket.unassigned": "Nicht zugewiesen",
+    "ticket.no_due": "Keines",
+    "ticket.comments": "Kommentare",
+    "ticket.no_comments": "Noch keine Kommentare.",
+    "ticket.more_comments": "Ältere Kommentare werden nicht angezeigt: {count}.",
+    "ticket.history": "Verlauf",
+    "ticket.comment_line": "**{author}**, {at}",
+    "ticket.usage": "Welches Ticket? Zum Beispiel: **ticket 12**",
+    "ticket.choose_agent": "Agent auswählen",
+    "ticket.choose_status": "Neuer Status",
+    "ticket.choose_priority": "Neue Priorität",
+    "history.created": "{actor} hat das Ticket erstellt",
+    "history.status": "{actor} hat den Status von „{old}“ auf „{new}“ geändert",
+    "history.priority": "{actor} hat die Priorität von „{old}“ auf „{new}“ geändert",
+    "history.assignee": "{actor} hat das Ticket {new} zugewiesen",
+    "tickets.not_found": "Ticket #{number} wurde nicht gefunden.",
+    "tickets.only_agents_assign": "Nur Agenten und Admins können Tickets zuweisen.",
+    "tickets.members_close_only": "Als Mitglied können Sie Ihre eigenen Tickets schließen und "
+    "wieder öffnen; alle weiteren Schritte im Ablauf übernimmt der Helpdesk.",
+    "tickets.assignee_not_agent": "Wählen Sie einen Agenten oder Admin Ihrer Organisation.",
+    "tickets.list.title": "Tickets: {filter}",
+    "tickets.list.empty": "Hier gibt es keine Tickets.",
+    "tickets.list.page": "Seite {page} von {pages}, {total} Tickets",
+    "tickets.list.line": "{status} · {priority} · {assignee} · aktualisiert am {updated}",
+    "tickets.bad_filter": "Unbekannter Filter „{filter}“. Verwenden Sie einen der folgenden: "
+    "{allowed}.",
+    "filter.mine": "meine",
+    "filter.assigned": "mir zugewiesen",
+    "filter.unassigned": "nicht zugewiesen",
+    "filter.open": "offen",
+    "filter.closed": "geschlossen",
+    "filter.all": "alle",
+    "status.new": "Neu",
+    "status.open": "Offen",
+    "status.in_progress": "In Bearbeitung",
+    "status.pending": "Wartend",
+    "status.resolved": "Gelöst",
+    "status.closed": "Geschlossen",
+    "priority.low": "Niedrig",
+    "priority.normal": "Normal",
+    "priority.high": "Hoch",
+    "priority.urgent": "Dringend",
+    # Roles
+    "roles.title": "Rollen in Ihrer Organisation",
+    "roles.admins": "Admins",
+    "roles.agents": "Agenten",
+    "roles.nobody": "noch niemand",
+    "roles.members_note": "Alle anderen sind Mitglieder: Mitglieder erstellen Tickets und sehen "
+    "und bearbeiten ihre eigenen. Admins ändern Rollen mit **role @name admin|agent|member**.",
+    "roles.changed": "{name} ist jetzt {role}.",
+    "roles.last_admin": "Ihre Organisation braucht mindestens einen Admin: Machen Sie zuerst "
+    "eine andere Person zum Admin.",
+    "roles.usage": "Erwähnen Sie die Person und nennen Sie die Rolle, zum Beispiel: "
+    "**role @Alex agent** (admin, agent oder member).",
+    "role.admin": "Admin",
+    "role.agent": "Agent",
+    "role.member": "Mitglied",
+    # Subscription, quota, billing
+    "help.cmd.usage": "in diesem Abrechnungszeitraum genutztes Kontingent, pro App",
+    "help.cmd.plans": "die Tarife vergleichen",
+    "help.cmd.change_plan": "den Tarif wechseln (Admins)",
+    "help.cmd.cancel": "innerhalb von 72 Stunden nach dem Kauf kündigen (Admins)",
+    "help.cmd.billing": "die Abrechnung dieses Zeitraums, auf Wunsch auch vergangener "
+    "Zeiträume (Admins)",
+    "app.tickets": "Tickets",
+    "app.checklists": "Checklisten",
+    "app.opportunities": "Verkaufschancen",
+    "term.monthly": "monatlich",
+    "term.annual": "jährlich",
+    "price.monthly": "{price} pro Monat",
+    "price.annual": "{price} pro Jahr",
+    "button.plans": "Tarife anzeigen",
+    "button.usage": "Nutzung",
+    "button.keep_plan": "Tarif beibehalten",
+    "button.billing_history": "Abrechnungsverlauf",
+    "usage.title": "Kontingent in diesem Abrechnungszeitraum",
+    "usage.plan": "Tarif: **{plan}** ({term}). Abrechnungszeitraum {period}; das Kontingent "
+    "erneuert sich am {renews}.",
+    "usage.line": "{app}: {used} von {limit} ({percent} %)",
+    "plans.title": "Tarife",
+    "plans.intro": "Eine Lizenz gilt für Ihre gesamte Organisation, mit unbegrenzt vielen "
+    "Benutzern; jeder Tarif legt fest, wie viele neue Elemente jede App pro "
+    "Abrechnungszeitraum erstellen darf (Abrechnung: {term}).",
+    "plans.current": "aktuell",
+    "plans.quota": "{count} {app}",
+    "plans.other_term": "Jahrestarife: Kontingent für zwölf Monate zum Preis von zehn Monaten",
+    "plans.choose": "Zu {plan} wechseln ({term})",
+    "plans.ask_admin": "Bitten Sie einen Admin Ihrer Organisation, den Tarif zu wechseln.",
+    "change.title": "Von {current} zu {target} wechseln?",
+    "change.done_title": "Ihre Organisation nutzt jetzt {target}",
+    "change.restart": "Am {start} beginnt ein neuer Abrechnungszeitraum ({term}) mit neuem "
+    "Kontingent.",
+    "change.prorated": "Die Änderung gilt sofort. Dieser Abrechnungszeitraum ({period}) wird "
+    "tageweise nach dem jeweiligen Tarif berechnet:",
+    "change.total": "Summe für diesen Abrechnungszeitraum: {total}",
+    "change.quota_title": "Kontingent in diesem Abrechnungszeitraum nach der Änderung",
+    "change.quota_line": "{app}: {limit} (bisher genutzt: {used})",
+    "change.over_limit": "Die Nutzung hat das neue Kontingent für {app} bereits erreicht: Neue "
+    "{app} können erst nach der Erneuerung des Kontingents wieder erstellt werden. Es wird "
+    "nichts gelöscht.",
+    "change.confirm": "Zu {plan} wechseln",
+    "cancel.title": "{plan} kündigen?",
+    "cancel.explain": "Ihr Kauf liegt weniger als 72 Stunden zurück: Bei einer Kündigung "
+    "werden {refund} vollständig erstattet, und Ihre Organisation wechselt sofort zu {free}. "
+    "Alle Daten bleiben erhalten. Diese Frist endet am {deadline}.",
+    "cancel.confirm": "Abonnement kündigen",
+    "cancel.done_title": "Abonnement gekündigt",
+    "cancel.done": "{plan} wurde gekündigt, und {refund} wurden erstattet. Ihre Organisation "
+    "nutzt jetzt {free}; alle Daten bleiben erhalten.",
+    "billing.title": "Abrechnung",
+    "billing.period": "{start} bis {end}",
+    "billing.current": "Aktueller Abrechnungszeitraum: {period}",
+    "billing.past": "Abrechnungszeitraum {period}",
+    "billing.days": "{days} Tage",
+    "billing.refund": "Erstattung",
+    "billing.total": "Summe: {total}",
+    "billing.unknown_plan": "Es gibt keinen Tarif „{plan_id}“. Tarife: {valid}.",
+    "billing.same_plan": "Ihre Organisation nutzt bereits {plan}.",
+    "billing.term_change": "Ein Tarifwechsel ist nur bei gleicher Abrechnungsart möglich: Ihre "
+    "Organisation zahlt {current_term}, dieser Tarif wird {target_term} abgerechnet. Wählen Sie "
+    "einen Tarif, der ebenfalls {current_term} abgerechnet wird.",
+    "billing.cancel_window_closed": "Ein Kauf kann innerhalb von 72 Stunden storniert werden; "
+    "diese Frist ist am {closed_at} abgelaufen.",
+    "billing.nothing_to_cancel": "Ihre Organisation nutzt {plan}: Es gibt keinen Kauf, der "
+    "storniert werden könnte.",
+    "billing.plan_usage": "Welcher Tarif? Zum Beispiel: **change plan standard**.",
+    "quota.exceeded": "Ihre Organisation hat das Kontingent von {limit} {app} für diesen "
+    "Abrechnungszeitraum im Tarif {plan} ausgeschöpft ({used} von {limit}). Neue {app} können "
+    "wieder erstellt werden, sobald sich das Kontingent am {renews} erneuert, oder sofort, "
+    "nachdem ein Admin ein Upgrade durchgeführt hat. Alles andere funktioniert weiterhin.",
+    "quota.upgrades": "Tarife mit mehr Kontingent:",
+    "quota.kept": "Ihre Eingabe bleibt unten erhalten: Senden Sie sie nach dem Upgrade oder der "
+    "Erneuerung noch einmal.",
+    "quota.near_banner": "{app}: {percent} % des Kontingents für diesen Abrechnungszeitraum "
+    "genutzt (erneuert sich am {renews}).",
+    "subscription.suspended": "Das Abonnement Ihrer Organisation ist im Microsoft Marketplace "
+    "ausgesetzt, daher können keine neuen Elemente erstellt werden. Alles andere funktioniert "
+    "weiterhin; ein Admin kann dies im Microsoft 365 Admin Center klären.",
+    # Proactive messages
+    "warning.title_near": "Kontingent für {app} fast ausgeschöpft",
+    "warning.title_reached": "Kontingent für {app} ausgeschöpft",
+    "warning.near": "Ihre Organisation hat in diesem Abrechnungszeitraum {used} von {limit} "
+    "{app} genutzt ({percent} %). Das Kontingent erneuert sich am {renews}. Die Arbeit geht wie "
+    "gewohnt weiter; ein Admin kann ein Upgrade durchführen, um mehr zu erhalten.",
+    "warning.reached": "Ihre Organisation hat alle {limit} {app} dieses Abrechnungszeitraums "
+    "genutzt. Neue {app} können ab dem {renews} wieder erstellt werden, oder sofort, nachdem "
+    "ein Admin ein Upgrade durchgeführt hat. Alles andere funktioniert weiterhin.",
+    "notify.commented": "{actor} hat Ihr Ticket #{number} kommentiert",
+    "notify.status": "{actor} hat den Status Ihres Tickets #{number} auf „{status}“ gesetzt",
+    "notify.resolved": "{actor} hat Ihr Ticket #{number} gelöst",
+    "notify.assigned": "{actor} hat Ihnen das Ticket #{number} zugewiesen",
+}

@@ -29,9 +29,9 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
     tenant that somehow has no admin left, so that nobody is ever locked out of the subscription.
     """
     now = clock.now()
-    created = await uow.tenants.ensure(now)
     user = await uow.users.get(who.user_id)
     if user is None:
+        created = await uow.tenants.ensure(now)
         admins = [] if created else await uow.users.with_roles([Role.ADMIN.value])
         role = Role.ADMIN if created or not admins else Role.MEMBER
         user = UserAccount(

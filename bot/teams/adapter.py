@@ -17,6 +17,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import BotFrameworkAuthentication, ConnectorFactory
 
 from bot.domain.clock import Clock
 from bot.domain.plans import PlanCatalog
@@ -94,6 +95,66 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         log.warning("could not send the apology (ref %s)", reference, exc_info=True)
 
 
+class _CachingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
+    MAX_CLIENTS = 64
+
+    def __init__(self, inner: ConnectorFactory, cache: dict[tuple[str, str | None], Any]) -> None:
+        self._inner = inner
+        self._cache = cache
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        key = (service_url, audience)
+        client = self._cache.get(key)
+        if client is None:
+            if len(self._cache) >= self.MAX_CLIENTS:
+                self._cache.clear()
+            client = await self._inner.create(service_url, audience)
+            self._cache[key] = client
+        return client
+
+
+class CachingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
+    """Reuses connector and user-token clients instead of building them every turn.
+
+    The stock adapter creates a ConnectorClient and a user-token client (msrest configurations
+    and a retry policy each) per turn: about half of a turn's CPU. The bot has one app id, so a
+    client per (service URL, audience) serves every turn; the credentials inside refresh their
+    own tokens."""
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+        self._connectors: dict[tuple[str, str | None], Any] = {}
+        self._user_token_client: Any = None
+
+    def _cached(self, factory: ConnectorFactory | None) -> ConnectorFactory | None:
+        return None if factory is None else _CachingConnectorFactory(factory, self._connectors)
+
+    async def authenticate_request(self, activity: Activity, auth_header: str | None) -> Any:
+        result = await self._inner.authenticate_request(activity, auth_header)
+        result.connector_factory = self._cached(result.connector_factory)
+        return result
+
+    def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory | None:
+        return self._cached(self._inner.create_connector_factory(claims_identity))
+
+    async def create_user_token_client(self, claims_identity: Any) -> Any:
+        if self._user_token_client is None:
+            self._user_token_client = await self._inner.create_user_token_client(claims_identity)
+        return self._user_token_client
+
+    async def authenticate_streaming_request(self, auth_header: str, channel_id: str) -> Any:
+        return await self._inner.authenticate_streaming_request(auth_header, channel_id)
+
+    async def authenticate_channel_request(self, auth_header: str) -> Any:
+        return await self._inner.authenticate_channel_request(auth_header)
+
+    def create_bot_framework_client(self) -> Any:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return str(self._inner.get_originating_audience())
+
+
 @dataclass
 class BotRuntime:
     adapter: CloudAdapter
@@ -104,7 +165,9 @@ class BotRuntime:
 def build_runtime(
     settings: Settings, db: Database, clock: Clock, catalog: PlanCatalog
 ) -> BotRuntime:
-    auth = ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
+    auth = CachingAuthentication(
+        ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
+    )
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
     uow = UnitOfWorkFactory(db)
@@ -139,7 +202,8 @@ def messages_handler(runtime: BotRuntime) -> Any:
             return _bad_request("body is not an activity")
         if activity.conversation is None or not activity.service_url:
             return _bad_request("activity without conversation or serviceUrl")
-        auth_header = request.headers.get("Authorization", "")
+        # No header is None, not "": botbuilder validates an empty string as a token.
+        auth_header = request.headers.get("Authorization") or None
         try:
             # Authenticate apart from the turn: botbuilder reports a bad token by raising
             # whatever its validation stumbles on (PermissionError, AttributeError, jwt
@@ -154,7 +218,11 @@ def messages_handler(runtime: BotRuntime) -> Any:
             authenticated, activity, runtime.bot.on_turn
         )
         if response is not None:
-            return web.json_response(data=response.body, status=response.status)
+            body = response.body
+            # botbuilder's own error answers (a malformed invoke) leave a model unserialized.
+            if hasattr(body, "serialize"):
+                body = body.serialize()
+            return web.json_response(data=body, status=response.status)
         return web.Response(status=HTTPStatus.OK)
 
     return messages

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
@@ -17,7 +17,7 @@ from bot.domain.quota import DEFAULT_THRESHOLDS
 from bot.services import conversations
 from bot.teams import commands
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
-from bot.teams.routes import Turn, dispatch
+from bot.teams.routes import BannerCache, Turn, dispatch
 from cards.common import Card
 from cards.general import error_card, welcome_card
 from storage.uow import UnitOfWorkFactory
@@ -47,6 +47,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         self.clock = clock
         self.catalog = catalog
         self.thresholds = tuple(thresholds)
+        self.banners = BannerCache()
 
     def _turn(self, context: TurnContext) -> Turn | None:
         activity = context.activity
@@ -69,6 +70,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             self.clock,
             self.catalog,
             self.thresholds,
+            self.banners,
         )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -87,6 +89,24 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             verb, data = parsed.verb, parsed.data
         card = await dispatch(turn, verb, data)
         await turn_context.send_activity(card_reply(card))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        # botbuilder answers a malformed card action with an error object it cannot serialize;
+        # refuse those shapes here with a plain 400.
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action":
+            value = activity.value
+            action = value.get("action") if isinstance(value, dict) else None
+            if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+                return InvokeResponse(
+                    status=400,
+                    body={
+                        "statusCode": 400,
+                        "type": "application/vnd.microsoft.error",
+                        "value": {"code": "BadRequest", "message": "not an Action.Execute"},
+                    },
+                )
+        return await super().on_invoke_activity(turn_context)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
