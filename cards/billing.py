@@ -189,7 +189,7 @@ def _line_rows(locale: str | None, statement_lines: Sequence[tuple[str, str, str
     return {
         "type": "FactSet",
         "facts": [
-            {"title": f"{label} ({days})", "value": amount}
+            {"title": f"{label} ({days})" if days else label, "value": amount}
             for label, days, amount in statement_lines
         ],
     }
@@ -352,7 +352,7 @@ def statement_card(locale: str | None, statements: Sequence[Statement]) -> Card:
             for line in statement.lines
         ]
         rows += [
-            (t(locale, "billing.refund"), "-", fmt_money(locale, -amount, currency))
+            (t(locale, "billing.refund"), "", fmt_money(locale, -amount, currency))
             for amount in statement.refunds
             if amount
         ]

@@ -105,6 +105,22 @@ class UserRepository(Repository):
         self.session.add(user)
         await self.session.flush()
 
+    async def add_if_absent(self, user: UserAccount) -> UserAccount:
+        """Insert the user unless a concurrent turn did first; return the stored user."""
+        if user.tenant_id != self.tenant_id:
+            raise ValueError("user of another tenant")
+        values = user.model_dump()
+        await self.session.execute(
+            self.insert(UserAccount)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "id"])
+        )
+        stored = await self.session.get(
+            UserAccount, (self.tenant_id, user.id), populate_existing=True
+        )
+        assert stored is not None
+        return stored
+
     async def with_roles(self, roles: Sequence[str]) -> list[UserAccount]:
         stmt = (
             select(UserAccount)
@@ -127,6 +143,21 @@ class ConversationRepository(Repository):
             raise ValueError("conversation of another tenant")
         self.session.add(ref)
         await self.session.flush()
+
+    async def get_or_create(self, ref: ConversationRef) -> ConversationRef:
+        """The stored row for `ref.conversation_id`, inserting `ref` if there is none yet
+        (a concurrent turn may insert it first)."""
+        if ref.tenant_id != self.tenant_id:
+            raise ValueError("conversation of another tenant")
+        values = ref.model_dump(exclude={"id"})
+        await self.session.execute(
+            self.insert(ConversationRef)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id"])
+        )
+        stored = await self.get(ref.conversation_id)
+        assert stored is not None
+        return stored
 
     async def active(self) -> list[ConversationRef]:
         stmt = (
@@ -248,6 +279,17 @@ class BillingRepository(Repository):
         if for_update and self.dialect == "postgresql":
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def create_if_absent(self, row: SubscriptionRow) -> bool:
+        """Insert the subscription unless it exists; True for the one caller that inserted."""
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("subscription of another tenant")
+        result = await self.session.execute(
+            self.insert(SubscriptionRow)
+            .values(**row.model_dump())
+            .on_conflict_do_nothing(index_elements=["tenant_id"])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def save(self, row: SubscriptionRow | PlanSegmentRow | RefundRow) -> None:
         if row.tenant_id != self.tenant_id:

@@ -35,14 +35,16 @@ async def record_installation(
         ref = await uow.conversations.get(installation.conversation_id)
         fresh = ref is None or not ref.active
         if ref is None:
-            ref = ConversationRef(
-                tenant_id=uow.tenant_id,
-                conversation_id=installation.conversation_id,
-                conversation_type=installation.conversation_type,
-                service_url=installation.service_url,
-                reference=installation.reference_json,
-                created_at=now,
-                updated_at=now,
+            ref = await uow.conversations.get_or_create(
+                ConversationRef(
+                    tenant_id=uow.tenant_id,
+                    conversation_id=installation.conversation_id,
+                    conversation_type=installation.conversation_type,
+                    service_url=installation.service_url,
+                    reference=installation.reference_json,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
         ref.conversation_type = installation.conversation_type
         ref.team_id = installation.team_id

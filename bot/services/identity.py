@@ -34,15 +34,17 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
         created = await uow.tenants.ensure(now)
         admins = [] if created else await uow.users.with_roles([Role.ADMIN.value])
         role = Role.ADMIN if created or not admins else Role.MEMBER
-        user = UserAccount(
-            tenant_id=who.tenant_id,
-            id=who.user_id,
-            aad_object_id=who.aad_object_id,
-            name=who.name,
-            role=role.value,
-            created_at=now,
+        # A user's first messages may arrive together: the first insert wins.
+        user = await uow.users.add_if_absent(
+            UserAccount(
+                tenant_id=who.tenant_id,
+                id=who.user_id,
+                aad_object_id=who.aad_object_id,
+                name=who.name,
+                role=role.value,
+                created_at=now,
+            )
         )
-        await uow.users.add(user)
     elif (who.name and user.name != who.name) or (who.aad_object_id and not user.aad_object_id):
         user.name = who.name or user.name
         user.aad_object_id = user.aad_object_id or who.aad_object_id

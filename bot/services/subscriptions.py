@@ -119,17 +119,24 @@ async def load(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
     now = clock.now()
     row = await uow.billing.subscription(for_update=True)
     if row is None:
+        # Concurrent first turns of a tenant race here: one inserts, the others find its row.
         first_seen = await uow.tenants.created_at() or now
         anchor = first_seen.date()
         free = catalog.free
-        row = SubscriptionRow(
-            tenant_id=uow.tenant_id,
-            plan_id=free.id,
-            term=free.term.value,
-            anchor=anchor,
-            updated_at=now,
+        created = await uow.billing.create_if_absent(
+            SubscriptionRow(
+                tenant_id=uow.tenant_id,
+                plan_id=free.id,
+                term=free.term.value,
+                anchor=anchor,
+                updated_at=now,
+            )
         )
-        await uow.billing.save(row)
+        row = await uow.billing.subscription(for_update=True)
+        assert row is not None
+    else:
+        created = False
+    if created:
         await uow.billing.save(
             PlanSegmentRow(
                 tenant_id=uow.tenant_id,
