@@ -1,0 +1,131 @@
+"""The message catalogs and the locale-aware formatting in bot.i18n."""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from bot import i18n
+from bot.i18n import de, en, fmt_date, fmt_money, fmt_number, language, t
+
+KEYS = sorted(en.MESSAGES)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def test_catalogs_have_the_same_keys() -> None:
+    assert set(de.MESSAGES) - set(en.MESSAGES) == set(), "German keys missing in English"
+    assert set(en.MESSAGES) - set(de.MESSAGES) == set(), "English keys not translated"
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_placeholders_match(key: str) -> None:
+    assert placeholders(de.MESSAGES.get(key, en.MESSAGES[key])) == placeholders(en.MESSAGES[key])
+
+
+@pytest.mark.parametrize("catalog", [en.MESSAGES, de.MESSAGES], ids=["en", "de"])
+def test_every_message_formats(catalog: dict[str, str]) -> None:
+    for key, template in catalog.items():
+        params = {name: f"<{name}>" for name in placeholders(template)}
+        result = template.format(**params)
+        for value in params.values():
+            assert value in result, key
+        assert "{" not in result and "}" not in result, key
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_markdown_is_kept(key: str) -> None:
+    assert de.MESSAGES.get(key, "").count("**") == en.MESSAGES[key].count("**")
+
+
+@pytest.mark.parametrize("key", [k for k in KEYS if len(en.MESSAGES[k].split()) > 3])
+def test_longer_messages_are_translated(key: str) -> None:
+    assert de.MESSAGES.get(key) != en.MESSAGES[key]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de-DE", "de"),
+        ("de", "de"),
+        ("DE_at", "de"),
+        ("en-US", "en"),
+        ("fr-FR", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_language(locale: str | None, expected: str) -> None:
+    assert language(locale) == expected
+
+
+def test_t_uses_the_users_language() -> None:
+    assert t("de-DE", "welcome.title") == "Willkommen bei TeamsWork"
+    assert t("fr-FR", "welcome.title") == en.MESSAGES["welcome.title"]
+    assert t("de-DE", "ticket.created", number=12) == "Ticket #12 wurde erstellt."
+    assert t("en-US", "ticket.created", number=12) == "Ticket #12 was created."
+
+
+def test_t_falls_back_to_english_for_a_missing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    partial = {k: v for k, v in de.MESSAGES.items() if k != "ticket.created"}
+    monkeypatch.setitem(i18n.CATALOGS, "de", partial)
+    assert t("de-DE", "ticket.created", number=7) == "Ticket #7 was created."
+    assert t("de-DE", "ticket.updated", number=7) == "Ticket #7 wurde aktualisiert."
+
+
+def test_t_refuses_an_unknown_key() -> None:
+    with pytest.raises(KeyError):
+        t("de-DE", "no.such.key")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "english", "german"),
+    [
+        (Decimal("1234.5"), "EUR", "€1,234.50", "1.234,50 €"),
+        (Decimal("1234567.891"), "EUR", "€1,234,567.89", "1.234.567,89 €"),
+        (Decimal("0"), "EUR", "€0.00", "0,00 €"),
+        (Decimal("-1234.5"), "EUR", "-€1,234.50", "-1.234,50 €"),
+        (Decimal("-0.001"), "EUR", "€0.00", "0,00 €"),
+        (Decimal("0.005"), "EUR", "€0.01", "0,01 €"),
+        (Decimal("2.675"), "EUR", "€2.68", "2,68 €"),
+        (Decimal("-0.005"), "EUR", "-€0.01", "-0,01 €"),
+        (Decimal("9.99"), "USD", "$9.99", "9,99 $"),
+        (Decimal("9.99"), "GBP", "£9.99", "9,99 £"),
+        (Decimal("9.99"), "CHF", "CHF 9.99", "9,99 CHF"),
+    ],
+)
+def test_fmt_money(amount: Decimal, currency: str, english: str, german: str) -> None:
+    assert fmt_money("en-US", amount, currency) == english
+    assert fmt_money("de-DE", amount, currency) == german
+
+
+def test_fmt_money_defaults_to_euro() -> None:
+    assert fmt_money(None, Decimal("1234.50")) == "€1,234.50"
+
+
+def test_fmt_date() -> None:
+    assert fmt_date("en-US", date(2026, 12, 2)) == "Dec 2, 2026"
+    assert fmt_date("de-DE", date(2026, 12, 2)) == "2.12.2026"
+    moment = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
+    assert fmt_date("en-US", moment) == "Dec 2, 2026"
+    assert fmt_date("de-DE", moment) == "2.12.2026"
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "german"),
+    [
+        (0, "0", "0"),
+        (999, "999", "999"),
+        (1234, "1,234", "1.234"),
+        (1234567, "1,234,567", "1.234.567"),
+        (-4321, "-4,321", "-4.321"),
+    ],
+)
+def test_fmt_number(value: int, english: str, german: str) -> None:
+    assert fmt_number("en-US", value) == english
+    assert fmt_number("de-DE", value) == german
