@@ -286,15 +286,43 @@ async def _preview(uow: UnitOfWork, sub: Subscription, target: Plan) -> PlanChan
     )
 
 
+async def _as_admin(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity
+) -> Subscription:
+    """The subscription, for an admin only (inside the caller's unit of work)."""
+    await require_admin(uow, await resolve_actor(uow, clock, who))
+    return await load(uow, clock, catalog)
+
+
 async def preview_plan_change(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, plan_id: str
 ) -> PlanChange:
+    """What changing to `plan_id` would do, without doing it."""
+    return await _plan_change(uow, clock, catalog, who, plan_id, apply=False)
+
+
+async def change_plan(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, plan_id: str
+) -> PlanChange:
+    """Change the plan at once, up or down, within the term; prorated per day."""
+    return await _plan_change(uow, clock, catalog, who, plan_id, apply=True)
+
+
+async def _plan_change(
+    uow: UnitOfWork,
+    clock: Clock,
+    catalog: PlanCatalog,
+    who: Identity,
+    plan_id: str,
+    *,
+    apply: bool,
+) -> PlanChange:
     async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        await require_admin(uow, actor)
         target = catalog.get(plan_id)
-        sub = await load(uow, clock, catalog)
+        sub = await _as_admin(uow, clock, catalog, who)
         change = await _preview(uow, sub, target)
+        if apply:
+            await _switch(uow, sub, target, change.kind, clock.now())
         await uow.commit()
         return change
 
@@ -336,21 +364,6 @@ async def _switch(
         await uow.billing.set_limit(app.value, period.start, limit)
 
 
-async def change_plan(
-    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, plan_id: str
-) -> PlanChange:
-    """Change the plan at once, up or down, within the term; prorated per day."""
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        await require_admin(uow, actor)
-        target = catalog.get(plan_id)
-        sub = await load(uow, clock, catalog)
-        change = await _preview(uow, sub, target)
-        await _switch(uow, sub, target, change.kind, clock.now())
-        await uow.commit()
-        return change
-
-
 async def _cancellable(
     uow: UnitOfWork, sub: Subscription, catalog: PlanCatalog, now: datetime
 ) -> Cancellation:
@@ -367,35 +380,35 @@ async def _cancellable(
 async def preview_cancellation(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity
 ) -> Cancellation:
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        await require_admin(uow, actor)
-        sub = await load(uow, clock, catalog)
-        cancellation = await _cancellable(uow, sub, catalog, clock.now())
-        await uow.commit()
-        return cancellation
+    """What cancelling now would refund, without cancelling."""
+    return await _cancellation(uow, clock, catalog, who, apply=False)
 
 
 async def cancel_subscription(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity
 ) -> Cancellation:
     """Cancel within 72 hours of purchase: full refund, back to free, all data kept."""
+    return await _cancellation(uow, clock, catalog, who, apply=True)
+
+
+async def _cancellation(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, apply: bool
+) -> Cancellation:
     async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        await require_admin(uow, actor)
         now = clock.now()
-        sub = await load(uow, clock, catalog)
+        sub = await _as_admin(uow, clock, catalog, who)
         cancellation = await _cancellable(uow, sub, catalog, now)
-        await _switch(uow, sub, catalog.free, check_plan_change(sub.plan, catalog.free), now)
-        await uow.billing.save(
-            RefundRow(
-                tenant_id=uow.tenant_id,
-                period_start=sub.period.start,
-                amount=cancellation.refund,
-                currency=sub.plan.currency,
-                created_at=now,
+        if apply:
+            await _switch(uow, sub, catalog.free, check_plan_change(sub.plan, catalog.free), now)
+            await uow.billing.save(
+                RefundRow(
+                    tenant_id=uow.tenant_id,
+                    period_start=sub.period.start,
+                    amount=cancellation.refund,
+                    currency=sub.plan.currency,
+                    created_at=now,
+                )
             )
-        )
         await uow.commit()
         return cancellation
 
@@ -404,9 +417,7 @@ async def billing_statements(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, history: bool
 ) -> list[Statement]:
     async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        await require_admin(uow, actor)
-        sub = await load(uow, clock, catalog)
+        sub = await _as_admin(uow, clock, catalog, who)
         refunds = [(r.period_start, Decimal(r.amount)) for r in await uow.billing.refunds()]
         result = statements(sub.eras, sub.today, refunds, HISTORY_PERIODS if history else 1)
         await uow.commit()

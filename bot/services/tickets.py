@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
@@ -189,26 +189,39 @@ async def list_tickets(
         return TicketPage(tuple(_to_ticket(r) for r in rows), max(page, 0), total, flt)
 
 
-async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
+Change = Callable[[UnitOfWork, Actor, TicketRow], Awaitable[None]]
+
+
+async def _unchanged(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
+    return None
+
+
+async def _work_on(
+    uow: UnitOfWork, clock: Clock, who: Identity, number: int, change: Change
+) -> TicketView:
+    """One ticket the user may see, changed by `change` in one unit of work."""
     async with uow:
         actor = await resolve_actor(uow, clock, who)
         row = await _visible_row(uow, actor, number)
+        await change(uow, actor, row)
         view = await _view(uow, actor, row)
         await uow.commit()
         return view
+
+
+async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
+    return await _work_on(uow, clock, who, number, _unchanged)
 
 
 async def assign_ticket(
     uow: UnitOfWork, clock: Clock, who: Identity, number: int, assignee_id: str | None
 ) -> TicketView:
     """Assign to an agent or admin of the tenant; `None` means "to me"."""
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        row = await _visible_row(uow, actor, number)
+
+    async def assign(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
         if not actor.role.works_all_items:
             raise Forbidden("tickets.only_agents_assign")
-        target_id = assignee_id or actor.user.id
-        target = await uow.users.get(target_id)
+        target = await uow.users.get(assignee_id or actor.user.id)
         if target is None or not Role(target.role).works_all_items:
             raise InvalidInput({"assignee": ("tickets.assignee_not_agent", {})})
         if row.assignee_id != target.id:
@@ -217,17 +230,14 @@ async def assign_ticket(
             await _record(uow, clock, actor, row, "assignee", old, target.name)
             if target.id != actor.user.id:
                 await _tell(uow, clock, who, row, target.id, TicketEvent.ASSIGNED, target.name)
-        view = await _view(uow, actor, row)
-        await uow.commit()
-        return view
+
+    return await _work_on(uow, clock, who, number, assign)
 
 
 async def change_status(
     uow: UnitOfWork, clock: Clock, who: Identity, number: int, status: Status
 ) -> TicketView:
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        row = await _visible_row(uow, actor, number)
+    async def move(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
         current = Status(row.status)
         # Members may close and reopen their own tickets; the rest of the workflow is the
         # help desk's.
@@ -240,32 +250,26 @@ async def change_status(
         if actor.role.works_all_items and actor.user.id != row.requester_id:
             event = TicketEvent.RESOLVED if status is Status.RESOLVED else TicketEvent.STATUS
             await _tell(uow, clock, who, row, row.requester_id, event)
-        view = await _view(uow, actor, row)
-        await uow.commit()
-        return view
+
+    return await _work_on(uow, clock, who, number, move)
 
 
 async def change_priority(
     uow: UnitOfWork, clock: Clock, who: Identity, number: int, priority: Priority
 ) -> TicketView:
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        row = await _visible_row(uow, actor, number)
+    async def reprioritize(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
         if row.priority != priority.value:
             old = row.priority
             row.priority = priority.value
             await _record(uow, clock, actor, row, "priority", old, priority.value)
-        view = await _view(uow, actor, row)
-        await uow.commit()
-        return view
+
+    return await _work_on(uow, clock, who, number, reprioritize)
 
 
 async def add_comment(
     uow: UnitOfWork, clock: Clock, who: Identity, number: int, text: str
 ) -> TicketView:
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        row = await _visible_row(uow, actor, number)
+    async def comment(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
         assert row.id is not None
         now = clock.now()
         await uow.tickets.add_comment(
@@ -282,6 +286,5 @@ async def add_comment(
         await uow.tickets.add(row)
         if actor.role.works_all_items and actor.user.id != row.requester_id:
             await _tell(uow, clock, who, row, row.requester_id, TicketEvent.COMMENTED, text)
-        view = await _view(uow, actor, row)
-        await uow.commit()
-        return view
+
+    return await _work_on(uow, clock, who, number, comment)
