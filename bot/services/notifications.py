@@ -92,7 +92,8 @@ async def notice_person(
     locale: str | None,
 ) -> bool:
     """Tell one person about a ticket: in their personal chat with the bot if there is one,
-    else in the conversation (thread, for channels) where the ticket was created."""
+    else in the channel thread or group chat where the ticket was created; never in somebody
+    else's personal chat."""
     personal = await uow.conversations.personal_chat(person_id)
     if personal is not None:
         await _enqueue(uow, clock, personal, NoticeKind.TICKET, notice.to_json(), locale)
@@ -101,7 +102,7 @@ async def notice_person(
         return False
     channel_id, thread = channel_thread(origin_conversation_id)
     origin = await uow.conversations.get(channel_id)
-    if origin is None or not origin.active:
+    if origin is None or not origin.active or origin.conversation_type not in BROADCAST_TYPES:
         return False
     await _enqueue(uow, clock, origin, NoticeKind.TICKET, notice.to_json(), locale, thread)
     return True

@@ -35,6 +35,7 @@ GONE = {403, 404}
 MAX_AGE = timedelta(hours=24)
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=30)
+MAX_DOUBLINGS = 20
 
 
 class DeliveryError(Exception):
@@ -63,7 +64,8 @@ def _delivery_error(error: BaseException) -> DeliveryError:
             retry_after = float(raw) if raw is not None else None
         except ValueError:
             retry_after = None
-    return DeliveryError(int(status) if status else None, retry_after, repr(error)[:300])
+    code = int(status) if status else None
+    return DeliveryError(code, retry_after, f"{code or 'no status'}: {error!r}"[:300])
 
 
 class ProactiveSender:
@@ -238,7 +240,9 @@ class ProactiveSender:
         await self.store.retry(message.id, next_at, attempts, str(error))
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
-        exponential = min(MAX_DELAY, BASE_DELAY * (2 ** (attempts - 1)))
+        # Cap the exponent first: 2**46 seconds no longer fits in a timedelta.
+        doublings = min(attempts - 1, MAX_DOUBLINGS)
+        exponential = min(MAX_DELAY, BASE_DELAY * (2**doublings))
         delay = exponential * self.jitter()
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
