@@ -117,8 +117,9 @@ async def bot_process(database_url: str) -> AsyncIterator[str]:
         process.wait(timeout=20)
 
 
-def message(tenant: str, user: str, conversation: str, kind: str, text: str,
-            service_url: str) -> dict[str, Any]:
+def message(
+    tenant: str, user: str, conversation: str, kind: str, text: str, service_url: str
+) -> dict[str, Any]:
     return {
         "type": "message",
         "id": uuid.uuid4().hex,
@@ -174,8 +175,14 @@ async def bench_turns(args: argparse.Namespace) -> dict[str, Any]:
         async with bot_process(url) as bot_url:
             texts = ["help", "tickets", "new ticket Printer jam"]
             activities = [
-                message(f"t{i % 100}", f"29:u{i % 100}", f"a:chat-{i % 100}", "personal",
-                        texts[i % 3], service_url)
+                message(
+                    f"t{i % 100}",
+                    f"29:u{i % 100}",
+                    f"a:chat-{i % 100}",
+                    "personal",
+                    texts[i % 3],
+                    service_url,
+                )
                 for i in range(args.messages)
             ]
             seconds, latencies, errors = await fire(bot_url, activities, args.concurrency)
@@ -209,16 +216,24 @@ async def seed_fanout(db: Database, tenants: int, service_url: str) -> None:
             ):
                 reference = {
                     "bot": {"id": BOT_ID, "name": "TeamsWork"},
-                    "conversation": {"id": conversation, "conversationType": kind,
-                                     "tenantId": tenant},
+                    "conversation": {
+                        "id": conversation,
+                        "conversationType": kind,
+                        "tenantId": tenant,
+                    },
                     "channelId": "msteams",
                     "serviceUrl": service_url,
                 }
                 await unit.conversations.save(
                     ConversationRef(
-                        tenant_id=tenant, conversation_id=conversation, conversation_type=kind,
-                        user_id=user, service_url=service_url, reference=json.dumps(reference),
-                        created_at=now, updated_at=now,
+                        tenant_id=tenant,
+                        conversation_id=conversation,
+                        conversation_type=kind,
+                        user_id=user,
+                        service_url=service_url,
+                        reference=json.dumps(reference),
+                        created_at=now,
+                        updated_at=now,
                     )
                 )
             sub = await subscriptions.load(unit, clock, catalog)
@@ -240,8 +255,14 @@ async def bench_fanout(args: argparse.Namespace) -> dict[str, Any]:
         expected = args.tenants * 2
         async with bot_process(url) as bot_url:
             activities = [
-                message(f"bench-{i}", f"29:admin-{i}", f"a:personal-{i}", "personal",
-                        "new ticket Crosses 80 %", service_url)
+                message(
+                    f"bench-{i}",
+                    f"29:admin-{i}",
+                    f"a:personal-{i}",
+                    "personal",
+                    "new ticket Crosses 80 %",
+                    service_url,
+                )
                 for i in range(args.tenants)
             ]
             started = time.monotonic()

@@ -13,6 +13,10 @@ from bot.domain.tickets import Person
 from bot.services.conversations import Installation
 from bot.services.identity import Identity
 
+MAX_USER_ID = 200
+MAX_CONVERSATION_ID = 400  # the width of conversations.conversation_id
+MAX_SERVICE_URL = 400
+
 
 def tenant_of(activity: Activity) -> str | None:
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
@@ -31,7 +35,7 @@ def identity_of(activity: Activity, tenant_id: str) -> Identity | None:
         return None
     return Identity(
         tenant_id=tenant_id,
-        user_id=sender.id[:200],
+        user_id=sender.id[:MAX_USER_ID],
         name=(sender.name or "")[:200],
         aad_object_id=(sender.aad_object_id or None),
         locale=(activity.locale or None),
@@ -79,7 +83,9 @@ def installation_of(activity: Activity) -> Installation:
     kind = activity.conversation.conversation_type or "personal"
     if kind not in ("personal", "channel", "groupChat"):
         kind = "channel" if team else "personal"
-    user = activity.from_property.id if kind == "personal" and activity.from_property else None
+    sender = activity.from_property
+    # Clipped as identity_of clips it, so that both name the same user.
+    user = sender.id[:MAX_USER_ID] if kind == "personal" and sender and sender.id else None
     return Installation(
         conversation_id=conversation_id,
         conversation_type=kind,

@@ -22,6 +22,7 @@ from botframework.connector.auth import BotFrameworkAuthentication, ConnectorFac
 from bot.domain.clock import Clock
 from bot.domain.plans import PlanCatalog
 from bot.settings import Settings
+from bot.teams.activity import MAX_CONVERSATION_ID, MAX_SERVICE_URL
 from bot.teams.handler import TeamsWorkBot, card_reply
 from bot.teams.middleware import (
     ConversationMiddleware,
@@ -202,6 +203,11 @@ def messages_handler(runtime: BotRuntime) -> Any:
             return _bad_request("body is not an activity")
         if activity.conversation is None or not activity.service_url:
             return _bad_request("activity without conversation or serviceUrl")
+        if (
+            len(activity.conversation.id or "") > MAX_CONVERSATION_ID
+            or len(activity.service_url) > MAX_SERVICE_URL
+        ):
+            return _bad_request("conversation id or serviceUrl too long")
         # No header is None, not "": botbuilder validates an empty string as a token.
         auth_header = request.headers.get("Authorization") or None
         try:
