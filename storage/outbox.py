@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from storage.db import Database
-from storage.models import ConversationRef, OutboxRow
+from storage.models import ConversationRef, OutboxRow, ProcessedActivity
 
 PENDING = "pending"
 SENDING = "sending"
@@ -123,6 +123,32 @@ class OutboxStore:
             .where(conv.c.id == conversation_ref_id)
             .values(active=False, updated_at=now)
         )
+
+    async def prune(
+        self,
+        now: datetime,
+        *,
+        activities_after: timedelta = timedelta(days=2),
+        sent_after: timedelta = timedelta(days=7),
+        failed_after: timedelta = timedelta(days=30),
+    ) -> int:
+        """Forget what no longer matters: activity ids older than any redelivery, delivered
+        messages after a week, failed ones (kept for inspection) after a month."""
+        outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+        seen = ProcessedActivity.__table__  # type: ignore[attr-defined]
+        removed = 0
+        async with _Transaction(self.db) as conn:
+            for statement in (
+                sa.delete(seen).where(seen.c.processed_at < now - activities_after),
+                sa.delete(outbox).where(
+                    outbox.c.status == SENT, outbox.c.created_at < now - sent_after
+                ),
+                sa.delete(outbox).where(
+                    outbox.c.status == FAILED, outbox.c.created_at < now - failed_after
+                ),
+            ):
+                removed += (await conn.execute(statement)).rowcount
+        return removed
 
     async def counts(self) -> dict[str, int]:
         outbox = OutboxRow.__table__  # type: ignore[attr-defined]

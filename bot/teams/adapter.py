@@ -14,7 +14,6 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.core.invoke_response import InvokeResponse
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication, ConnectorFactory
@@ -23,7 +22,7 @@ from bot.domain.clock import Clock
 from bot.domain.plans import PlanCatalog
 from bot.settings import Settings
 from bot.teams.activity import MAX_CONVERSATION_ID, MAX_SERVICE_URL
-from bot.teams.handler import TeamsWorkBot, card_reply
+from bot.teams.handler import TeamsWorkBot, card_reply, invoke_reply
 from bot.teams.middleware import (
     ConversationMiddleware,
     IdempotencyMiddleware,
@@ -80,16 +79,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     card = apology_card(activity.locale, reference)
     try:
         if activity.type == ActivityTypes.invoke:
-            body = {
-                "statusCode": 200,
-                "type": "application/vnd.microsoft.card.adaptive",
-                "value": card,
-            }
-            await context.send_activity(
-                Activity(
-                    type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
-                )
-            )
+            await context.send_activity(invoke_reply(card))
         elif activity.type == ActivityTypes.message:
             await context.send_activity(card_reply(card))
     except Exception:  # the apology is best effort; the original error is what matters

@@ -8,7 +8,13 @@ from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
 
 from bot.domain.clock import Clock
 from bot.domain.errors import MissingTenant
@@ -33,6 +39,12 @@ def card_reply(card: Card) -> Any:
 
 def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
     return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+
+def invoke_reply(card: Card) -> Activity:
+    """The answer to an Action.Execute, for code outside the handler (middleware, errors)."""
+    body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
+    return Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
 
 
 class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from botbuilder.core import Middleware, TurnContext
-from botbuilder.core.invoke_response import InvokeResponse
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import ActivityTypes
 
 from bot.domain.clock import Clock
 from bot.logcontext import activity_var, tenant_var
 from bot.services import conversations
 from bot.teams.activity import activity_key, identity_of, installation_of, tenant_of
+from bot.teams.handler import invoke_reply
 from cards.general import notice_card
 from storage.repositories import turn_outbox
 from storage.uow import UnitOfWorkFactory
@@ -56,19 +56,7 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
             log.info("duplicate delivery of %s ignored", activity.type)
             if activity.type == ActivityTypes.invoke:
                 card = notice_card(activity.locale, "error.duplicate")
-                await context.send_activity(
-                    Activity(
-                        type=ActivityTypes.invoke_response,
-                        value=InvokeResponse(
-                            status=200,
-                            body={
-                                "statusCode": 200,
-                                "type": "application/vnd.microsoft.card.adaptive",
-                                "value": card,
-                            },
-                        ),
-                    )
-                )
+                await context.send_activity(invoke_reply(card))
             return
         try:
             await logic()

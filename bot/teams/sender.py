@@ -36,6 +36,7 @@ MAX_AGE = timedelta(hours=24)
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=30)
 MAX_DOUBLINGS = 20
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class DeliveryError(Exception):
@@ -113,8 +114,14 @@ class ProactiveSender:
             self._task = None
 
     async def _loop(self) -> None:
+        pruned_at = None
         while True:
             try:
+                now = self.clock.now()
+                if pruned_at is None or now - pruned_at >= PRUNE_EVERY:
+                    removed = await self.store.prune(now)
+                    pruned_at = now
+                    log.info("pruned %d old activity ids and outbox rows", removed)
                 delivered = await self.run_once()
             except asyncio.CancelledError:
                 raise
