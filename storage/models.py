@@ -213,6 +213,9 @@ class OutboxRow(SQLModel, table=True):
     conversation_ref_id: int = Field(foreign_key="conversations.id")
     # Set to post into a channel thread (`<channel>;messageid=<root>`) instead of the channel.
     thread_conversation_id: str | None = Field(default=None, max_length=400)
+    # Set to open a personal chat with this user first, through the conversation's service:
+    # an admin the bot knows from a team but has never chatted with.
+    recipient_id: str | None = Field(default=None, max_length=200)
     kind: str = Field(max_length=32)
     payload: str = Field(sa_type=sa.Text)
     locale: str | None = Field(default=None, max_length=20)

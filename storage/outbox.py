@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
@@ -28,6 +29,7 @@ class Claimed:
     conversation_id: str
     reference: str
     thread_conversation_id: str | None
+    recipient_id: str | None
     kind: str
     payload: str
     locale: str | None
@@ -75,6 +77,7 @@ class OutboxStore:
                         conv.c.conversation_id,
                         conv.c.reference,
                         outbox.c.thread_conversation_id,
+                        outbox.c.recipient_id,
                         outbox.c.kind,
                         outbox.c.payload,
                         outbox.c.locale,
@@ -86,7 +89,7 @@ class OutboxStore:
                     .order_by(outbox.c.id)
                 )
             ).all()
-        return [Claimed(*row) for row in rows]
+        return [Claimed(**row._mapping) for row in rows]
 
     async def _finish(self, message_id: int, **values: object) -> None:
         outbox = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -149,6 +152,35 @@ class OutboxStore:
             ):
                 removed += (await conn.execute(statement)).rowcount
         return removed
+
+    async def remember_personal_chat(
+        self,
+        tenant_id: str,
+        user_id: str,
+        conversation_id: str,
+        service_url: str,
+        reference: str,
+        now: datetime,
+    ) -> None:
+        """Store the personal chat the sender just opened, so later messages use it."""
+        conv = ConversationRef.__table__  # type: ignore[attr-defined]
+        insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(conv)
+        statement = insert.values(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            conversation_type="personal",
+            user_id=user_id,
+            service_url=service_url,
+            reference=reference,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        ).on_conflict_do_update(
+            index_elements=["tenant_id", "conversation_id"],
+            set_={"active": True, "user_id": user_id, "reference": reference, "updated_at": now},
+        )
+        async with _Transaction(self.db) as conn:
+            await conn.execute(statement)
 
     async def counts(self) -> dict[str, int]:
         outbox = OutboxRow.__table__  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ async def _enqueue(
     payload: str,
     locale: str | None,
     thread: str | None = None,
+    recipient: str | None = None,
 ) -> None:
     assert conversation.id is not None
     now = clock.now()
@@ -33,6 +34,7 @@ async def _enqueue(
             tenant_id=uow.tenant_id,
             conversation_ref_id=conversation.id,
             thread_conversation_id=thread,
+            recipient_id=recipient,
             kind=kind.value,
             payload=payload,
             locale=locale,
@@ -42,16 +44,24 @@ async def _enqueue(
     )
 
 
-async def quota_audience(uow: UnitOfWork) -> list[ConversationRef]:
-    """Every active channel and group chat of the tenant, and each admin's personal chat."""
+async def quota_audience(uow: UnitOfWork) -> list[tuple[ConversationRef, str | None]]:
+    """Every active channel and group chat of the tenant, and each admin's personal chat:
+    (conversation, None). An admin the bot has no personal chat with is reached by opening one
+    through a team channel: (that channel, the admin's id)."""
     conversations = await uow.conversations.active()
-    admins = {u.id for u in await uow.users.with_roles([Role.ADMIN.value])}
-    return [
-        c
-        for c in conversations
-        if c.conversation_type in BROADCAST_TYPES
-        or (c.conversation_type == "personal" and c.user_id in admins)
-    ]
+    admins = [u.id for u in await uow.users.with_roles([Role.ADMIN.value])]
+    shared = [c for c in conversations if c.conversation_type in BROADCAST_TYPES]
+    personal = {
+        c.user_id: c for c in conversations if c.conversation_type == "personal" and c.user_id
+    }
+    team_channel = next((c for c in shared if c.conversation_type == "channel"), None)
+    audience: list[tuple[ConversationRef, str | None]] = [(c, None) for c in shared]
+    for admin in admins:
+        if admin in personal:
+            audience.append((personal[admin], None))
+        elif team_channel is not None:
+            audience.append((team_channel, admin))
+    return audience
 
 
 async def notice_quota(
@@ -71,8 +81,16 @@ async def notice_quota(
     if not await uow.notices.record(after.app.value, period_start, level, after.limit, clock.now()):
         return None
     notice = QuotaNotice(after.app, after.used, after.limit, level, after.renews_on)
-    for conversation in await quota_audience(uow):
-        await _enqueue(uow, clock, conversation, NoticeKind.QUOTA, notice.to_json(), locale)
+    for conversation, recipient in await quota_audience(uow):
+        await _enqueue(
+            uow,
+            clock,
+            conversation,
+            NoticeKind.QUOTA,
+            notice.to_json(),
+            locale,
+            recipient=recipient,
+        )
     return level
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import ConversationReference
+from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
 from bot.domain.clock import Clock
 from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
@@ -167,7 +167,11 @@ class ProactiveSender:
 
     async def _deliver(self, message: Claimed) -> None:
         now = self.clock.now()
-        wait = self.limiter.wait(message.conversation_id, now)
+        # A chat still to be opened is a conversation of its own for the limits.
+        rate_key = message.conversation_id
+        if message.recipient_id:
+            rate_key = f"{message.conversation_id}>{message.recipient_id}"
+        wait = self.limiter.wait(rate_key, now)
         if wait > timedelta(0):
             await self.store.postpone(message.id, now + wait)
             return
@@ -177,9 +181,12 @@ class ProactiveSender:
             log.error("outbox message %s cannot be rendered: %s", message.id, error)
             await self.store.failed(message.id, message.attempts, f"unrenderable: {error}")
             return
-        self.limiter.record(message.conversation_id, now)
+        self.limiter.record(rate_key, now)
         try:
-            await self._send(message, card)
+            if message.recipient_id:
+                await self._open_and_send(message, message.recipient_id, card)
+            else:
+                await self._send(message, card)
         except DeliveryError as error:
             await self._failed_attempt(message, error)
             return
@@ -212,9 +219,58 @@ class ProactiveSender:
         if failure:
             raise _delivery_error(failure[0])
 
+    async def _open_and_send(self, message: Claimed, user_id: str, card: Card) -> None:
+        """Open a personal chat with `user_id` through the (team) conversation's service,
+        send the card there, and remember the chat for next time."""
+        via = ConversationReference().deserialize(json.loads(message.reference))
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=via.bot,
+            members=[ChannelAccount(id=user_id)],
+            tenant_id=message.tenant_id,
+            channel_data={"tenant": {"id": message.tenant_id}},
+        )
+        failure: list[BaseException] = []
+        opened: list[ConversationReference] = []
+
+        async def callback(context: TurnContext) -> None:
+            reference = TurnContext.get_conversation_reference(context.activity)
+            activity = TurnContext.apply_conversation_reference(card_reply(card), reference)
+            activity.reply_to_id = None
+            try:
+                await context.adapter.send_activities(context, [activity])
+                opened.append(reference)
+            except Exception as error:
+                failure.append(error)
+
+        try:
+            await self.adapter.create_conversation(
+                self.app_id, callback, parameters, via.channel_id, via.service_url
+            )
+        except Exception as error:
+            failure.append(error)
+        if failure:
+            raise _delivery_error(failure[0])
+        if opened:
+            reference = opened[0]
+            reference.conversation.conversation_type = "personal"
+            reference.conversation.tenant_id = message.tenant_id
+            await self.store.remember_personal_chat(
+                message.tenant_id,
+                user_id,
+                reference.conversation.id,
+                via.service_url,
+                json.dumps(reference.serialize()),
+                self.clock.now(),
+            )
+
     async def _failed_attempt(self, message: Claimed, error: DeliveryError) -> None:
         attempts = message.attempts + 1
         now = self.clock.now()
+        if error.status in GONE and message.recipient_id:
+            # The person cannot be reached through that team; the team itself is fine.
+            await self.store.failed(message.id, attempts, f"{error.status}: recipient unreachable")
+            return
         if error.status in GONE:
             log.warning(
                 "conversation %s answered %s: the bot was removed; marking it inactive",

@@ -51,6 +51,8 @@ class Posted:
 class FakeConnector:
     server: TestServer | None = None
     posted: list[Posted] = field(default_factory=list)
+    # The bodies of create-conversation calls (the bot opening a personal chat).
+    created: list[dict[str, Any]] = field(default_factory=list)
     # Lets a test answer a request itself (429, 403...); None means "accept".
     responder: Callable[[web.Request], web.Response | None] | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -92,6 +94,7 @@ class FakeConnector:
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self.created.append(body)
         member = (body.get("members") or [{}])[0].get("id", "user")
         return web.json_response({"id": f"a:personal-{member}"})
 
