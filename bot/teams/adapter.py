@@ -162,12 +162,12 @@ def build_runtime(
     adapter = CloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
     uow = UnitOfWorkFactory(db)
-    sender = ProactiveSender(adapter, OutboxStore(db), clock, settings.app_id)
+    bot = TeamsWorkBot(uow, clock, catalog, settings.quota_thresholds)
+    sender = ProactiveSender(adapter, OutboxStore(db), clock, settings.app_id, banner=bot.banner)
     adapter.use(LogContextMiddleware())
     adapter.use(IdempotencyMiddleware(uow, clock))
     adapter.use(ConversationMiddleware(uow, clock))
     adapter.use(QuotaNoticeMiddleware(sender.wake))
-    bot = TeamsWorkBot(uow, clock, catalog, settings.quota_thresholds)
     return BotRuntime(adapter, bot, sender)
 
 

@@ -23,7 +23,8 @@ from bot.domain.quota import DEFAULT_THRESHOLDS
 from bot.services import conversations
 from bot.teams import commands
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
-from bot.teams.routes import BannerCache, Turn, dispatch
+from bot.teams.banner import QuotaBanner
+from bot.teams.routes import Turn, dispatch
 from cards.common import Card
 from cards.general import error_card, welcome_card
 from storage.uow import UnitOfWorkFactory
@@ -59,7 +60,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         self.clock = clock
         self.catalog = catalog
         self.thresholds = tuple(thresholds)
-        self.banners = BannerCache()
+        self.banner = QuotaBanner(uow, clock, catalog, self.thresholds)
 
     def _turn(self, context: TurnContext) -> Turn | None:
         activity = context.activity
@@ -82,7 +83,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             self.clock,
             self.catalog,
             self.thresholds,
-            self.banners,
+            self.banner,
         )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, InvalidInput, NotFound
 from bot.domain.plans import PlanCatalog
-from bot.domain.quota import DEFAULT_THRESHOLDS, FULL, QuotaExceeded, QuotaState
+from bot.domain.quota import DEFAULT_THRESHOLDS, QuotaExceeded
 from bot.domain.roles import Role
 from bot.domain.tickets import (
     Person,
@@ -33,9 +32,9 @@ from bot.services import subscriptions
 from bot.services import tickets as ticket_service
 from bot.services.identity import Identity
 from bot.services.tickets import TicketView
+from bot.teams.banner import QuotaBanner
 from cards.billing import (
     cancellation_card,
-    near_limit_banner,
     plan_change_card,
     plans_card,
     quota_reached_banner,
@@ -68,7 +67,7 @@ class Turn:
     clock: Clock
     catalog: PlanCatalog
     thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
-    banners: BannerCache = field(default_factory=lambda: BannerCache())
+    banner: QuotaBanner | None = None
 
     def unit(self) -> UnitOfWork:
         return self.uow(self.who.tenant_id)
@@ -104,46 +103,15 @@ async def dispatch(turn: Turn, verb: str, data: Any) -> Card:
     return await _with_quota_banner(turn, verb, result)
 
 
-class BannerCache:
-    """The tenant's quotas past the first threshold, remembered between turns: reading them is
-    a transaction of its own, and they change only when items are created or the plan changes
-    (those verbs refresh the entry), when the period renews, or in another process (the TTL)."""
-
-    TTL = timedelta(seconds=60)
-    MAX_TENANTS = 10_000
-    REFRESHING_VERBS = frozenset({"ticket.create", "plan.change", "subscription.cancel"})
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[datetime, tuple[QuotaState, ...]]] = {}
-
-    def get(self, tenant_id: str, now: datetime) -> tuple[QuotaState, ...] | None:
-        entry = self._entries.get(tenant_id)
-        if entry is None:
-            return None
-        at, states = entry
-        if now - at > self.TTL or any(now.date() >= s.renews_on for s in states):
-            return None
-        return states
-
-    def put(self, tenant_id: str, now: datetime, states: tuple[QuotaState, ...]) -> None:
-        if len(self._entries) >= self.MAX_TENANTS:
-            self._entries.clear()
-        self._entries[tenant_id] = (now, states)
+# Verbs after which the quota may have moved: their cards read it afresh.
+REFRESHING_VERBS = frozenset({"ticket.create", "plan.change", "subscription.cancel"})
 
 
 async def _with_quota_banner(turn: Turn, verb: str, card: Card) -> Card:
-    """While a quota is past the first warning threshold, every card says so at its top."""
-    now = turn.clock.now()
-    near = (
-        None if verb in BannerCache.REFRESHING_VERBS else turn.banners.get(turn.who.tenant_id, now)
+    banner = turn.banner or QuotaBanner(turn.uow, turn.clock, turn.catalog, turn.thresholds)
+    return await banner.add_to(
+        card, turn.who.tenant_id, turn.locale, refresh=verb in REFRESHING_VERBS
     )
-    if near is None:
-        first = turn.thresholds[0] if turn.thresholds else FULL
-        near = await subscriptions.near_limits(turn.unit(), turn.clock, turn.catalog, first)
-        turn.banners.put(turn.who.tenant_id, now, near)
-    if near:
-        card = {**card, "body": [*near_limit_banner(turn.locale, near), *card.get("body", [])]}
-    return card
 
 
 # -- input shapes ---------------------------------------------------------------------------

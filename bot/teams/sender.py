@@ -22,6 +22,7 @@ from botbuilder.schema import ChannelAccount, ConversationParameters, Conversati
 
 from bot.domain.clock import Clock
 from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
+from bot.teams.banner import QuotaBanner
 from bot.teams.handler import card_reply
 from bot.teams.ratelimit import ConversationRateLimiter
 from cards.common import Card
@@ -53,6 +54,15 @@ def render(message: Claimed) -> Card:
     return ticket_notice_card(message.locale, TicketNotice.from_json(message.payload))
 
 
+async def render_with_banner(message: Claimed, banner: QuotaBanner | None) -> Card:
+    """A ticket notice carries the near-limit banner like any card; a quota warning is the
+    news itself."""
+    card = render(message)
+    if banner is None or NoticeKind(message.kind) is NoticeKind.QUOTA:
+        return card
+    return await banner.add_to(card, message.tenant_id, message.locale)
+
+
 def _delivery_error(error: BaseException) -> DeliveryError:
     """Read the HTTP status and Retry-After out of what the connector client raised."""
     response: Any = getattr(error, "response", None)
@@ -78,6 +88,7 @@ class ProactiveSender:
         app_id: str,
         *,
         limiter: ConversationRateLimiter | None = None,
+        banner: QuotaBanner | None = None,
         batch: int = 100,
         concurrency: int = 16,
         lease: timedelta = timedelta(minutes=2),
@@ -89,6 +100,7 @@ class ProactiveSender:
         self.clock = clock
         self.app_id = app_id
         self.limiter = limiter or ConversationRateLimiter()
+        self.banner = banner
         self.batch = batch
         self.concurrency = concurrency
         self.lease = lease
@@ -176,7 +188,7 @@ class ProactiveSender:
             await self.store.postpone(message.id, now + wait)
             return
         try:
-            card = render(message)
+            card = await render_with_banner(message, self.banner)
         except (ValueError, KeyError) as error:
             log.error("outbox message %s cannot be rendered: %s", message.id, error)
             await self.store.failed(message.id, message.attempts, f"unrenderable: {error}")

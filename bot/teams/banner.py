@@ -1,0 +1,66 @@
+"""The near-limit banner: while a quota is past the first warning threshold, the cards the bot
+sends say so at their top."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.domain.clock import Clock
+from bot.domain.plans import PlanCatalog
+from bot.domain.quota import FULL, QuotaState
+from bot.services import subscriptions
+from cards.billing import near_limit_banner
+from cards.common import Card
+from storage.uow import UnitOfWorkFactory
+
+
+class QuotaBanner:
+    """Remembers each tenant's quotas past the first threshold between turns: reading them is a
+    transaction of its own, and they change only when items are created or the plan changes
+    (callers then ask for a refresh), when the period renews, or in another process (the TTL)."""
+
+    TTL = timedelta(seconds=60)
+    MAX_TENANTS = 10_000
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        catalog: PlanCatalog,
+        thresholds: Sequence[int],
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.catalog = catalog
+        self.first = min(thresholds) if thresholds else FULL
+        self._entries: dict[str, tuple[datetime, tuple[QuotaState, ...]]] = {}
+
+    def _cached(self, tenant_id: str, now: datetime) -> tuple[QuotaState, ...] | None:
+        entry = self._entries.get(tenant_id)
+        if entry is None:
+            return None
+        at, states = entry
+        if now - at > self.TTL or any(now.date() >= s.renews_on for s in states):
+            return None
+        return states
+
+    async def states(self, tenant_id: str, *, refresh: bool = False) -> tuple[QuotaState, ...]:
+        now = self.clock.now()
+        states = None if refresh else self._cached(tenant_id, now)
+        if states is None:
+            states = await subscriptions.near_limits(
+                self.uow(tenant_id), self.clock, self.catalog, self.first
+            )
+            if len(self._entries) >= self.MAX_TENANTS:
+                self._entries.clear()
+            self._entries[tenant_id] = (now, states)
+        return states
+
+    async def add_to(
+        self, card: Card, tenant_id: str, locale: str | None, *, refresh: bool = False
+    ) -> Card:
+        states = await self.states(tenant_id, refresh=refresh)
+        if not states:
+            return card
+        return {**card, "body": [*near_limit_banner(locale, states), *card.get("body", [])]}
