@@ -58,6 +58,8 @@ class UserAccount(SQLModel, table=True):
     aad_object_id: str | None = Field(default=None, max_length=64, index=True)
     name: str = Field(default="", max_length=200)
     role: str = Field(max_length=16)
+    # The language of the user's last message: what the bot sends them later is in it.
+    locale: str | None = Field(default=None, max_length=20)
     created_at: datetime = ts()
 
 

@@ -42,11 +42,17 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
                 aad_object_id=who.aad_object_id,
                 name=who.name,
                 role=role.value,
+                locale=who.locale,
                 created_at=now,
             )
         )
-    elif (who.name and user.name != who.name) or (who.aad_object_id and not user.aad_object_id):
+    elif (
+        (who.name and user.name != who.name)
+        or (who.aad_object_id and not user.aad_object_id)
+        or (who.locale and user.locale != who.locale)
+    ):
         user.name = who.name or user.name
         user.aad_object_id = user.aad_object_id or who.aad_object_id
+        user.locale = who.locale or user.locale
         await uow.users.add(user)
     return Actor(who.tenant_id, Person(user.id, user.name), Role(user.role))

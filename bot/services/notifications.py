@@ -4,6 +4,7 @@ causes commit together (or not at all)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.clock import Clock
@@ -44,23 +45,30 @@ async def _enqueue(
     )
 
 
-async def quota_audience(uow: UnitOfWork) -> list[tuple[ConversationRef, str | None]]:
-    """Every active channel and group chat of the tenant, and each admin's personal chat:
-    (conversation, None). An admin the bot has no personal chat with is reached by opening one
-    through a team channel: (that channel, the admin's id)."""
+@dataclass(frozen=True)
+class Recipient:
+    conversation: ConversationRef
+    open_chat_with: str | None = None  # a user to open a personal chat with first
+    locale: str | None = None  # the recipient's own language, where known
+
+
+async def quota_audience(uow: UnitOfWork) -> list[Recipient]:
+    """Every active channel and group chat of the tenant, and each admin's personal chat, in
+    the admin's language. An admin the bot has no personal chat with is reached by opening one
+    through a team channel."""
     conversations = await uow.conversations.active()
-    admins = [u.id for u in await uow.users.with_roles([Role.ADMIN.value])]
+    admins = await uow.users.with_roles([Role.ADMIN.value])
     shared = [c for c in conversations if c.conversation_type in BROADCAST_TYPES]
     personal = {
         c.user_id: c for c in conversations if c.conversation_type == "personal" and c.user_id
     }
     team_channel = next((c for c in shared if c.conversation_type == "channel"), None)
-    audience: list[tuple[ConversationRef, str | None]] = [(c, None) for c in shared]
+    audience = [Recipient(c) for c in shared]
     for admin in admins:
-        if admin in personal:
-            audience.append((personal[admin], None))
+        if admin.id in personal:
+            audience.append(Recipient(personal[admin.id], locale=admin.locale))
         elif team_channel is not None:
-            audience.append((team_channel, admin))
+            audience.append(Recipient(team_channel, open_chat_with=admin.id, locale=admin.locale))
     return audience
 
 
@@ -81,15 +89,15 @@ async def notice_quota(
     if not await uow.notices.record(after.app.value, period_start, level, after.limit, clock.now()):
         return None
     notice = QuotaNotice(after.app, after.used, after.limit, level, after.renews_on)
-    for conversation, recipient in await quota_audience(uow):
+    for recipient in await quota_audience(uow):
         await _enqueue(
             uow,
             clock,
-            conversation,
+            recipient.conversation,
             NoticeKind.QUOTA,
             notice.to_json(),
-            locale,
-            recipient=recipient,
+            recipient.locale or locale,
+            recipient=recipient.open_chat_with,
         )
     return level
 
@@ -114,7 +122,9 @@ async def notice_person(
     else's personal chat."""
     personal = await uow.conversations.personal_chat(person_id)
     if personal is not None:
-        await _enqueue(uow, clock, personal, NoticeKind.TICKET, notice.to_json(), locale)
+        person = await uow.users.get(person_id)
+        own_locale = person.locale if person is not None and person.locale else locale
+        await _enqueue(uow, clock, personal, NoticeKind.TICKET, notice.to_json(), own_locale)
         return True
     if not origin_conversation_id:
         return False
