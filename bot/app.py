@@ -54,6 +54,7 @@ def create_app(
             await runtime.sender.start()
         yield
         await runtime.sender.stop()
+        await runtime.adapter.close()
         if database is None:
             await db.dispose()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication, ConnectorFactory
 
@@ -22,6 +22,7 @@ from bot.domain.clock import Clock
 from bot.domain.plans import PlanCatalog
 from bot.settings import Settings
 from bot.teams.activity import MAX_CONVERSATION_ID, MAX_SERVICE_URL
+from bot.teams.fast_adapter import FastCloudAdapter
 from bot.teams.handler import TeamsWorkBot, card_reply, invoke_reply
 from bot.teams.middleware import (
     ConversationMiddleware,
@@ -148,7 +149,7 @@ class CachingAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
 
 @dataclass
 class BotRuntime:
-    adapter: CloudAdapter
+    adapter: FastCloudAdapter
     bot: TeamsWorkBot
     sender: ProactiveSender
 
@@ -159,7 +160,7 @@ def build_runtime(
     auth = CachingAuthentication(
         ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
     )
-    adapter = CloudAdapter(auth)
+    adapter = FastCloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
     uow = UnitOfWorkFactory(db)
     bot = TeamsWorkBot(uow, clock, catalog, settings.quota_thresholds)

@@ -1,0 +1,129 @@
+"""A CloudAdapter that sends messages through one shared aiohttp session.
+
+The stock adapter sends every reply through msrest and `requests` in a thread pool; on this
+machine that and its per-call setup were a large share of a turn. This adapter posts the same
+JSON to the same Bot Connector URLs itself, with the bearer token the SDK's credentials give
+(cached for a few minutes; the token itself lives an hour). Anything that is not a plain
+message (invoke responses, traces, delays) still goes the SDK's way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import requests
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+from multidict import CIMultiDict
+
+SDK_ONLY = {ActivityTypes.invoke_response, ActivityTypes.trace, "delay"}
+HEADER_TTL_SECONDS = 300.0
+TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+@dataclass(frozen=True)
+class ConnectorResponse:
+    """The part of a failed answer the proactive sender reads (status, Retry-After)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+
+
+class ConnectorError(Exception):
+    def __init__(self, response: ConnectorResponse, body: str) -> None:
+        super().__init__(f"Bot Connector answered {response.status_code}: {body[:200]}")
+        self.response = response
+
+
+class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session: aiohttp.ClientSession | None = None
+        self._headers: dict[int, tuple[float, str | None]] = {}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._session
+
+    async def _authorization(self, connector_client: Any) -> str | None:
+        credentials = getattr(getattr(connector_client, "config", None), "credentials", None)
+        if credentials is None:
+            return None
+        key = id(credentials)
+        cached = self._headers.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        # signed_session asks msal, which may call the token endpoint: not on the event loop.
+        session = await asyncio.to_thread(credentials.signed_session, requests.Session())
+        header = session.headers.get("Authorization")
+        self._headers[key] = (time.monotonic() + HEADER_TTL_SECONDS, header)
+        return header
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        if not activities or any(a.type in SDK_ONLY for a in activities):
+            return await super().send_activities(context, activities)  # type: ignore[no-any-return]
+        connector_client = context.turn_state.get(self.BOT_CONNECTOR_CLIENT_KEY)
+        authorization = await self._authorization(connector_client)
+        headers = {"Authorization": authorization} if authorization else {}
+        responses = []
+        for activity in activities:
+            activity.id = None
+            base = (activity.service_url or "").rstrip("/")
+            url = f"{base}/v3/conversations/{quote(activity.conversation.id, safe='')}/activities"
+            if activity.reply_to_id:
+                url += f"/{quote(activity.reply_to_id, safe='')}"
+            body = _body(activity)
+            async with self._http().post(url, json=body, headers=headers) as answer:
+                text = await answer.text()
+                if answer.status >= 400:
+                    raise ConnectorError(
+                        ConnectorResponse(answer.status, CIMultiDict(answer.headers)), text
+                    )
+                try:
+                    data = await answer.json(content_type=None)
+                except ValueError:
+                    data = {}
+            responses.append(ResourceResponse(id=(data or {}).get("id", "")))
+        return responses
+
+
+def _body(activity: Activity) -> dict[str, Any]:
+    """The activity as JSON. msrest walks a card's content node by node, which cost more than
+    the rest of the turn; the content is plain JSON already, so it goes in as it is."""
+    attachments = activity.attachments or []
+    activity.attachments = None
+    try:
+        body: dict[str, Any] = activity.serialize()
+    finally:
+        activity.attachments = attachments or None
+    if attachments:
+        body["attachments"] = [
+            {
+                key: value
+                for key, value in (
+                    ("contentType", a.content_type),
+                    ("contentUrl", a.content_url),
+                    ("content", a.content),
+                    ("name", a.name),
+                    ("thumbnailUrl", a.thumbnail_url),
+                )
+                if value is not None
+            }
+            for a in attachments
+        ]
+    return body
