@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/teamswork.db"
@@ -27,7 +27,6 @@ class Settings:
     plans_file: Path | None = None
     quota_thresholds: tuple[int, ...] = (80, 90)
     log_level: str = "INFO"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def auth_enabled(self) -> bool:

@@ -9,10 +9,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Stores UTC; gives back aware datetimes on SQLite too (it forgets the zone)."""
 

@@ -386,13 +386,6 @@ class NoticeRepository(Repository):
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def given(self, period_start: date) -> list[QuotaNoticeRow]:
-        stmt = select(QuotaNoticeRow).where(
-            QuotaNoticeRow.tenant_id == self.tenant_id,
-            QuotaNoticeRow.period_start == period_start,
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
 
 class OutboxRepository(Repository):
     async def enqueue(self, row: OutboxRow) -> None:

@@ -19,6 +19,7 @@ from bot.domain.billing import (
     billing_period,
     prorate_amounts,
     prorate_quota,
+    refund_amount,
     statement_total,
 )
 from bot.domain.plans import App, Term
@@ -133,6 +134,6 @@ def charged_since(eras: Sequence[Era], since: date, until: date) -> Decimal:
         day = paid[0].start
         while day < until:
             period = era.period(day)
-            total += sum((line.amount for line in prorate_amounts(period, paid)), Decimal("0.00"))
+            total += refund_amount(prorate_amounts(period, paid))
             day = period.end
     return total

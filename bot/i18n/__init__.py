@@ -30,10 +30,6 @@ def t(locale: str | None, key: str, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
-def has(key: str) -> bool:
-    return key in en.MESSAGES
-
-
 def fmt_date(locale: str | None, value: date | datetime) -> str:
     if isinstance(value, datetime):
         value = value.date()

@@ -46,7 +46,6 @@ from storage.models import PlanSegmentRow, RefundRow, SubscriptionRow
 from storage.uow import UnitOfWork
 
 HISTORY_PERIODS = 12
-ACTIVE = "active"
 SUSPENDED = "suspended"
 
 
