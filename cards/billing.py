@@ -11,7 +11,7 @@ from bot.domain.plans import App, Plan
 from bot.domain.quota import QuotaExceeded, QuotaState
 from bot.domain.subscription import Statement
 from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
-from cards.common import Card, Element, attention, card, execute, heading, text
+from cards.common import Card, Element, attention, card, error_text, execute, heading, text
 
 # Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
 BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
@@ -21,7 +21,8 @@ def _app(locale: str | None, app: App) -> str:
     return t(locale, f"app.{app.value}")
 
 
-def _App(locale: str | None, app: App) -> str:  # noqa: N802  (the capitalized form)
+def app_title(locale: str | None, app: App) -> str:
+    """The app's name capitalized, for the start of a line or a heading."""
     name = _app(locale, app)
     return name[:1].upper() + name[1:]
 
@@ -70,7 +71,7 @@ def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
             t(
                 locale,
                 "usage.line",
-                app=_App(locale, quota.app),
+                app=app_title(locale, quota.app),
                 used=fmt_number(locale, quota.used),
                 limit=fmt_number(locale, quota.limit),
                 percent=quota.percent,
@@ -257,7 +258,7 @@ def plan_change_card(
                 t(
                     locale,
                     "change.quota_line",
-                    app=_App(locale, app),
+                    app=app_title(locale, app),
                     limit=fmt_number(locale, quotas[app]),
                     used=fmt_number(locale, used[app]),
                 ),
@@ -375,19 +376,7 @@ def statement_card(locale: str | None, statements: Sequence[Statement]) -> Card:
 def quota_reached_banner(locale: str | None, error: QuotaExceeded) -> list[Element]:
     """Says which quota is used up, how much, when it renews, and what plans have more."""
     state = error.state
-    elements: list[Element] = [
-        attention(
-            t(
-                locale,
-                "quota.exceeded",
-                app=_app(locale, state.app),
-                used=fmt_number(locale, state.used),
-                limit=fmt_number(locale, state.limit),
-                renews=fmt_date(locale, state.renews_on),
-                plan=error.plan.name,
-            )
-        )
-    ]
+    elements: list[Element] = [attention(error_text(locale, error))]
     if error.upgrades:
         offers = "\n".join(
             f"- **{p.name}**: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
 from bot.domain.quota import FULL, QuotaState
 from bot.i18n import fmt_date, fmt_number, t
-from cards.billing import quota_lines
+from cards.billing import app_title, quota_lines
 from cards.common import Card, Element, card, execute, heading, text
 
 
@@ -18,7 +18,7 @@ def quota_warning_card(locale: str | None, notice: QuotaNotice) -> Card:
             t(
                 locale,
                 "warning.title_reached" if notice.threshold >= FULL else "warning.title_near",
-                app=app[:1].upper() + app[1:],
+                app=app_title(locale, notice.app),
             )
         ),
         text(

@@ -8,20 +8,20 @@ from typing import Any
 Card = dict[str, Any]
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
+def walk(node: Any) -> Iterator[dict[str, Any]]:
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from walk(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _walk(item)
+            yield from walk(item)
 
 
 def card_text(card: Card) -> str:
     """Every text a user can read on the card (text blocks, facts, button titles, input values)."""
     parts: list[str] = []
-    for node in _walk(card):
+    for node in walk(card):
         for key in ("text", "title", "value", "errorMessage"):
             if isinstance(node.get(key), str):
                 parts.append(node[key])
@@ -32,14 +32,14 @@ def inputs(card: Card) -> dict[str, dict[str, Any]]:
     """The input elements of the card (nested show-cards included), by id."""
     return {
         node["id"]: node
-        for node in _walk(card)
+        for node in walk(card)
         if str(node.get("type", "")).startswith("Input.") and "id" in node
     }
 
 
 def actions(card: Card) -> list[dict[str, Any]]:
     """Every Action.Execute of the card, also those inside show-cards and select actions."""
-    return [node for node in _walk(card) if node.get("type") == "Action.Execute"]
+    return [node for node in walk(card) if node.get("type") == "Action.Execute"]
 
 
 def verbs(card: Card) -> list[str]:

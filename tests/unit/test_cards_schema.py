@@ -17,7 +17,7 @@ import json
 import pkgutil
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -65,6 +65,7 @@ from cards.billing import quota_reached_banner
 from cards.common import card as make_card
 from cards.common import execute
 from cards.tickets import ticket_detail
+from tests.support.cards import walk
 
 SCHEMA_PATH = (
     Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "adaptive-card-1.5.json"
@@ -781,16 +782,6 @@ def render_all(card_function: CardFunction, locale: str) -> dict[str, Card]:
 def as_card(result: Rendered) -> Card:
     """A card as is; a banner (a list of elements) inside a card, as the product shows it."""
     return result if isinstance(result, dict) else make_card(list(result))
-
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
 
 
 def without_teams_extension(card: Card) -> Card:
