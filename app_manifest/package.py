@@ -19,6 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.apps import build_registry
+from bot.apps.registry import Registry
+from bot.i18n import t
+
 logger = logging.getLogger(__name__)
 
 TEMPLATE_NAME = "manifest.template.json"
@@ -30,6 +34,7 @@ PACKAGE_FILES = (MANIFEST_NAME, COLOR_ICON_NAME, OUTLINE_ICON_NAME)
 APP_ID_PLACEHOLDER = "{{APP_ID}}"
 VERSION_PLACEHOLDER = "{{APP_VERSION}}"
 DEFAULT_VERSION = "1.0.0"
+BOT_SCOPES = ("personal", "team", "groupChat")
 
 # Same patterns as the "guid" and "semver" definitions of the Teams manifest schema.
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -112,8 +117,25 @@ def _leftover_placeholders(node: Any) -> set[str]:
     return set()
 
 
-def render_manifest(app_id: str, version: str = DEFAULT_VERSION) -> dict[str, Any]:
-    """Fill the template with ``app_id`` and ``version`` and sanity-check the result."""
+def command_lists(registry: Registry) -> list[dict[str, Any]]:
+    """The bot's command menu, one list per scope, from the commands the app registry
+    features (Teams shows at most ten per scope)."""
+    commands = [
+        {"title": command.phrase, "description": _sentence(t("en", command.help[0][1]))}
+        for command in registry.featured()
+    ]
+    return [{"scopes": [scope], "commands": commands} for scope in BOT_SCOPES]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def render_manifest(
+    app_id: str, version: str = DEFAULT_VERSION, registry: Registry | None = None
+) -> dict[str, Any]:
+    """Fill the template with ``app_id`` and ``version``, add the command lists of the app
+    registry, and sanity-check the result."""
     app_id = validate_app_id(app_id)
     version = validate_version(version)
     manifest: dict[str, Any] = _substitute(
@@ -125,6 +147,7 @@ def render_manifest(app_id: str, version: str = DEFAULT_VERSION) -> dict[str, An
     bots = manifest.get("bots") or []
     if manifest.get("id") != app_id or not bots or bots[0].get("botId") != app_id:
         raise PackageError(f"{TEMPLATE_NAME} must use {APP_ID_PLACEHOLDER} for id and botId")
+    bots[0]["commandLists"] = command_lists(registry or build_registry())
     return manifest
 
 

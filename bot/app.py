@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.apps import build_registry
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.plans import load_catalog
+from bot.domain.quota import QuotaPolicy
 from bot.settings import Settings
 from bot.teams.adapter import build_runtime, messages_handler
 from bot.teams.sender import ProactiveSender
@@ -33,8 +35,8 @@ def create_app(
     bot at start); the database is migrated when the app starts, in its cleanup context."""
     clock = clock or SystemClock()
     db = database or Database(settings.database_url)
-    catalog = load_catalog(settings.plans_file)
-    runtime = build_runtime(settings, db, clock, catalog)
+    policy = QuotaPolicy(load_catalog(settings.plans_file), settings.quota_thresholds)
+    runtime = build_runtime(settings, db, clock, policy, build_registry())
 
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.paging import Page
 from bot.i18n import fmt_date, fmt_datetime, fmt_number, t
 
 Card = dict[str, Any]
@@ -142,6 +143,25 @@ def field_errors(locale: str | None, error: InvalidInput | None) -> dict[str, st
     if error is None:
         return {}
     return {name: message(locale, key, params) for name, (key, params) in error.fields.items()}
+
+
+def pager(
+    locale: str | None, page: Page[Any], verb: str, data: Mapping[str, Any], line_key: str
+) -> tuple[Element, list[Element]]:
+    """The "page 2 of 5" line of a list (`line_key` names the app's items) and its
+    Previous/Next actions; `data` is what the list verb needs besides the page (its filter)."""
+    line = text(
+        t(locale, line_key, page=page.page + 1, pages=page.pages, total=page.total),
+        size="Small",
+        isSubtle=True,
+        separator=True,
+    )
+    actions: list[Element] = []
+    if page.has_previous:
+        actions.append(execute(t(locale, "button.previous"), verb, {**data, "page": page.page - 1}))
+    if page.has_next:
+        actions.append(execute(t(locale, "button.next"), verb, {**data, "page": page.page + 1}))
+    return line, actions
 
 
 def clip(value: str, limit: int) -> str:

@@ -5,20 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.errors import DomainError
+from bot.domain.people import Person
 from bot.domain.roles import Role
-from bot.domain.tickets import Person
 from bot.i18n import t
 from cards.common import Card, Element, attention, card, error_text, execute, heading, text
-
-HELP_LINES: tuple[tuple[str, str], ...] = (
-    ("help", "help.cmd.help"),
-    ("new ticket", "help.cmd.new_ticket"),
-    ("new ticket <title>", "help.cmd.new_ticket_title"),
-    ("tickets [mine|assigned|unassigned|open|closed|all]", "help.cmd.tickets"),
-    ("ticket <number>", "help.cmd.ticket"),
-    ("roles", "help.cmd.roles"),
-    ("role @user admin|agent|member", "help.cmd.role"),
-)
 
 
 def _start_actions(locale: str | None) -> list[Element]:
@@ -40,12 +30,11 @@ def welcome_card(locale: str | None) -> Card:
     )
 
 
-def help_card(locale: str | None, extra_lines: Sequence[tuple[str, str]] = ()) -> Card:
-    lines = "\n".join(
-        f"- **{command}**: {t(locale, key)}" for command, key in (*HELP_LINES, *extra_lines)
-    )
+def help_card(locale: str | None, lines: Sequence[tuple[str, str]]) -> Card:
+    """`lines` are (syntax, message key) of every command, in the order of the app registry."""
+    listed = "\n".join(f"- **{command}**: {t(locale, key)}" for command, key in lines)
     return card(
-        [heading(t(locale, "help.title")), text(t(locale, "help.intro")), text(lines)],
+        [heading(t(locale, "help.title")), text(t(locale, "help.intro")), text(listed)],
         _start_actions(locale)[:2],
     )
 

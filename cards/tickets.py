@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.items import HistoryEntry
+from bot.domain.paging import Page
+from bot.domain.people import Person
 from bot.domain.roles import Role
 from bot.domain.tickets import (
     CATEGORY_MAX,
     COMMENT_MAX,
     DESCRIPTION_MAX,
-    PAGE_SIZE,
     TITLE_MAX,
     TRANSITIONS,
-    HistoryEntry,
-    Person,
     Priority,
     Status,
     Ticket,
     TicketFilter,
-    TicketPage,
 )
 from bot.i18n import fmt_date, fmt_datetime, t
 from cards.common import (
@@ -37,6 +35,7 @@ from cards.common import (
     field_errors,
     heading,
     message,
+    pager,
     show_card,
     text,
     text_input,
@@ -311,15 +310,19 @@ def _detail_actions(
     return actions
 
 
-def ticket_list(locale: str | None, page: TicketPage, banner: Sequence[Element] = ()) -> Card:
-    flt = page.filter
+def ticket_list(
+    locale: str | None,
+    page: Page[Ticket],
+    flt: TicketFilter,
+    banner: Sequence[Element] = (),
+) -> Card:
     body: list[Element] = [
         *banner,
         heading(t(locale, "tickets.list.title", filter=t(locale, f"filter.{flt.value}"))),
     ]
-    if not page.tickets:
+    if not page.items:
         body.append(text(t(locale, "tickets.list.empty"), isSubtle=True))
-    for ticket in page.tickets:
+    for ticket in page.items:
         body.append(
             {
                 "type": "Container",
@@ -347,32 +350,8 @@ def ticket_list(locale: str | None, page: TicketPage, banner: Sequence[Element] 
                 ],
             }
         )
-    pages = max(1, math.ceil(page.total / PAGE_SIZE))
-    body.append(
-        text(
-            t(locale, "tickets.list.page", page=page.page + 1, pages=pages, total=page.total),
-            size="Small",
-            isSubtle=True,
-            separator=True,
-        )
-    )
-    actions: list[Element] = []
-    if page.has_previous:
-        actions.append(
-            execute(
-                t(locale, "button.previous"),
-                "tickets.list",
-                {"filter": flt.value, "page": page.page - 1},
-            )
-        )
-    if page.has_next:
-        actions.append(
-            execute(
-                t(locale, "button.next"),
-                "tickets.list",
-                {"filter": flt.value, "page": page.page + 1},
-            )
-        )
+    line, actions = pager(locale, page, "tickets.list", {"filter": flt.value}, "tickets.list.page")
+    body.append(line)
     actions.append(execute(t(locale, "button.new_ticket"), "ticket.form"))
     if flt is not TicketFilter.ALL:
         actions.append(

@@ -112,22 +112,30 @@ class TicketRow(SQLModel, table=True):
     updated_at: datetime = ts()
 
 
-class TicketCommentRow(SQLModel, table=True):
-    __tablename__ = "ticket_comments"
+class ItemCommentRow(SQLModel, table=True):
+    """A comment on an item of any app (a ticket, a checklist, an opportunity)."""
+
+    __tablename__ = "item_comments"
+    __table_args__ = (sa.Index("ix_item_comments_item", "tenant_id", "app", "item_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    app: str = Field(max_length=32)
+    item_id: int
     author_id: str = Field(max_length=200)
     author_name: str = Field(default="", max_length=200)
     text: str = Field(sa_type=sa.Text)
     created_at: datetime = ts()
 
 
-class TicketEventRow(SQLModel, table=True):
-    __tablename__ = "ticket_events"
+class ItemEventRow(SQLModel, table=True):
+    """One line of an item's history: who changed which field from what to what, and when."""
+
+    __tablename__ = "item_events"
+    __table_args__ = (sa.Index("ix_item_events_item", "tenant_id", "app", "item_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    app: str = Field(max_length=32)
+    item_id: int
     actor_id: str = Field(max_length=200)
     actor_name: str = Field(default="", max_length=200)
     field: str = Field(max_length=32)

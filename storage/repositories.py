@@ -12,9 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.domain.tickets import PAGE_SIZE, Status, TicketFilter
+from bot.domain.paging import PAGE_SIZE, clamp_page
+from bot.domain.tickets import Status, TicketFilter
 from storage.models import (
     ConversationRef,
+    ItemCommentRow,
+    ItemEventRow,
     OutboxRow,
     PlanSegmentRow,
     ProcessedActivity,
@@ -24,8 +27,6 @@ from storage.models import (
     SubscriptionRow,
     Tenant,
     TenantCounter,
-    TicketCommentRow,
-    TicketEventRow,
     TicketRow,
     UserAccount,
 )
@@ -206,7 +207,8 @@ class TicketRepository(Repository):
         *,
         sees_all: bool,
         page: int,
-    ) -> tuple[list[TicketRow], int]:
+    ) -> tuple[list[TicketRow], int, int]:
+        """A page of tickets, the total, and the page shown (one past the end shows the last)."""
         conditions: list[Any] = [TicketRow.tenant_id == self.tenant_id]
         if not sees_all:
             conditions.append(
@@ -234,6 +236,7 @@ class TicketRepository(Repository):
                 sa.select(sa.func.count()).select_from(TicketRow).where(*conditions)
             )
         ).scalar_one()
+        page = clamp_page(page, int(total))
         stmt = (
             select(TicketRow)
             .where(*conditions)
@@ -241,36 +244,51 @@ class TicketRepository(Repository):
             .offset(page * PAGE_SIZE)
             .limit(PAGE_SIZE)
         )
-        return list((await self.session.execute(stmt)).scalars()), int(total)
+        return list((await self.session.execute(stmt)).scalars()), int(total), page
 
-    async def add_comment(self, row: TicketCommentRow) -> None:
+
+class ItemLogRepository(Repository):
+    """Comments and history of the items of every app, keyed by (tenant, app, item id)."""
+
+    async def add_comment(self, row: ItemCommentRow) -> None:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("comment of another tenant")
         self.session.add(row)
         await self.session.flush()
 
-    async def add_event(self, row: TicketEventRow) -> None:
+    async def add_event(self, row: ItemEventRow) -> None:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("history of another tenant")
         self.session.add(row)
         await self.session.flush()
 
-    async def comments(self, ticket_id: int) -> list[TicketCommentRow]:
+    async def comments(self, app: str, item_id: int, *, last: int) -> list[ItemCommentRow]:
+        """The `last` newest comments, oldest first."""
         stmt = (
-            select(TicketCommentRow)
+            select(ItemCommentRow)
             .where(
-                TicketCommentRow.tenant_id == self.tenant_id,
-                TicketCommentRow.ticket_id == ticket_id,
+                ItemCommentRow.tenant_id == self.tenant_id,
+                ItemCommentRow.app == app,
+                ItemCommentRow.item_id == item_id,
             )
-            .order_by(col(TicketCommentRow.id))
+            .order_by(col(ItemCommentRow.id).desc())
+            .limit(last)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list(reversed((await self.session.execute(stmt)).scalars().all()))
 
-    async def events(self, ticket_id: int) -> list[TicketEventRow]:
+    async def events(self, app: str, item_id: int, *, last: int) -> list[ItemEventRow]:
+        """The `last` newest history entries, oldest first."""
         stmt = (
-            select(TicketEventRow)
+            select(ItemEventRow)
             .where(
-                TicketEventRow.tenant_id == self.tenant_id, TicketEventRow.ticket_id == ticket_id
+                ItemEventRow.tenant_id == self.tenant_id,
+                ItemEventRow.app == app,
+                ItemEventRow.item_id == item_id,
             )
-            .order_by(col(TicketEventRow.id))
+            .order_by(col(ItemEventRow.id).desc())
+            .limit(last)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list(reversed((await self.session.execute(stmt)).scalars().all()))
 
 
 class BillingRepository(Repository):

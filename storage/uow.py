@@ -12,6 +12,7 @@ from storage.repositories import (
     BillingRepository,
     ConversationRepository,
     IdempotencyRepository,
+    ItemLogRepository,
     NoticeRepository,
     OutboxRepository,
     TenantRepository,
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.users = UserRepository(self.session, self.tenant_id, dialect)
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
+        self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
         self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
         self.billing = BillingRepository(self.session, self.tenant_id, dialect)
         self.notices = NoticeRepository(self.session, self.tenant_id, dialect)

@@ -36,21 +36,13 @@ from app_manifest.package import (
     is_guid,
     render_manifest,
 )
+from bot.apps import build_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_ID = "0b7f3c2e-5a1d-4e8f-9c6b-2d4a8e1f7b93"
 SCOPES = ["personal", "team", "groupChat"]
-EXPECTED_COMMANDS = [
-    "help",
-    "new ticket",
-    "tickets",
-    "ticket",
-    "roles",
-    "role",
-    "usage",
-    "plans",
-    "billing",
-]
+# The manifest features what the app registry features, in its order.
+EXPECTED_COMMANDS = [command.phrase for command in build_registry().featured()]
 PACKAGE_FILES = {"manifest.json", "color.png", "outline.png"}
 
 SCHEMA_ENV = "TEAMS_MANIFEST_SCHEMA_DIR"

@@ -10,15 +10,19 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from bot.domain.plans import App
 from bot.domain.tickets import Status
 
 
-class NoticeKind(StrEnum):
-    QUOTA = "quota"
-    TICKET = "ticket"
+class Notice(Protocol):
+    """A proactive message as data: its outbox kind (the app registry renders each kind) and
+    its payload."""
+
+    KIND: ClassVar[str]
+
+    def to_json(self) -> str: ...
 
 
 class TicketEvent(StrEnum):
@@ -30,6 +34,8 @@ class TicketEvent(StrEnum):
 
 @dataclass(frozen=True)
 class QuotaNotice:
+    KIND: ClassVar[str] = "quota"
+
     app: App
     used: int
     limit: int
@@ -55,6 +61,8 @@ class QuotaNotice:
 
 @dataclass(frozen=True)
 class TicketNotice:
+    KIND: ClassVar[str] = "ticket"
+
     event: TicketEvent
     number: int
     title: str

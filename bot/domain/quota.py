@@ -7,10 +7,20 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.errors import DomainError
-from bot.domain.plans import App, Plan
+from bot.domain.plans import App, Plan, PlanCatalog
 
 DEFAULT_THRESHOLDS: tuple[int, ...] = (80, 90)
 FULL = 100
+
+
+@dataclass(frozen=True)
+class QuotaPolicy:
+    """What the operator configured for quotas: the plan catalog and the warning thresholds.
+    Built once from the settings and handed to every create; it has no defaults, so no path
+    can fall back to thresholds the operator did not choose."""
+
+    catalog: PlanCatalog
+    thresholds: tuple[int, ...]
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.domain.errors import InvalidInput, InvalidTransition
-from bot.domain.roles import Role
+from bot.domain.errors import InvalidTransition
+from bot.domain.fields import FieldErrors
+from bot.domain.items import Comment, HistoryEntry
+from bot.domain.people import Person
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4000
 CATEGORY_MAX = 60
 COMMENT_MAX = 4000
-PAGE_SIZE = 10
-
-E = TypeVar("E", bound=StrEnum)
 
 
 class Priority(StrEnum):
@@ -67,37 +67,6 @@ class TicketFilter(StrEnum):
 
 
 @dataclass(frozen=True)
-class Person:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting in this turn: the tenant comes from the authenticated activity."""
-
-    tenant_id: str
-    user: Person
-    role: Role
-
-
-@dataclass(frozen=True)
-class Comment:
-    author: Person
-    text: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    actor: Person
-    field: str
-    old: str | None
-    new: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
 class Ticket:
     number: int
     title: str
@@ -125,115 +94,37 @@ class TicketDraft:
     due: date | None = None
 
 
-@dataclass(frozen=True)
-class TicketPage:
-    tickets: tuple[Ticket, ...]
-    page: int
-    total: int
-    filter: TicketFilter
-
-    @property
-    def has_next(self) -> bool:
-        return (self.page + 1) * PAGE_SIZE < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 0
-
-
-def _text(
-    errors: dict[str, tuple[str, dict[str, Any]]],
-    name: str,
-    value: object,
-    *,
-    required: bool,
-    maximum: int,
-) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[name] = ("field.not_text", {})
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors[name] = ("field.required", {})
-    elif len(value) > maximum:
-        errors[name] = ("field.too_long", {"max": maximum, "length": len(value)})
-    return value
-
-
-def _enum(
-    errors: dict[str, tuple[str, dict[str, Any]]],
-    name: str,
-    value: object,
-    enum: type[E],
-    default: E,
-) -> E:
-    if value in (None, ""):
-        return default
-    try:
-        return enum(value.strip().lower() if isinstance(value, str) else str(value))
-    except ValueError:
-        errors[name] = ("field.choose_one", {"allowed": ", ".join(e.value for e in enum)})
-        return default
-
-
-def _date(errors: dict[str, tuple[str, dict[str, Any]]], name: str, value: object) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    errors[name] = ("field.bad_date", {})
-    return None
-
-
-def parse_draft(data: dict[str, Any]) -> TicketDraft:
-    """Validate the fields of a new ticket; every problem is reported at once."""
-    errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    title = _text(errors, "title", data.get("title"), required=True, maximum=TITLE_MAX)
-    description = _text(
-        errors, "description", data.get("description"), required=False, maximum=DESCRIPTION_MAX
+def parse_draft(data: Mapping[str, Any], today: date) -> TicketDraft:
+    """Validate the fields of a new ticket; every problem is reported at once. A due date
+    cannot lie before `today`."""
+    errors = FieldErrors()
+    title = errors.text("title", data.get("title"), required=True, maximum=TITLE_MAX)
+    description = errors.text(
+        "description", data.get("description"), required=False, maximum=DESCRIPTION_MAX
     )
-    category = _text(errors, "category", data.get("category"), required=False, maximum=CATEGORY_MAX)
-    priority = _enum(errors, "priority", data.get("priority"), Priority, Priority.NORMAL)
-    due = _date(errors, "due", data.get("due"))
-    if errors:
-        raise InvalidInput(errors)
+    category = errors.text("category", data.get("category"), required=False, maximum=CATEGORY_MAX)
+    priority = errors.enum("priority", data.get("priority"), Priority, Priority.NORMAL)
+    due = errors.date("due", data.get("due"), not_before=today)
+    errors.raise_if_any()
     return TicketDraft(title, description, priority, category, due)
 
 
 def parse_comment(value: object) -> str:
-    errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    text = _text(errors, "comment", value, required=True, maximum=COMMENT_MAX)
-    if errors:
-        raise InvalidInput(errors)
+    errors = FieldErrors()
+    text = errors.text("comment", value, required=True, maximum=COMMENT_MAX)
+    errors.raise_if_any()
     return text
 
 
 def parse_priority(value: object) -> Priority:
-    errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    if value in (None, ""):
-        errors["priority"] = ("field.required", {})
-    priority = _enum(errors, "priority", value, Priority, Priority.NORMAL)
-    if errors:
-        raise InvalidInput(errors)
+    errors = FieldErrors()
+    priority = errors.required_enum("priority", value, Priority, Priority.NORMAL)
+    errors.raise_if_any()
     return priority
 
 
 def parse_status(value: object) -> Status:
-    errors: dict[str, tuple[str, dict[str, Any]]] = {}
-    if value in (None, ""):
-        errors["status"] = ("field.required", {})
-    status = _enum(errors, "status", value, Status, Status.NEW)
-    if errors:
-        raise InvalidInput(errors)
+    errors = FieldErrors()
+    status = errors.required_enum("status", value, Status, Status.NEW)
+    errors.raise_if_any()
     return status
-
-
-def can_see(actor: Actor, requester_id: str, assignee_id: str | None) -> bool:
-    if actor.role.works_all_items:
-        return True
-    return actor.user.id in (requester_id, assignee_id)

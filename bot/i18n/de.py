@@ -64,6 +64,12 @@ MESSAGES: dict[str, str] = {
     "field.choose_one": "Wählen Sie eine der folgenden Optionen: {allowed}.",
     "field.not_text": "Bitte geben Sie Text ein.",
     "field.bad_date": "Geben Sie ein Datum im Format 2026-12-31 ein.",
+    "field.date_in_past": "Wählen Sie den {earliest} oder später.",
+    "field.not_number": "Geben Sie eine Zahl in Ziffern ein, zum Beispiel 12.",
+    "field.out_of_range": "Geben Sie eine Zahl von {min} bis {max} ein.",
+    "field.too_many_digits": "Höchstens {max} Stellen vor dem Komma.",
+    "field.too_many_places": "Höchstens {max} Stellen nach dem Komma.",
+    "field.below_minimum": "Geben Sie {min} oder mehr ein.",
     # Tickets
     "ticket.form.title": "Neues Ticket",
     "ticket.field.title": "Titel",
@@ -135,6 +141,8 @@ MESSAGES: dict[str, str] = {
     "roles.changed": "{name} ist jetzt {role}.",
     "roles.last_admin": "Ihre Organisation braucht mindestens einen Admin: Machen Sie zuerst "
     "eine andere Person zum Admin.",
+    "roles.unknown_user": "Diese Person kenne ich noch nicht: Bitten Sie sie, mir einmal eine "
+    "Nachricht zu schreiben (zum Beispiel hilfe), und vergeben Sie dann die Rolle.",
     "roles.usage": "Erwähnen Sie die Person und nennen Sie die Rolle, zum Beispiel: "
     "**role @Alex agent** (admin, agent oder member).",
     "role.admin": "Admin",
@@ -145,8 +153,8 @@ MESSAGES: dict[str, str] = {
     "help.cmd.plans": "die Tarife vergleichen",
     "help.cmd.change_plan": "den Tarif wechseln (Admins)",
     "help.cmd.cancel": "innerhalb von 72 Stunden nach dem Kauf kündigen (Admins)",
-    "help.cmd.billing": "die Abrechnung dieses Zeitraums, auf Wunsch auch vergangener "
-    "Zeiträume (Admins)",
+    "help.cmd.billing": "die Abrechnung dieses Zeitraums (Admins)",
+    "help.cmd.billing_history": "die Abrechnungen der letzten zwölf Zeiträume (Admins)",
     "app.tickets": "Tickets",
     "app.checklists": "Checklisten",
     "app.opportunities": "Verkaufschancen",

@@ -61,6 +61,12 @@ MESSAGES: dict[str, str] = {
     "field.choose_one": "Choose one of: {allowed}.",
     "field.not_text": "Please enter text.",
     "field.bad_date": "Enter a date such as 2026-12-31.",
+    "field.date_in_past": "Choose {earliest} or later.",
+    "field.not_number": "Enter a number in digits, such as 12.",
+    "field.out_of_range": "Enter a number from {min} to {max}.",
+    "field.too_many_digits": "At most {max} digits before the decimal point.",
+    "field.too_many_places": "At most {max} digits after the decimal point.",
+    "field.below_minimum": "Enter {min} or more.",
     # Tickets
     "ticket.form.title": "New ticket",
     "ticket.field.title": "Title",
@@ -131,6 +137,8 @@ MESSAGES: dict[str, str] = {
     "roles.changed": "{name} is now {role}.",
     "roles.last_admin": "Your organization needs at least one admin: make someone else admin "
     "first.",
+    "roles.unknown_user": "I do not know this person yet: ask them to send me a message once "
+    "(for example help), then give them the role.",
     "roles.usage": "Mention the person and name the role, for example: **role @Alex agent** "
     "(admin, agent or member).",
     "role.admin": "admin",
@@ -141,7 +149,8 @@ MESSAGES: dict[str, str] = {
     "help.cmd.plans": "compare the plans",
     "help.cmd.change_plan": "change the plan (admins)",
     "help.cmd.cancel": "cancel within 72 hours of purchase (admins)",
-    "help.cmd.billing": "this period's statement, or the past periods too (admins)",
+    "help.cmd.billing": "this period's statement (admins)",
+    "help.cmd.billing_history": "the statements of the last twelve periods (admins)",
     "app.tickets": "tickets",
     "app.checklists": "checklists",
     "app.opportunities": "opportunities",

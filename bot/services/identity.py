@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
+from bot.domain.people import Actor, Person
 from bot.domain.roles import Role
-from bot.domain.tickets import Actor, Person
 from storage.models import UserAccount
 from storage.uow import UnitOfWork
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.domain.clock import Clock
-from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
+from bot.domain.notices import Notice, QuotaNotice
 from bot.domain.quota import QuotaState, crossed_threshold
 from bot.domain.roles import Role
 from storage.models import ConversationRef, OutboxRow
@@ -22,8 +22,7 @@ async def _enqueue(
     uow: UnitOfWork,
     clock: Clock,
     conversation: ConversationRef,
-    kind: NoticeKind,
-    payload: str,
+    notice: Notice,
     locale: str | None,
     thread: str | None = None,
     recipient: str | None = None,
@@ -36,8 +35,8 @@ async def _enqueue(
             conversation_ref_id=conversation.id,
             thread_conversation_id=thread,
             recipient_id=recipient,
-            kind=kind.value,
-            payload=payload,
+            kind=notice.KIND,
+            payload=notice.to_json(),
             locale=locale,
             next_attempt_at=now,
             created_at=now,
@@ -94,8 +93,7 @@ async def notice_quota(
             uow,
             clock,
             recipient.conversation,
-            NoticeKind.QUOTA,
-            notice.to_json(),
+            notice,
             recipient.locale or locale,
             recipient=recipient.open_chat_with,
         )
@@ -113,18 +111,18 @@ async def notice_person(
     uow: UnitOfWork,
     clock: Clock,
     person_id: str,
-    notice: TicketNotice,
+    notice: Notice,
     origin_conversation_id: str | None,
     locale: str | None,
 ) -> bool:
-    """Tell one person about a ticket: in their personal chat with the bot if there is one,
-    else in the channel thread or group chat where the ticket was created; never in somebody
+    """Tell one person about an item: in their personal chat with the bot if there is one,
+    else in the channel thread or group chat where the item was created; never in somebody
     else's personal chat."""
     personal = await uow.conversations.personal_chat(person_id)
     if personal is not None:
         person = await uow.users.get(person_id)
         own_locale = person.locale if person is not None and person.locale else locale
-        await _enqueue(uow, clock, personal, NoticeKind.TICKET, notice.to_json(), own_locale)
+        await _enqueue(uow, clock, personal, notice, own_locale)
         return True
     if not origin_conversation_id:
         return False
@@ -132,7 +130,7 @@ async def notice_person(
     origin = await uow.conversations.get(channel_id)
     if origin is None or not origin.active or origin.conversation_type not in BROADCAST_TYPES:
         return False
-    await _enqueue(uow, clock, origin, NoticeKind.TICKET, notice.to_json(), locale, thread)
+    await _enqueue(uow, clock, origin, notice, locale, thread)
     return True
 
 

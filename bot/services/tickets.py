@@ -1,37 +1,44 @@
-"""Ticketing use-cases. Each runs in one unit of work and returns domain values."""
+"""Ticketing use-cases, on the shared item machinery (bot/services/items.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.errors import Forbidden, InvalidInput, NotFound
 from bot.domain.notices import TicketEvent, TicketNotice
-from bot.domain.plans import App, PlanCatalog
-from bot.domain.quota import DEFAULT_THRESHOLDS
+from bot.domain.paging import Page
+from bot.domain.people import Actor, Person, can_see
+from bot.domain.plans import App
+from bot.domain.quota import QuotaPolicy
 from bot.domain.roles import Role
 from bot.domain.tickets import (
-    Actor,
-    Comment,
-    HistoryEntry,
-    Person,
     Priority,
     Status,
     Ticket,
     TicketDraft,
     TicketFilter,
-    TicketPage,
-    can_see,
     check_transition,
 )
 from bot.services.identity import Identity, resolve_actor
+from bot.services.items import (
+    ItemLog,
+    Load,
+    create_item,
+    item_log,
+    record_change,
+    work_on_item,
+)
+from bot.services.items import (
+    add_comment as add_item_comment,
+)
 from bot.services.notifications import notice_person, preview
-from bot.services.subscriptions import consume
-from storage.models import TicketCommentRow, TicketEventRow, TicketRow
+from storage.models import TicketRow
 from storage.uow import UnitOfWork
 
-DETAIL_ITEMS = 20
+APP = App.TICKETS
+COUNTER = "ticket"
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,7 @@ class TicketView:
         return self.actor.role.works_all_items
 
 
-def _to_ticket(
-    row: TicketRow,
-    comments: list[TicketCommentRow] | None = None,
-    events: list[TicketEventRow] | None = None,
-) -> Ticket:
+def _to_ticket(row: TicketRow, log: ItemLog | None = None) -> Ticket:
     return Ticket(
         number=row.number,
         title=row.title,
@@ -64,14 +67,8 @@ def _to_ticket(
         due=row.due,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        comments=tuple(
-            Comment(Person(c.author_id, c.author_name), c.text, c.created_at)
-            for c in (comments or [])
-        ),
-        history=tuple(
-            HistoryEntry(Person(e.actor_id, e.actor_name), e.field, e.old, e.new, e.created_at)
-            for e in (events or [])
-        ),
+        comments=log.comments if log else (),
+        history=log.history if log else (),
     )
 
 
@@ -80,22 +77,22 @@ async def _agents(uow: UnitOfWork) -> tuple[Person, ...]:
     return tuple(Person(u.id, u.name) for u in users)
 
 
-async def _visible_row(uow: UnitOfWork, actor: Actor, number: int) -> TicketRow:
-    row = await uow.tickets.get(number, for_update=True)
-    # Another tenant's ticket and a ticket this user may not see look the same: not found.
-    if row is None or not can_see(actor, row.requester_id, row.assignee_id):
-        raise NotFound(what="ticket", number=number)
-    return row
+def _visible(number: int) -> Load[TicketRow]:
+    async def load(uow: UnitOfWork, actor: Actor) -> TicketRow:
+        row = await uow.tickets.get(number, for_update=True)
+        # Another tenant's ticket and a ticket this user may not see look the same: not found.
+        if row is None or not can_see(actor, row.requester_id, row.assignee_id):
+            raise NotFound(what="ticket", number=number)
+        return row
+
+    return load
 
 
 async def _view(uow: UnitOfWork, actor: Actor, row: TicketRow) -> TicketView:
-    assert row.id is not None
-    comments = (await uow.tickets.comments(row.id))[-DETAIL_ITEMS:]
-    events = (await uow.tickets.events(row.id))[-DETAIL_ITEMS:]
-    return TicketView(_to_ticket(row, comments, events), actor, await _agents(uow))
+    return TicketView(_to_ticket(row, await item_log(uow, APP, row)), actor, await _agents(uow))
 
 
-async def _record(
+async def _changed(
     uow: UnitOfWork,
     clock: Clock,
     actor: Actor,
@@ -104,22 +101,9 @@ async def _record(
     old: str | None,
     new: str | None,
 ) -> None:
-    assert row.id is not None
-    now = clock.now()
-    row.updated_at = now
+    row.updated_at = clock.now()
     await uow.tickets.add(row)
-    await uow.tickets.add_event(
-        TicketEventRow(
-            tenant_id=uow.tenant_id,
-            ticket_id=row.id,
-            actor_id=actor.user.id,
-            actor_name=actor.user.name,
-            field=field,
-            old=old,
-            new=new,
-            created_at=now,
-        )
-    )
+    await record_change(uow, clock, actor, APP, row, field, old, new)
 
 
 async def _tell(
@@ -140,21 +124,16 @@ async def _tell(
 async def create_ticket(
     uow: UnitOfWork,
     clock: Clock,
-    catalog: PlanCatalog,
+    policy: QuotaPolicy,
     who: Identity,
     draft: TicketDraft,
     conversation_id: str | None = None,
-    *,
-    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
 ) -> TicketView:
     """Create a ticket; it counts against the tenant's ticket quota in the same transaction,
     and at the limit nothing is created (QuotaExceeded)."""
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        await consume(uow, clock, catalog, App.TICKETS, thresholds=thresholds, locale=who.locale)
-        now = clock.now()
-        number = await uow.tenants.next_number("ticket")
-        row = await uow.tickets.add(
+
+    async def insert(uow: UnitOfWork, actor: Actor, number: int, now: datetime) -> TicketRow:
+        return await uow.tickets.add(
             TicketRow(
                 tenant_id=uow.tenant_id,
                 number=number,
@@ -171,46 +150,28 @@ async def create_ticket(
                 updated_at=now,
             )
         )
-        await _record(uow, clock, actor, row, "created", None, draft.title)
-        view = await _view(uow, actor, row)
-        await uow.commit()
-        return view
+
+    return await create_item(uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view)
 
 
 async def list_tickets(
     uow: UnitOfWork, clock: Clock, who: Identity, flt: TicketFilter, page: int = 0
-) -> TicketPage:
+) -> Page[Ticket]:
     async with uow:
         actor = await resolve_actor(uow, clock, who)
-        rows, total = await uow.tickets.page(
-            flt, actor.user.id, sees_all=actor.role.works_all_items, page=max(page, 0)
+        rows, total, shown = await uow.tickets.page(
+            flt, actor.user.id, sees_all=actor.role.works_all_items, page=page
         )
         await uow.commit()
-        return TicketPage(tuple(_to_ticket(r) for r in rows), max(page, 0), total, flt)
-
-
-Change = Callable[[UnitOfWork, Actor, TicketRow], Awaitable[None]]
+        return Page(tuple(_to_ticket(r) for r in rows), shown, total)
 
 
 async def _unchanged(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
     return None
 
 
-async def _work_on(
-    uow: UnitOfWork, clock: Clock, who: Identity, number: int, change: Change
-) -> TicketView:
-    """One ticket the user may see, changed by `change` in one unit of work."""
-    async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        row = await _visible_row(uow, actor, number)
-        await change(uow, actor, row)
-        view = await _view(uow, actor, row)
-        await uow.commit()
-        return view
-
-
 async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
-    return await _work_on(uow, clock, who, number, _unchanged)
+    return await work_on_item(uow, clock, who, _visible(number), _unchanged, _view)
 
 
 async def assign_ticket(
@@ -227,11 +188,11 @@ async def assign_ticket(
         if row.assignee_id != target.id:
             old = row.assignee_name
             row.assignee_id, row.assignee_name = target.id, target.name
-            await _record(uow, clock, actor, row, "assignee", old, target.name)
+            await _changed(uow, clock, actor, row, "assignee", old, target.name)
             if target.id != actor.user.id:
                 await _tell(uow, clock, who, row, target.id, TicketEvent.ASSIGNED, target.name)
 
-    return await _work_on(uow, clock, who, number, assign)
+    return await work_on_item(uow, clock, who, _visible(number), assign, _view)
 
 
 async def change_status(
@@ -246,12 +207,12 @@ async def change_status(
             raise Forbidden("tickets.members_close_only")
         check_transition(current, status)
         row.status = status.value
-        await _record(uow, clock, actor, row, "status", current.value, status.value)
+        await _changed(uow, clock, actor, row, "status", current.value, status.value)
         if actor.role.works_all_items and actor.user.id != row.requester_id:
             event = TicketEvent.RESOLVED if status is Status.RESOLVED else TicketEvent.STATUS
             await _tell(uow, clock, who, row, row.requester_id, event)
 
-    return await _work_on(uow, clock, who, number, move)
+    return await work_on_item(uow, clock, who, _visible(number), move, _view)
 
 
 async def change_priority(
@@ -261,30 +222,19 @@ async def change_priority(
         if row.priority != priority.value:
             old = row.priority
             row.priority = priority.value
-            await _record(uow, clock, actor, row, "priority", old, priority.value)
+            await _changed(uow, clock, actor, row, "priority", old, priority.value)
 
-    return await _work_on(uow, clock, who, number, reprioritize)
+    return await work_on_item(uow, clock, who, _visible(number), reprioritize, _view)
 
 
 async def add_comment(
     uow: UnitOfWork, clock: Clock, who: Identity, number: int, text: str
 ) -> TicketView:
     async def comment(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
-        assert row.id is not None
-        now = clock.now()
-        await uow.tickets.add_comment(
-            TicketCommentRow(
-                tenant_id=uow.tenant_id,
-                ticket_id=row.id,
-                author_id=actor.user.id,
-                author_name=actor.user.name,
-                text=text,
-                created_at=now,
-            )
-        )
-        row.updated_at = now
+        await add_item_comment(uow, clock, actor, APP, row, text)
+        row.updated_at = clock.now()
         await uow.tickets.add(row)
         if actor.role.works_all_items and actor.user.id != row.requester_id:
             await _tell(uow, clock, who, row, row.requester_id, TicketEvent.COMMENTED, text)
 
-    return await _work_on(uow, clock, who, number, comment)
+    return await work_on_item(uow, clock, who, _visible(number), comment, _view)

@@ -9,7 +9,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.domain.tickets import Person
+from bot.domain.people import Person
 from bot.services.conversations import Installation
 from bot.services.identity import Identity
 

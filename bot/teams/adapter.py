@@ -18,8 +18,11 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication, ConnectorFactory
 
+from bot.apps.banner import QuotaBanner
+from bot.apps.dispatch import Dispatcher
+from bot.apps.registry import Registry
 from bot.domain.clock import Clock
-from bot.domain.plans import PlanCatalog
+from bot.domain.quota import QuotaPolicy
 from bot.settings import Settings
 from bot.teams.activity import MAX_CONVERSATION_ID, MAX_SERVICE_URL
 from bot.teams.fast_adapter import FastCloudAdapter
@@ -28,7 +31,7 @@ from bot.teams.middleware import (
     ConversationMiddleware,
     IdempotencyMiddleware,
     LogContextMiddleware,
-    QuotaNoticeMiddleware,
+    OutboxWakeMiddleware,
 )
 from bot.teams.sender import ProactiveSender
 from cards.general import apology_card
@@ -155,20 +158,23 @@ class BotRuntime:
 
 
 def build_runtime(
-    settings: Settings, db: Database, clock: Clock, catalog: PlanCatalog
+    settings: Settings, db: Database, clock: Clock, policy: QuotaPolicy, registry: Registry
 ) -> BotRuntime:
     auth = CachingAuthentication(
         ConfigurationBotFrameworkAuthentication(BotFrameworkConfig.from_settings(settings))
     )
     adapter = FastCloudAdapter(auth)
     adapter.on_turn_error = on_turn_error
-    uow = UnitOfWorkFactory(db)
-    bot = TeamsWorkBot(uow, clock, catalog, settings.quota_thresholds)
-    sender = ProactiveSender(adapter, OutboxStore(db), clock, settings.app_id, banner=bot.banner)
+    units = UnitOfWorkFactory(db)
+    banner = QuotaBanner(units, clock, policy)
+    bot = TeamsWorkBot(units, clock, policy, Dispatcher(registry, banner))
+    sender = ProactiveSender(
+        adapter, OutboxStore(db), clock, settings.app_id, registry, banner=banner
+    )
     adapter.use(LogContextMiddleware())
-    adapter.use(IdempotencyMiddleware(uow, clock))
-    adapter.use(ConversationMiddleware(uow, clock))
-    adapter.use(QuotaNoticeMiddleware(sender.wake))
+    adapter.use(IdempotencyMiddleware(units, clock))
+    adapter.use(ConversationMiddleware(units, clock))
+    adapter.use(OutboxWakeMiddleware(sender.wake))
     return BotRuntime(adapter, bot, sender)
 
 

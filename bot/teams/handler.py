@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
@@ -16,17 +15,14 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from bot.apps.dispatch import Dispatcher, Turn, refusal_card
 from bot.domain.clock import Clock
 from bot.domain.errors import MissingTenant
-from bot.domain.plans import PlanCatalog
-from bot.domain.quota import DEFAULT_THRESHOLDS
+from bot.domain.quota import QuotaPolicy
 from bot.services import conversations
-from bot.teams import commands
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
-from bot.teams.banner import QuotaBanner
-from bot.teams.routes import Turn, dispatch
 from cards.common import Card
-from cards.general import error_card, welcome_card
+from cards.general import welcome_card
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -50,17 +46,13 @@ def invoke_reply(card: Card) -> Activity:
 
 class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
     def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        catalog: PlanCatalog,
-        thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
+        self, units: UnitOfWorkFactory, clock: Clock, policy: QuotaPolicy, dispatcher: Dispatcher
     ) -> None:
-        self.uow = uow
+        self.units = units
         self.clock = clock
-        self.catalog = catalog
-        self.thresholds = tuple(thresholds)
-        self.banner = QuotaBanner(uow, clock, catalog, self.thresholds)
+        self.policy = policy
+        self.dispatcher = dispatcher
+        self.registry = dispatcher.registry
 
     def _turn(self, context: TurnContext) -> Turn | None:
         activity = context.activity
@@ -79,29 +71,27 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             who,
             activity.locale,
             conversation_id,
-            self.uow,
+            self.units,
             self.clock,
-            self.catalog,
-            self.thresholds,
-            self.banner,
+            self.policy,
+            self.registry,
         )
+
+    async def _run(self, turn_context: TurnContext, verb: object, data: object) -> Card:
+        turn = self._turn(turn_context)
+        if turn is None:
+            return refusal_card(turn_context.activity.locale, MissingTenant())
+        return await self.dispatcher.dispatch(turn, verb, data)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        turn = self._turn(turn_context)
-        if turn is None:
-            await turn_context.send_activity(
-                card_reply(error_card(activity.locale, MissingTenant()))
-            )
-            return
         if isinstance(activity.value, dict) and not (activity.text or "").strip():
             # Action.Submit from a card: same verbs and data as Action.Execute.
             verb, data = str(activity.value.get("verb") or ""), activity.value
         else:
-            parsed = commands.parse(activity.text, mentions_of(activity))
+            parsed = self.registry.parse(activity.text, mentions_of(activity))
             verb, data = parsed.verb, parsed.data
-        card = await dispatch(turn, verb, data)
-        await turn_context.send_activity(card_reply(card))
+        await turn_context.send_activity(card_reply(await self._run(turn_context, verb, data)))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         # botbuilder answers a malformed card action with an error object it cannot serialize;
@@ -124,16 +114,15 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
-        turn = self._turn(turn_context)
-        if turn is None:
-            return invoke_card(error_card(turn_context.activity.locale, MissingTenant()))
         # botbuilder leaves `action` as the raw dict of the invoke's value.
         action = invoke_value.action
         if not isinstance(action, dict):
             action = action.serialize() if action is not None else {}
         data = action.get("data")
         verb = action.get("verb")
-        return invoke_card(await dispatch(turn, verb or "", data if data is not None else {}))
+        return invoke_card(
+            await self._run(turn_context, verb or "", data if data is not None else {})
+        )
 
     # -- installation ----------------------------------------------------------------------
 
@@ -145,7 +134,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         who = identity_of(activity, tenant_id)
         fresh = await conversations.record_installation(
-            self.uow(tenant_id), self.clock, who, installation_of(activity)
+            self.units(tenant_id), self.clock, who, installation_of(activity)
         )
         if fresh:
             await turn_context.send_activity(card_reply(welcome_card(activity.locale)))
@@ -157,7 +146,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         installation = installation_of(activity)
         await conversations.record_uninstallation(
-            self.uow(tenant_id), self.clock, installation.conversation_id
+            self.units(tenant_id), self.clock, installation.conversation_id
         )
 
     def _is_bot(self, member: ChannelAccount, turn_context: TurnContext) -> bool:

@@ -41,8 +41,8 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
     unexpectedly the claim is released, so that Teams' retry is handled instead of lost.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow = uow
+    def __init__(self, units: UnitOfWorkFactory, clock: Clock) -> None:
+        self.units = units
         self.clock = clock
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
@@ -52,7 +52,7 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
         if activity.type not in USER_TURNS or tenant_id is None or key is None:
             await logic()
             return
-        if not await conversations.claim_activity(self.uow(tenant_id), self.clock, key):
+        if not await conversations.claim_activity(self.units(tenant_id), self.clock, key):
             log.info("duplicate delivery of %s ignored", activity.type)
             if activity.type == ActivityTypes.invoke:
                 card = notice_card(activity.locale, "error.duplicate")
@@ -61,7 +61,7 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
         try:
             await logic()
         except BaseException:
-            await conversations.release_activity(self.uow(tenant_id), key)
+            await conversations.release_activity(self.units(tenant_id), key)
             raise
 
 
@@ -69,8 +69,8 @@ class ConversationMiddleware(Middleware):  # type: ignore[misc]
     """Remember every conversation the bot hears from, not only those it saw installed:
     proactive messages (warnings, notifications) need their references."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow = uow
+    def __init__(self, units: UnitOfWorkFactory, clock: Clock) -> None:
+        self.units = units
         self.clock = clock
         self._known: set[tuple[str, str]] = set()
 
@@ -82,7 +82,7 @@ class ConversationMiddleware(Middleware):  # type: ignore[misc]
             key = (tenant_id, installation.conversation_id)
             if key not in self._known:
                 await conversations.record_installation(
-                    self.uow(tenant_id),
+                    self.units(tenant_id),
                     self.clock,
                     identity_of(activity, tenant_id),
                     installation,
@@ -91,9 +91,9 @@ class ConversationMiddleware(Middleware):  # type: ignore[misc]
         await logic()
 
 
-class QuotaNoticeMiddleware(Middleware):  # type: ignore[misc]
-    """Collects the outbox messages a turn wrote (quota warnings, ticket notifications) and
-    hands them to the proactive sender once the turn's own reply has gone.
+class OutboxWakeMiddleware(Middleware):  # type: ignore[misc]
+    """Wakes the proactive sender once the turn's own reply has gone, if the turn wrote outbox
+    messages (quota warnings, item notifications).
 
     The proactive turns the sender starts are events, not user turns: they pass straight
     through, so a delivery never triggers another round."""

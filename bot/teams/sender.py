@@ -20,13 +20,12 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import ChannelAccount, ConversationParameters, ConversationReference
 
+from bot.apps.banner import QuotaBanner
+from bot.apps.registry import Registry
 from bot.domain.clock import Clock
-from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
-from bot.teams.banner import QuotaBanner
 from bot.teams.handler import card_reply
 from bot.teams.ratelimit import ConversationRateLimiter
 from cards.common import Card
-from cards.notifications import quota_warning_card, ticket_notice_card
 from storage.outbox import Claimed, OutboxStore
 
 log = logging.getLogger(__name__)
@@ -47,18 +46,12 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-def render(message: Claimed) -> Card:
-    kind = NoticeKind(message.kind)
-    if kind is NoticeKind.QUOTA:
-        return quota_warning_card(message.locale, QuotaNotice.from_json(message.payload))
-    return ticket_notice_card(message.locale, TicketNotice.from_json(message.payload))
-
-
-async def render_with_banner(message: Claimed, banner: QuotaBanner | None) -> Card:
-    """A ticket notice carries the near-limit banner like any card; a quota warning is the
-    news itself."""
-    card = render(message)
-    if banner is None or NoticeKind(message.kind) is NoticeKind.QUOTA:
+async def render(message: Claimed, registry: Registry, banner: QuotaBanner | None) -> Card:
+    """The card of an outbox message, by the app that declared its kind; it carries the
+    near-limit banner like any card unless it is the quota news itself."""
+    notice = registry.notice(message.kind)
+    card = notice.render(message.locale, message.payload)
+    if banner is None or not notice.banner:
         return card
     return await banner.add_to(card, message.tenant_id, message.locale)
 
@@ -86,6 +79,7 @@ class ProactiveSender:
         store: OutboxStore,
         clock: Clock,
         app_id: str,
+        registry: Registry,
         *,
         limiter: ConversationRateLimiter | None = None,
         banner: QuotaBanner | None = None,
@@ -99,6 +93,7 @@ class ProactiveSender:
         self.store = store
         self.clock = clock
         self.app_id = app_id
+        self.registry = registry
         self.limiter = limiter or ConversationRateLimiter()
         self.banner = banner
         self.batch = batch
@@ -188,7 +183,7 @@ class ProactiveSender:
             await self.store.postpone(message.id, now + wait)
             return
         try:
-            card = await render_with_banner(message, self.banner)
+            card = await render(message, self.registry, self.banner)
         except (ValueError, KeyError) as error:
             log.error("outbox message %s cannot be rendered: %s", message.id, error)
             await self.store.failed(message.id, message.attempts, f"unrenderable: {error}")
@@ -318,7 +313,7 @@ class ProactiveSender:
         # Cap the exponent first: 2**46 seconds no longer fits in a timedelta.
         doublings = min(attempts - 1, MAX_DOUBLINGS)
         exponential = min(MAX_DELAY, BASE_DELAY * (2**doublings))
-        delay = exponential * self.jitter()
+        delay: timedelta = exponential * self.jitter()
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
         return delay

@@ -17,7 +17,7 @@ from bot.app import create_app
 from bot.domain.clock import FixedClock
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import ProcessedActivity, Tenant, TicketCommentRow, TicketRow, UserAccount
+from storage.models import ItemCommentRow, ProcessedActivity, Tenant, TicketRow, UserAccount
 from tests.e2e.conftest import Bot
 from tests.support import teams
 from tests.support.cards import Card, card_text, inputs, submission, verbs
@@ -237,6 +237,7 @@ async def test_a_payload_over_the_size_limit_is_refused_whole(bot: Bot, any_db: 
 
 async def carols_ticket(bot: Bot) -> Card:
     await bot.say(ALICE, "help")  # Alice is first: admin.
+    await bot.say(BOB, "help")
     await bot.say(ALICE, "role @Bob agent", mentions=[(BOB.user_id, "Bob")])
     return await create(bot, CAROL, title="Scanner offline")
 
@@ -253,14 +254,14 @@ async def test_an_oversized_comment_comes_back_in_the_comment_box(
     assert "At most 4,000 characters (you entered 4,001)." in text
     assert "#1 Scanner offline" in text
     assert inputs(card)["comment"]["value"] == comment
-    assert await count(any_db, TicketCommentRow) == 0
+    assert await count(any_db, ItemCommentRow) == 0
 
 
 async def test_an_empty_comment_is_refused(bot: Bot, any_db: Database) -> None:
     detail = await carols_ticket(bot)
     card = await bot.press(CAROL, "ticket.comment", submission(detail, "ticket.comment"))
     assert "This field is required." in card_text(card)
-    assert await count(any_db, TicketCommentRow) == 0
+    assert await count(any_db, ItemCommentRow) == 0
 
 
 BAD_CHOICES: list[tuple[str, str, Any, str]] = [
@@ -334,7 +335,7 @@ async def test_a_forged_ticket_number_of_another_tenant_is_not_found(
         assert "Second of tenant A" not in card_text(card)
     untouched = (await bot.say(CAROL, "ticket 2")).text
     assert "No comments yet." in untouched and "New" in untouched and "Dave" not in untouched
-    assert await count(any_db, TicketCommentRow) == 0
+    assert await count(any_db, ItemCommentRow) == 0
 
 
 async def test_a_member_cannot_touch_another_members_ticket(bot: Bot) -> None:

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.apps import build_registry
 from bot.domain.clock import FixedClock
-from bot.domain.notices import NoticeKind, TicketEvent, TicketNotice
+from bot.domain.notices import TicketEvent, TicketNotice
 from bot.domain.plans import load_catalog
+from bot.domain.quota import QuotaPolicy
 from bot.domain.tickets import Status
 from bot.services.identity import Identity
 from bot.settings import Settings
@@ -95,7 +97,7 @@ async def fill_outbox(db: Database, connector: FakeConnector, clock: FixedClock)
                         OutboxRow(
                             tenant_id=tenant,
                             conversation_ref_id=ref.id,
-                            kind=NoticeKind.TICKET.value,
+                            kind=TicketNotice.KIND,
                             payload=notice.to_json(),
                             locale="en-US",
                             next_attempt_at=clock.now(),
@@ -109,7 +111,9 @@ async def fill_outbox(db: Database, connector: FakeConnector, clock: FixedClock)
 
 
 def runtime(db: Database, clock: FixedClock) -> BotRuntime:
-    return build_runtime(Settings(database_url=db.url), db, clock, load_catalog())
+    settings = Settings(database_url=db.url)
+    policy = QuotaPolicy(load_catalog(), settings.quota_thresholds)
+    return build_runtime(settings, db, clock, policy, build_registry())
 
 
 def delivered_numbers(posted: list[Posted]) -> Counter[tuple[str, int]]:
@@ -169,7 +173,12 @@ async def test_many_small_claims_from_two_processes_never_overlap(
     expected = await fill_outbox(pg_db, connector, clock)
     senders = [
         ProactiveSender(
-            runtime(db, clock).adapter, OutboxStore(db, worker=name), clock, "", batch=10
+            runtime(db, clock).adapter,
+            OutboxStore(db, worker=name),
+            clock,
+            "",
+            build_registry(),
+            batch=10,
         )
         for db, name in ((pg_db, "process-1"), (second_engine, "process-2"))
     ]

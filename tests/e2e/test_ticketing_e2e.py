@@ -66,7 +66,8 @@ async def test_a_help_desk_day(bot: Bot, clock: FixedClock) -> None:
     help_text = await text_of(bot, ALICE, "help")
     assert "What I can do" in help_text and "new ticket <title>" in help_text
 
-    # Alice makes Bob an agent by mentioning him.
+    # Alice makes Bob an agent by mentioning him, once Bob has said hello to the bot.
+    await text_of(bot, BOB, "hello")
     made = await text_of(bot, ALICE, "role @Bob agent", mentions=[(BOB.user_id, "Bob")])
     assert "Bob is now agent." in made
     roles = await text_of(bot, CAROL, "roles")

@@ -259,8 +259,8 @@ BANNER = f"tickets: 80 % of this period's quota used (renews {RENEWS})."
 async def test_cards_carry_a_banner_once_the_first_threshold_is_passed(bot: Bot) -> None:
     await set_up_organizations(bot)
     replies = await create_tickets(bot, 19)
-    assert "quota used" not in replies[-1].text
-    assert "quota used" not in (await bot.say(BOB, "help")).text
+    assert "% of this period's quota used" not in replies[-1].text
+    assert "% of this period's quota used" not in (await bot.say(BOB, "help")).text
 
     [twentieth] = await create_tickets(bot, 1)
     first = twentieth.cards[0]["body"][0]
@@ -271,7 +271,7 @@ async def test_cards_carry_a_banner_once_the_first_threshold_is_passed(bot: Bot)
     listed = await bot.press(BOB, "tickets.list", {"filter": "all", "page": 0})
     assert listed["body"][0]["text"] == BANNER
     # Not in the other tenant.
-    assert "quota used" not in (await bot.say(DAVE, "help")).text
+    assert "% of this period's quota used" not in (await bot.say(DAVE, "help")).text
 
     await create_tickets(bot, 3)  # 23 of 25
     banner = (await bot.say(CAROL, "tickets")).cards[0]["body"][0]["text"]
@@ -552,6 +552,7 @@ async def test_an_assignee_without_a_personal_chat_is_not_told_in_the_requesters
     (a channel thread, a group chat); someone else's personal chat is not such a place."""
     await set_up_organizations(bot)
     frank = teams.TeamsUser("tenant-a", "29:frank", "Frank", "aad-frank")  # no chat with the bot
+    await bot.post(teams.message(frank, GENERAL, bot.connector.url, "help"))  # known from a team
     made = await bot.say(ALICE, "role @Frank agent", mentions=[(frank.user_id, "Frank")])
     assert "Frank is now agent." in made.text
     await create_tickets(bot, 1)  # Carol's #1, from her personal chat
@@ -567,6 +568,7 @@ async def test_an_assignee_without_a_personal_chat_is_told_in_the_tickets_channe
 ) -> None:
     await set_up_organizations(bot)
     frank = teams.TeamsUser("tenant-a", "29:frank", "Frank", "aad-frank")  # no chat with the bot
+    await bot.post(teams.message(frank, GENERAL, bot.connector.url, "help"))  # known from a team
     await bot.say(ALICE, "role @Frank agent", mentions=[(frank.user_id, "Frank")])
     started = teams.message(CAROL, GENERAL, bot.connector.url, "new ticket Door badge broken")
     status, _ = await bot.post(started)

@@ -16,9 +16,9 @@ import pytest
 from bot.domain.clock import FixedClock
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
 from bot.domain.plans import App, PlanCatalog, load_catalog
-from bot.domain.quota import QuotaExceeded
+from bot.domain.quota import QuotaExceeded, QuotaPolicy
 from bot.domain.roles import Role
-from bot.domain.tickets import Person, Status, TicketDraft
+from bot.domain.tickets import Status, TicketDraft
 from bot.services import conversations, subscriptions
 from bot.services import roles as roles_service
 from bot.services import tickets as ticket_service
@@ -70,10 +70,8 @@ async def org(factory: UnitOfWorkFactory, clock: FixedClock) -> None:
     """Tenant A: the bot in a channel, a group chat, the personal chats of two admins and of a
     member, and in a channel it was removed from. Tenant B: a personal chat and a channel."""
     await install(factory, clock, ALICE, "a:personal-29:alice")
-    await roles_service.set_role(
-        factory(A), clock, ALICE, Person(ERIN.user_id, ERIN.name), Role.ADMIN
-    )
     await install(factory, clock, ERIN, "a:personal-29:erin")
+    await roles_service.set_role(factory(A), clock, ALICE, ERIN.user_id, Role.ADMIN)
     await install(factory, clock, CAROL, "a:personal-29:carol")
     await install(factory, clock, ALICE, CHANNEL, "channel")
     await install(factory, clock, ALICE, GROUP, "groupChat")
@@ -95,11 +93,10 @@ async def create(
         await ticket_service.create_ticket(
             factory(who.tenant_id),
             clock,
-            catalog,
+            QuotaPolicy(catalog, thresholds),
             who,
             TicketDraft(f"Ticket {i}"),
             "a:personal-29:carol",
-            thresholds=thresholds,
         )
 
 
@@ -244,7 +241,11 @@ async def test_concurrent_creates_across_the_thresholds_warn_once_per_threshold(
     results = await asyncio.gather(
         *(
             ticket_service.create_ticket(
-                factory(A), clock, catalog, users[i % len(users)], TicketDraft(f"Rush {i}")
+                factory(A),
+                clock,
+                QuotaPolicy(catalog, (80, 90)),
+                users[i % len(users)],
+                TicketDraft(f"Rush {i}"),
             )
             for i in range(20)
         ),

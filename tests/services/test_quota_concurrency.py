@@ -13,7 +13,7 @@ import pytest
 
 from bot.domain.clock import FixedClock
 from bot.domain.plans import App, PlanCatalog, load_catalog
-from bot.domain.quota import QuotaExceeded
+from bot.domain.quota import QuotaExceeded, QuotaPolicy
 from bot.domain.tickets import TicketDraft, TicketFilter
 from bot.services import subscriptions
 from bot.services import tickets as ticket_service
@@ -43,7 +43,7 @@ async def rush(
             ticket_service.create_ticket(
                 factory(TENANT),
                 clock,
-                catalog,
+                QuotaPolicy(catalog, (80, 90)),
                 USERS[i % len(USERS)],
                 TicketDraft(f"{tag} {i}"),
             )
@@ -70,7 +70,11 @@ async def test_20_concurrent_creates_with_5_left_create_exactly_5(
     factory = UnitOfWorkFactory(any_db)
     for i in range(20):
         await ticket_service.create_ticket(
-            factory(TENANT), clock, catalog, USERS[i % len(USERS)], TicketDraft(f"Before {i}")
+            factory(TENANT),
+            clock,
+            QuotaPolicy(catalog, (80, 90)),
+            USERS[i % len(USERS)],
+            TicketDraft(f"Before {i}"),
         )
 
     created, refused = await rush(factory, clock, catalog, 20, "Rush")
@@ -113,7 +117,11 @@ async def test_40_concurrent_first_creates_by_40_new_users_of_a_fresh_tenant(
     results = await asyncio.gather(
         *(
             ticket_service.create_ticket(
-                factory(TENANT), clock, catalog, person, TicketDraft(f"Hello from {i}")
+                factory(TENANT),
+                clock,
+                QuotaPolicy(catalog, (80, 90)),
+                person,
+                TicketDraft(f"Hello from {i}"),
             )
             for i, person in enumerate(people)
         ),

@@ -22,7 +22,7 @@ from bot.domain.billing import (
 from bot.domain.clock import FixedClock
 from bot.domain.errors import OnlyAdmins
 from bot.domain.plans import App, PlanCatalog, Term, UnknownPlan, load_catalog
-from bot.domain.quota import QuotaExceeded, QuotaState
+from bot.domain.quota import QuotaExceeded, QuotaPolicy, QuotaState
 from bot.domain.subscription import Statement
 from bot.domain.tickets import Status, TicketDraft, TicketFilter
 from bot.services import subscriptions
@@ -60,7 +60,7 @@ async def create(
     title: str = "Printer on fire",
 ) -> TicketView:
     return await ticket_service.create_ticket(
-        uow(who.tenant_id), clock, catalog, who, TicketDraft(title)
+        uow(who.tenant_id), clock, QuotaPolicy(catalog, (80, 90)), who, TicketDraft(title)
     )
 
 

@@ -10,15 +10,17 @@ from sqlmodel import func, select
 
 from bot.domain.clock import FixedClock
 from bot.domain.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, OnlyAdmins
+from bot.domain.people import Person
 from bot.domain.plans import load_catalog
+from bot.domain.quota import QuotaPolicy
 from bot.domain.roles import Role
-from bot.domain.tickets import Person, Priority, Status, TicketDraft, TicketFilter
+from bot.domain.tickets import Priority, Status, TicketDraft, TicketFilter
 from bot.services import conversations, roles, tickets
 from bot.services.conversations import Installation
 from bot.services.identity import Identity, resolve_actor
-from bot.services.roles import LastAdmin
+from bot.services.roles import LastAdmin, UnknownUser
 from storage.db import Database
-from storage.models import ConversationRef, TicketCommentRow, TicketEventRow, TicketRow
+from storage.models import ConversationRef, ItemCommentRow, ItemEventRow, TicketRow, UserAccount
 from storage.uow import UnitOfWorkFactory
 
 A = "tenant-a"
@@ -27,7 +29,7 @@ ALICE = Identity(A, "29:alice", "Alice", "aad-alice")
 BOB = Identity(A, "29:bob", "Bob")
 CAROL = Identity(A, "29:carol", "Carol")
 DAVE = Identity(B, "29:dave", "Dave")
-CATALOG = load_catalog()
+POLICY = QuotaPolicy(load_catalog(), (80, 90))
 
 
 def person(who: Identity) -> Person:
@@ -38,7 +40,7 @@ async def new_ticket(
     uow: UnitOfWorkFactory, clock: FixedClock, who: Identity, title: str, **fields: object
 ) -> int:
     draft = TicketDraft(title, **fields)  # type: ignore[arg-type]
-    view = await tickets.create_ticket(uow(who.tenant_id), clock, CATALOG, who, draft)
+    view = await tickets.create_ticket(uow(who.tenant_id), clock, POLICY, who, draft)
     return view.ticket.number
 
 
@@ -53,7 +55,8 @@ async def role_of(uow: UnitOfWorkFactory, clock: FixedClock, who: Identity) -> R
 async def help_desk(uow: UnitOfWorkFactory, clock: FixedClock) -> None:
     """Tenant A: Alice (admin, first user), Bob (agent), Carol (member). Tenant B: Dave."""
     await role_of(uow, clock, ALICE)
-    await roles.set_role(uow(A), clock, ALICE, person(BOB), Role.AGENT)
+    await role_of(uow, clock, BOB)
+    await roles.set_role(uow(A), clock, ALICE, BOB.user_id, Role.AGENT)
     await role_of(uow, clock, CAROL)
     await role_of(uow, clock, DAVE)
 
@@ -96,7 +99,7 @@ async def test_only_admins_grant_roles(
 ) -> None:
     for who in (BOB, CAROL):
         with pytest.raises(OnlyAdmins) as caught:
-            await roles.set_role(uow(A), clock, who, person(CAROL), Role.ADMIN)
+            await roles.set_role(uow(A), clock, who, CAROL.user_id, Role.ADMIN)
         assert caught.value.params == {"admins": "Alice"}
     assert await role_of(uow, clock, CAROL) is Role.MEMBER
 
@@ -104,21 +107,24 @@ async def test_only_admins_grant_roles(
 async def test_an_admin_grants_roles_and_the_roles_list_shows_them(
     uow: UnitOfWorkFactory, clock: FixedClock, help_desk: None
 ) -> None:
-    view = await roles.set_role(uow(A), clock, ALICE, person(CAROL), Role.ADMIN)
+    view = await roles.set_role(uow(A), clock, ALICE, CAROL.user_id, Role.ADMIN)
     assert view.admins == (person(ALICE), person(CAROL))
     assert view.agents == (person(BOB),)
     assert await role_of(uow, clock, CAROL) is Role.ADMIN
     listed = await roles.list_roles(uow(A), clock, BOB)
-    assert listed == view
+    assert (listed.admins, listed.agents) == (view.admins, view.agents)
+    assert view.changed == (person(CAROL), Role.ADMIN)
 
 
-async def test_a_role_given_before_the_user_ever_wrote_is_kept_when_they_arrive(
-    uow: UnitOfWorkFactory, clock: FixedClock
+async def test_a_role_for_someone_the_bot_does_not_know_is_refused_and_makes_nobody(
+    memory_db: Database, uow: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
     await role_of(uow, clock, ALICE)
+    with pytest.raises(UnknownUser):
+        await roles.set_role(uow(A), clock, ALICE, "29:ghost", Role.ADMIN)
+    assert await count(memory_db, UserAccount) == 1
     newcomer = Identity(A, "29:erin", "Erin")
-    await roles.set_role(uow(A), clock, ALICE, person(newcomer), Role.AGENT)
-    assert await role_of(uow, clock, newcomer) is Role.AGENT
+    assert await role_of(uow, clock, newcomer) is Role.MEMBER
 
 
 async def test_the_last_admin_cannot_be_demoted(
@@ -126,26 +132,27 @@ async def test_the_last_admin_cannot_be_demoted(
 ) -> None:
     for role in (Role.AGENT, Role.MEMBER):
         with pytest.raises(LastAdmin):
-            await roles.set_role(uow(A), clock, ALICE, person(ALICE), role)
+            await roles.set_role(uow(A), clock, ALICE, ALICE.user_id, role)
     assert await role_of(uow, clock, ALICE) is Role.ADMIN
 
 
 async def test_with_a_second_admin_an_admin_may_step_down(
     uow: UnitOfWorkFactory, clock: FixedClock, help_desk: None
 ) -> None:
-    await roles.set_role(uow(A), clock, ALICE, person(BOB), Role.ADMIN)
-    view = await roles.set_role(uow(A), clock, ALICE, person(ALICE), Role.MEMBER)
+    await roles.set_role(uow(A), clock, ALICE, BOB.user_id, Role.ADMIN)
+    view = await roles.set_role(uow(A), clock, ALICE, ALICE.user_id, Role.MEMBER)
     assert view.admins == (person(BOB),)
     assert await role_of(uow, clock, ALICE) is Role.MEMBER
     with pytest.raises(OnlyAdmins):
-        await roles.set_role(uow(A), clock, ALICE, person(ALICE), Role.ADMIN)
+        await roles.set_role(uow(A), clock, ALICE, ALICE.user_id, Role.ADMIN)
 
 
 async def test_roles_of_one_tenant_do_not_reach_another(
     uow: UnitOfWorkFactory, clock: FixedClock, help_desk: None
 ) -> None:
-    # Dave, admin of tenant B, names Bob's id: that makes a user of tenant B, not of A.
-    await roles.set_role(uow(B), clock, DAVE, person(BOB), Role.MEMBER)
+    # Dave, admin of tenant B, names Bob's id: tenant B knows no such user.
+    with pytest.raises(UnknownUser):
+        await roles.set_role(uow(B), clock, DAVE, BOB.user_id, Role.MEMBER)
     assert await role_of(uow, clock, BOB) is Role.AGENT
     assert (await roles.list_roles(uow(A), clock, ALICE)).admins == (person(ALICE),)
 
@@ -168,7 +175,7 @@ async def test_a_new_ticket_is_new_unassigned_and_has_a_created_entry(
     view = await tickets.create_ticket(
         uow(A),
         clock,
-        CATALOG,
+        POLICY,
         CAROL,
         TicketDraft("Printer jam", "Tray 2", Priority.HIGH, "Hardware"),
         conversation_id="a:personal-carol",
@@ -380,7 +387,7 @@ async def test_a_ticket_assigned_to_an_agent_who_becomes_member_stays_visible_to
 ) -> None:
     number = await new_ticket(uow, clock, CAROL, "Docking station")
     await tickets.assign_ticket(uow(A), clock, BOB, number, None)
-    await roles.set_role(uow(A), clock, ALICE, person(BOB), Role.MEMBER)
+    await roles.set_role(uow(A), clock, ALICE, BOB.user_id, Role.MEMBER)
     view = await tickets.get_ticket(uow(A), clock, BOB, number)
     assert view.ticket.assignee == person(BOB)
     assert not view.can_work
@@ -425,15 +432,15 @@ async def test_a_refused_change_writes_nothing(
     uow: UnitOfWorkFactory, clock: FixedClock, memory_db: Database, help_desk: None
 ) -> None:
     number = await new_ticket(uow, clock, CAROL, "Projector")
-    events = await count(memory_db, TicketEventRow)
+    events = await count(memory_db, ItemEventRow)
     with pytest.raises(Forbidden):
         await tickets.assign_ticket(uow(A), clock, CAROL, number, BOB.user_id)
     with pytest.raises(InvalidTransition):
         await tickets.change_status(uow(A), clock, BOB, number, Status.PENDING)
     with pytest.raises(NotFound):
         await tickets.add_comment(uow(A), clock, BOB, number + 1, "lost")
-    assert await count(memory_db, TicketEventRow) == events
-    assert await count(memory_db, TicketCommentRow) == 0
+    assert await count(memory_db, ItemEventRow) == events
+    assert await count(memory_db, ItemCommentRow) == 0
     assert await count(memory_db, TicketRow) == 1
 
 
@@ -444,7 +451,7 @@ async def numbers(
     uow: UnitOfWorkFactory, clock: FixedClock, who: Identity, flt: TicketFilter, page: int = 0
 ) -> list[int]:
     result = await tickets.list_tickets(uow(who.tenant_id), clock, who, flt, page)
-    return [t.number for t in result.tickets]
+    return [t.number for t in result.items]
 
 
 async def test_lists_are_paged_by_ten_newest_change_first(
@@ -455,10 +462,10 @@ async def test_lists_are_paged_by_ten_newest_change_first(
         await new_ticket(uow, clock, CAROL, f"Ticket {i + 1}")
         clock.advance(timedelta(minutes=1))
     first = await tickets.list_tickets(uow(A), clock, BOB, TicketFilter.ALL, 0)
-    assert [t.number for t in first.tickets] == list(range(13, 3, -1))
+    assert [t.number for t in first.items] == list(range(13, 3, -1))
     assert (first.page, first.total, first.has_previous, first.has_next) == (0, 13, False, True)
     second = await tickets.list_tickets(uow(A), clock, BOB, TicketFilter.ALL, 1)
-    assert [t.number for t in second.tickets] == [3, 2, 1]
+    assert [t.number for t in second.items] == [3, 2, 1]
     assert (second.page, second.total, second.has_previous, second.has_next) == (
         1,
         13,
@@ -466,7 +473,8 @@ async def test_lists_are_paged_by_ten_newest_change_first(
         False,
     )
     beyond = await tickets.list_tickets(uow(A), clock, BOB, TicketFilter.ALL, 2)
-    assert (beyond.tickets, beyond.total, beyond.has_next) == ((), 13, False)
+    # A page past the end (a stale card, a typed number) shows the last page.
+    assert (beyond.page, [t.number for t in beyond.items], beyond.has_next) == (1, [3, 2, 1], False)
     # "Mine" counts only the tickets one asked for or holds.
     assert (await tickets.list_tickets(uow(A), clock, ALICE, TicketFilter.MINE, 0)).total == 0
 
@@ -498,7 +506,7 @@ async def test_a_negative_page_is_the_first_page(
 ) -> None:
     await new_ticket(uow, clock, CAROL, "one")
     result = await tickets.list_tickets(uow(A), clock, CAROL, TicketFilter.MINE, -3)
-    assert (result.page, [t.number for t in result.tickets]) == (0, [1])
+    assert (result.page, [t.number for t in result.items]) == (0, [1])
 
 
 async def test_filters(uow: UnitOfWorkFactory, clock: FixedClock, help_desk: None) -> None:
@@ -530,7 +538,7 @@ async def test_filters(uow: UnitOfWorkFactory, clock: FixedClock, help_desk: Non
     # And an admin's never go past their tenant.
     assert as_set(await numbers(uow, clock, DAVE, TicketFilter.ALL)) == {1}
     page = await tickets.list_tickets(uow(B), clock, DAVE, TicketFilter.ALL)
-    assert [t.title for t in page.tickets] == ["Dave's, another tenant"]
+    assert [t.title for t in page.items] == ["Dave's, another tenant"]
 
 
 # -- installations and redeliveries ----------------------------------------------------------------

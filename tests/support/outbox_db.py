@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.domain.clock import Clock
-from bot.domain.notices import NoticeKind, QuotaNotice, TicketNotice
+from bot.domain.notices import QuotaNotice, TicketNotice
 from bot.services import conversations
 from bot.services.conversations import Installation
 from bot.services.identity import Identity
@@ -41,12 +41,12 @@ class OutboxRecord:
 
     @property
     def quota(self) -> QuotaNotice:
-        assert self.kind == NoticeKind.QUOTA.value, self.kind
+        assert self.kind == QuotaNotice.KIND, self.kind
         return QuotaNotice.from_json(self.payload)
 
     @property
     def ticket(self) -> TicketNotice:
-        assert self.kind == NoticeKind.TICKET.value, self.kind
+        assert self.kind == TicketNotice.KIND, self.kind
         return TicketNotice.from_json(self.payload)
 
 
@@ -218,7 +218,6 @@ async def enqueue(
     thread: str | None = None,
 ) -> int:
     """Write one outbox message directly, the way a service does inside its transaction."""
-    kind = NoticeKind.QUOTA if isinstance(notice, QuotaNotice) else NoticeKind.TICKET
     async with factory(tenant_id) as uow:
         ref = await uow.conversations.get(conversation_id)
         assert ref is not None and ref.id is not None, conversation_id
@@ -226,7 +225,7 @@ async def enqueue(
             tenant_id=tenant_id,
             conversation_ref_id=ref.id,
             thread_conversation_id=thread,
-            kind=kind.value,
+            kind=notice.KIND,
             payload=notice.to_json(),
             locale=locale,
             next_attempt_at=at,

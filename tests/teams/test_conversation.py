@@ -22,8 +22,6 @@ from botbuilder.schema import (
 from sqlmodel import func, select
 
 from bot.domain.clock import FixedClock
-from bot.domain.plans import load_catalog
-from bot.teams.handler import TeamsWorkBot
 from bot.teams.middleware import (
     ConversationMiddleware,
     IdempotencyMiddleware,
@@ -32,6 +30,7 @@ from bot.teams.middleware import (
 from storage.db import Database
 from storage.models import ConversationRef, Tenant, TicketRow, UserAccount
 from storage.uow import UnitOfWorkFactory
+from tests.support.apps import teams_bot
 from tests.support.cards import Card, card_text, verbs
 from tests.support.teams import BOT_ID, BOT_NAME, TeamsUser
 
@@ -147,7 +146,7 @@ class Chat:
 
 @pytest.fixture
 async def chat(uow: UnitOfWorkFactory, clock: FixedClock) -> AsyncIterator[Chat]:
-    bot = TeamsWorkBot(uow, clock, load_catalog())
+    bot = teams_bot(uow, clock)
     adapter = TestAdapter(bot.on_turn)
     adapter.use(LogContextMiddleware())
     adapter.use(IdempotencyMiddleware(uow, clock))
@@ -258,6 +257,10 @@ async def test_an_admin_makes_an_agent_with_a_mention_and_the_agent_works_ticket
 ) -> None:
     await chat.say(ALICE, "help")
     await chat.say(CAROL, "new ticket Monitor flickers")
+    # Roles go to people the bot knows: Bob has not written yet.
+    refused = card_text(await chat.say(ALICE, "role @Bob agent", mentions=(BOB,)))
+    assert "I do not know this person yet" in refused
+    await chat.say(BOB, "help")
     made = card_text(await chat.say(ALICE, "role @Bob agent", mentions=(BOB,)))
     assert "Bob is now agent." in made
     card = await chat.press(BOB, "ticket.assign_me", {"number": 1})

@@ -31,6 +31,7 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
 import cards
+from bot.apps import build_registry
 from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
 from bot.domain.errors import (
     DomainError,
@@ -41,7 +42,10 @@ from bot.domain.errors import (
     NotFound,
     OnlyAdmins,
 )
+from bot.domain.items import Comment, HistoryEntry
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
+from bot.domain.paging import PAGE_SIZE, Page
+from bot.domain.people import Person
 from bot.domain.plans import App, Plan, PlanCatalog, Term, load_catalog
 from bot.domain.quota import QuotaExceeded, QuotaState, SubscriptionSuspended
 from bot.domain.roles import Role
@@ -50,22 +54,17 @@ from bot.domain.tickets import (
     CATEGORY_MAX,
     COMMENT_MAX,
     DESCRIPTION_MAX,
-    PAGE_SIZE,
     TITLE_MAX,
-    Comment,
-    HistoryEntry,
-    Person,
     Priority,
     Status,
     Ticket,
     TicketFilter,
-    TicketPage,
 )
 from cards.billing import quota_reached_banner
 from cards.common import card as make_card
 from cards.common import execute
 from cards.tickets import ticket_detail
-from tests.support.cards import walk
+from tests.support.cards import verbs, walk
 
 SCHEMA_PATH = (
     Path(__file__).resolve().parents[2].parent / "shared" / "schemas" / "adaptive-card-1.5.json"
@@ -181,14 +180,14 @@ def a_ticket(
     )
 
 
-def a_page(locale: str, count: int, *, page: int = 0, total: int | None = None) -> TicketPage:
+def a_page(locale: str, count: int, *, page: int = 0, total: int | None = None) -> Page[Ticket]:
     tickets = tuple(
         a_ticket(
             locale, 100 + i, status=list(Status)[i % len(Status)], assignee=(None, GRACE)[i % 2]
         )
         for i in range(count)
     )
-    return TicketPage(tickets, page, total if total is not None else count, TicketFilter.MINE)
+    return Page(tickets, page, total if total is not None else count)
 
 
 def quota(app: App, used: int, limit: int) -> QuotaState:
@@ -253,12 +252,7 @@ def _welcome(fn: CardFn, locale: str) -> dict[str, Rendered]:
 
 @scenarios("general.help_card")
 def _help(fn: CardFn, locale: str) -> dict[str, Rendered]:
-    return {
-        "default": fn(locale),
-        "with subscription commands": fn(
-            locale, [("usage", "help.cmd.usage"), ("plans", "help.cmd.plans")]
-        ),
-    }
+    return {"every command of the registry": fn(locale, build_registry().help_lines())}
 
 
 @scenarios("general.unknown_command_card")
@@ -433,13 +427,11 @@ def _ticket_list(fn: CardFn, locale: str) -> dict[str, Rendered]:
         a_ticket(locale, 10_000 + i, title=prose(locale, TITLE_MAX)) for i in range(PAGE_SIZE)
     )
     return {
-        "empty": fn(locale, TicketPage((), 0, 0, TicketFilter.MINE)),
-        "first page": fn(locale, a_page(locale, PAGE_SIZE, total=35)),
-        "middle page": fn(locale, a_page(locale, PAGE_SIZE, page=1, total=35)),
-        "last page, all": fn(
-            locale, TicketPage(a_page(locale, 5).tickets, 3, 35, TicketFilter.ALL)
-        ),
-        "maximal titles": fn(locale, TicketPage(longest, 0, 1_000, TicketFilter.OPEN)),
+        "empty": fn(locale, Page((), 0, 0), TicketFilter.MINE),
+        "first page": fn(locale, a_page(locale, PAGE_SIZE, total=35), TicketFilter.MINE),
+        "middle page": fn(locale, a_page(locale, PAGE_SIZE, page=1, total=35), TicketFilter.MINE),
+        "last page, all": fn(locale, Page(a_page(locale, 5).items, 3, 35), TicketFilter.ALL),
+        "maximal titles": fn(locale, Page(longest, 0, 1_000), TicketFilter.OPEN),
     }
 
 
@@ -579,7 +571,8 @@ def _known_value(tp: Any, name: str, locale: str) -> Any:
     known: dict[Any, Callable[[], Any]] = {
         Person: lambda: GRACE,
         Ticket: lambda: a_ticket(locale),
-        TicketPage: lambda: a_page(locale, 3),
+        Page[Ticket]: lambda: a_page(locale, 3),
+        Page: lambda: a_page(locale, 3),
         HistoryEntry: lambda: HistoryEntry(GRACE, "status", "new", "open", NOW),
         Comment: lambda: Comment(ADA, prose(locale, 200), NOW),
         Plan: lambda: PREMIUM if "target" in name else STANDARD,
@@ -895,3 +888,12 @@ def test_maximal_ticket_detail_is_large_yet_fits(locale: str) -> None:
     assert prose(locale, TITLE_MAX) in text
     assert prose(locale, COMMENT_MAX) in text  # the comment the user typed comes back
     assert 10 * 1024 < card_bytes(card) < MAX_CARD_BYTES
+
+
+def test_every_verb_on_a_card_has_a_handler_in_the_app_registry(
+    rendered: dict[str, Card],
+) -> None:
+    registry = build_registry()
+    for variant, card in rendered.items():
+        missing = [verb for verb in verbs(card) if registry.verb(verb) is None]
+        assert not missing, (variant, missing)

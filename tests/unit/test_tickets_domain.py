@@ -11,18 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.errors import InvalidInput, InvalidTransition
+from bot.domain.paging import PAGE_SIZE, Page, clamp_page
+from bot.domain.people import Actor, Person, can_see
 from bot.domain.roles import Role
 from bot.domain.tickets import (
-    PAGE_SIZE,
     TRANSITIONS,
-    Actor,
-    Person,
     Priority,
     Status,
     TicketDraft,
-    TicketFilter,
-    TicketPage,
-    can_see,
     check_transition,
     parse_comment,
     parse_draft,
@@ -32,6 +28,7 @@ from bot.domain.tickets import (
 from cards.common import error_text, field_errors
 
 ALLOWED = [(current, target) for current, targets in TRANSITIONS.items() for target in targets]
+TODAY = date(2026, 11, 2)
 REFUSED = [
     (current, target)
     for current, target in itertools.product(Status, Status)
@@ -123,7 +120,7 @@ def test_only_resolved_and_closed_count_as_closed() -> None:
 
 
 def test_a_draft_with_only_a_title_gets_the_defaults() -> None:
-    assert parse_draft({"title": "Printer jam"}) == TicketDraft(
+    assert parse_draft({"title": "Printer jam"}, TODAY) == TicketDraft(
         title="Printer jam",
         description="",
         priority=Priority.NORMAL,
@@ -141,7 +138,8 @@ def test_a_full_draft_is_read_and_trimmed() -> None:
             "category": " Network ",
             "due": "2026-12-31",
             "verb": "ticket.create",  # the card's own data travels along and is ignored
-        }
+        },
+        TODAY,
     )
     assert draft == TicketDraft(
         title="VPN drops every hour",
@@ -157,7 +155,7 @@ def test_a_full_draft_is_read_and_trimmed() -> None:
 )
 def test_a_field_at_its_limit_is_accepted(name: str, limit: int) -> None:
     data = {"title": "t", name: "x" * limit}
-    assert getattr(parse_draft(data), name) == "x" * limit
+    assert getattr(parse_draft(data, TODAY), name) == "x" * limit
 
 
 @pytest.mark.parametrize(
@@ -165,7 +163,7 @@ def test_a_field_at_its_limit_is_accepted(name: str, limit: int) -> None:
 )
 def test_a_field_one_over_its_limit_is_refused_with_the_sizes(name: str, limit: int) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_draft({"title": "t", name: "x" * (limit + 1)})
+        parse_draft({"title": "t", name: "x" * (limit + 1)}, TODAY)
     assert caught.value.fields == {
         name: ("field.too_long", {"max": limit, "length": limit + 1}),
     }
@@ -175,14 +173,14 @@ def test_a_field_one_over_its_limit_is_refused_with_the_sizes(name: str, limit: 
 
 
 def test_surrounding_white_space_does_not_count_against_the_limit() -> None:
-    assert parse_draft({"title": "   " + "x" * 200 + "\n"}).title == "x" * 200
+    assert parse_draft({"title": "   " + "x" * 200 + "\n"}, TODAY).title == "x" * 200
 
 
 @pytest.mark.parametrize("title", [None, "", "   ", "\n\t"])
 def test_a_title_is_required(title: Any) -> None:
     data = {} if title is None else {"title": title}
     with pytest.raises(InvalidInput) as caught:
-        parse_draft(data)
+        parse_draft(data, TODAY)
     assert problems(caught.value) == {"title": "field.required"}
 
 
@@ -191,7 +189,7 @@ def test_a_title_is_required(title: Any) -> None:
 def test_a_text_field_of_another_type_is_refused(name: str, value: Any) -> None:
     data: dict[str, Any] = {"title": "t", name: value}
     with pytest.raises(InvalidInput) as caught:
-        parse_draft(data)
+        parse_draft(data, TODAY)
     assert problems(caught.value) == {name: "field.not_text"}
 
 
@@ -209,13 +207,13 @@ def test_a_text_field_of_another_type_is_refused(name: str, value: Any) -> None:
 def test_priority_is_case_insensitive_and_defaults_to_normal(
     typed: str | None, priority: Priority
 ) -> None:
-    assert parse_draft({"title": "t", "priority": typed}).priority is priority
+    assert parse_draft({"title": "t", "priority": typed}, TODAY).priority is priority
 
 
 @pytest.mark.parametrize("typed", ["critical", "hi", "urgent!", 3, ["high"], {"p": "high"}, True])
 def test_an_unknown_priority_is_refused_with_the_choices(typed: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_draft({"title": "t", "priority": typed})
+        parse_draft({"title": "t", "priority": typed}, TODAY)
     assert caught.value.fields == {
         "priority": ("field.choose_one", {"allowed": "low, normal, high, urgent"})
     }
@@ -226,7 +224,7 @@ def test_an_unknown_priority_is_refused_with_the_choices(typed: Any) -> None:
     [("2026-12-31", date(2026, 12, 31)), (" 2027-02-28 ", date(2027, 2, 28)), ("", None)],
 )
 def test_a_due_date_is_an_iso_date(typed: str, due: date | None) -> None:
-    assert parse_draft({"title": "t", "due": typed}).due == due
+    assert parse_draft({"title": "t", "due": typed}, TODAY).due == due
 
 
 @pytest.mark.parametrize(
@@ -235,8 +233,34 @@ def test_a_due_date_is_an_iso_date(typed: str, due: date | None) -> None:
 )
 def test_a_bad_due_date_is_refused(typed: Any) -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_draft({"title": "t", "due": typed})
+        parse_draft({"title": "t", "due": typed}, TODAY)
     assert problems(caught.value) == {"due": "field.bad_date"}
+
+
+@pytest.mark.parametrize("typed", ["2026-11-01", "0001-01-01", "1899-12-31"])
+def test_a_due_date_in_the_past_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_draft({"title": "t", "due": typed}, TODAY)
+    assert set(problems(caught.value).values()) <= {"field.date_in_past", "field.bad_date"}
+    assert "due" in problems(caught.value)
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31", "2200-01-01", "２０２６-１２-３１"])
+def test_an_absurd_due_date_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_draft({"title": "t", "due": typed}, TODAY)
+    assert problems(caught.value) == {"due": "field.bad_date"}
+
+
+def test_a_due_date_of_today_is_accepted() -> None:
+    assert parse_draft({"title": "t", "due": "2026-11-02"}, TODAY).due == TODAY
+
+
+@pytest.mark.parametrize(
+    ("asked", "total", "shown"), [(0, 0, 0), (5, 13, 1), (-3, 13, 0), (1, 20, 1)]
+)
+def test_a_page_past_the_end_shows_the_last_page(asked: int, total: int, shown: int) -> None:
+    assert clamp_page(asked, total) == shown
 
 
 def test_every_problem_of_a_draft_is_reported_at_once() -> None:
@@ -248,7 +272,8 @@ def test_every_problem_of_a_draft_is_reported_at_once() -> None:
                 "category": 7,
                 "priority": "critical",
                 "due": "someday",
-            }
+            },
+            TODAY,
         )
     assert problems(caught.value) == {
         "title": "field.required",
@@ -369,8 +394,8 @@ def test_a_member_does_not_see_other_peoples_tickets() -> None:
 # -- paging --------------------------------------------------------------------------------------
 
 
-def page(number: int, total: int) -> TicketPage:
-    return TicketPage((), number, total, TicketFilter.ALL)
+def page(number: int, total: int) -> Page[object]:
+    return Page((), number, total)
 
 
 @pytest.mark.parametrize(

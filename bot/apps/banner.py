@@ -3,12 +3,10 @@ sends say so at their top."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
-from bot.domain.plans import PlanCatalog
-from bot.domain.quota import FULL, QuotaState
+from bot.domain.quota import FULL, QuotaPolicy, QuotaState
 from bot.services import subscriptions
 from cards.billing import near_limit_banner
 from cards.common import Card
@@ -25,15 +23,14 @@ class QuotaBanner:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        units: UnitOfWorkFactory,
         clock: Clock,
-        catalog: PlanCatalog,
-        thresholds: Sequence[int],
+        policy: QuotaPolicy,
     ) -> None:
-        self.uow = uow
+        self.units = units
         self.clock = clock
-        self.catalog = catalog
-        self.first = min(thresholds) if thresholds else FULL
+        self.catalog = policy.catalog
+        self.first = min(policy.thresholds) if policy.thresholds else FULL
         self._entries: dict[str, tuple[datetime, tuple[QuotaState, ...]]] = {}
 
     def _cached(self, tenant_id: str, now: datetime) -> tuple[QuotaState, ...] | None:
@@ -50,7 +47,7 @@ class QuotaBanner:
         states = None if refresh else self._cached(tenant_id, now)
         if states is None:
             states = await subscriptions.near_limits(
-                self.uow(tenant_id), self.clock, self.catalog, self.first
+                self.units(tenant_id), self.clock, self.catalog, self.first
             )
             if len(self._entries) >= self.MAX_TENANTS:
                 self._entries.clear()

@@ -1,0 +1,187 @@
+"""The Ticketing app: its commands, verbs and notices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.apps.dispatch import Turn, card_id, form_refusal, number_of, page_of
+from bot.apps.registry import AppSpec, Command, Notice, Parsed, Verb
+from bot.domain.errors import DomainError
+from bot.domain.notices import TicketNotice
+from bot.domain.people import Person
+from bot.domain.plans import App
+from bot.domain.tickets import (
+    Status,
+    TicketFilter,
+    parse_comment,
+    parse_draft,
+    parse_priority,
+    parse_status,
+)
+from bot.i18n import t
+from bot.services import tickets as ticket_service
+from bot.services.tickets import TicketView
+from cards.common import Card
+from cards.notifications import ticket_notice_card
+from cards.tickets import ticket_detail, ticket_form, ticket_list
+
+USAGE = "ticket.usage"
+
+
+def _read_new_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
+    return Parsed("ticket.create", {"title": rest}) if rest else Parsed("ticket.form")
+
+
+def _read_tickets(rest: str, mentions: Sequence[Person]) -> Parsed:
+    words = rest.lower().split()
+    return Parsed("tickets.list", {"filter": words[0] if words else "mine", "page": 0})
+
+
+def _read_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
+    words = rest.lower().split()
+    return Parsed("ticket.show", {"number": words[0].lstrip("#") if words else ""})
+
+
+def _detail(turn: Turn, view: TicketView, **kwargs: Any) -> Card:
+    return ticket_detail(
+        turn.locale,
+        view.ticket,
+        viewer=view.actor.user,
+        role=view.actor.role,
+        agents=view.agents,
+        **kwargs,
+    )
+
+
+async def new_ticket_form(turn: Turn, data: dict[str, Any]) -> Card:
+    return ticket_form(turn.locale)
+
+
+async def create_ticket(turn: Turn, data: dict[str, Any]) -> Card:
+    view = await ticket_service.create_ticket(
+        turn.unit(),
+        turn.clock,
+        turn.policy,
+        turn.who,
+        parse_draft(data, turn.today),
+        turn.conversation_id,
+    )
+    return _detail(turn, view, notice=t(turn.locale, "ticket.created", number=view.ticket.number))
+
+
+async def list_tickets(turn: Turn, data: dict[str, Any]) -> Card:
+    raw = data.get("filter") or "mine"
+    try:
+        flt = TicketFilter(raw.strip().lower() if isinstance(raw, str) else raw)
+    except ValueError:
+        raise DomainError(
+            "tickets.bad_filter",
+            filter=str(raw)[:40],
+            allowed=", ".join(f.value for f in TicketFilter),
+        ) from None
+    page = await ticket_service.list_tickets(turn.unit(), turn.clock, turn.who, flt, page_of(data))
+    return ticket_list(turn.locale, page, flt)
+
+
+async def show_ticket(turn: Turn, data: dict[str, Any]) -> Card:
+    number = number_of(data, USAGE)
+    return _detail(turn, await ticket_service.get_ticket(turn.unit(), turn.clock, turn.who, number))
+
+
+async def _ticket_again(turn: Turn, data: dict[str, Any], error: DomainError) -> Card:
+    """A refused change shows the ticket again with the reason and the user's input kept."""
+    number = number_of(data, USAGE)
+    view = await ticket_service.get_ticket(turn.unit(), turn.clock, turn.who, number)
+    return _detail(turn, view, error=error, inputs=data)
+
+
+def _updated(turn: Turn, view: TicketView) -> Card:
+    number = view.ticket.number
+    return _detail(turn, view, notice=t(turn.locale, "ticket.updated", number=number))
+
+
+async def assign_me(turn: Turn, data: dict[str, Any]) -> Card:
+    number = number_of(data, USAGE)
+    view = await ticket_service.assign_ticket(turn.unit(), turn.clock, turn.who, number, None)
+    return _updated(turn, view)
+
+
+async def assign(turn: Turn, data: dict[str, Any]) -> Card:
+    number = number_of(data, USAGE)
+    assignee = card_id(data, "assignee")
+    view = await ticket_service.assign_ticket(turn.unit(), turn.clock, turn.who, number, assignee)
+    return _updated(turn, view)
+
+
+def _status_change(status: Status | None) -> Any:
+    async def handler(turn: Turn, data: dict[str, Any]) -> Card:
+        number = number_of(data, USAGE)
+        target = status or parse_status(data.get("status"))
+        view = await ticket_service.change_status(turn.unit(), turn.clock, turn.who, number, target)
+        return _updated(turn, view)
+
+    return handler
+
+
+async def priority(turn: Turn, data: dict[str, Any]) -> Card:
+    number = number_of(data, USAGE)
+    chosen = parse_priority(data.get("priority"))
+    view = await ticket_service.change_priority(turn.unit(), turn.clock, turn.who, number, chosen)
+    return _updated(turn, view)
+
+
+async def comment(turn: Turn, data: dict[str, Any]) -> Card:
+    number = number_of(data, USAGE)
+    text = parse_comment(data.get("comment"))
+    view = await ticket_service.add_comment(turn.unit(), turn.clock, turn.who, number, text)
+    return _updated(turn, view)
+
+
+def _render_notice(locale: str | None, payload: str) -> Card:
+    return ticket_notice_card(locale, TicketNotice.from_json(payload))
+
+
+def ticketing_app() -> AppSpec:
+    return AppSpec(
+        name="tickets",
+        commands=(
+            Command(
+                "new ticket",
+                _read_new_ticket,
+                (
+                    ("new ticket", "help.cmd.new_ticket"),
+                    ("new ticket <title>", "help.cmd.new_ticket_title"),
+                ),
+                featured=True,
+            ),
+            Command(
+                "tickets",
+                _read_tickets,
+                (("tickets [mine|assigned|unassigned|open|closed|all]", "help.cmd.tickets"),),
+                featured=True,
+            ),
+            Command(
+                "ticket", _read_ticket, (("ticket <number>", "help.cmd.ticket"),), featured=True
+            ),
+        ),
+        verbs=(
+            Verb("ticket.form", new_ticket_form),
+            Verb(
+                "ticket.create",
+                create_ticket,
+                creates=App.TICKETS,
+                refused=form_refusal(ticket_form),
+            ),
+            Verb("tickets.list", list_tickets),
+            Verb("ticket.show", show_ticket),
+            Verb("ticket.assign_me", assign_me, refused=_ticket_again),
+            Verb("ticket.assign", assign, refused=_ticket_again),
+            Verb("ticket.status", _status_change(None), refused=_ticket_again),
+            Verb("ticket.close", _status_change(Status.CLOSED), refused=_ticket_again),
+            Verb("ticket.reopen", _status_change(Status.OPEN), refused=_ticket_again),
+            Verb("ticket.priority", priority, refused=_ticket_again),
+            Verb("ticket.comment", comment, refused=_ticket_again),
+        ),
+        notices=(Notice(TicketNotice.KIND, _render_notice),),
+    )

@@ -1,0 +1,156 @@
+"""The item machinery every app shares: create an item against its quota, work on an item the
+user may see, and the item's comments and history.
+
+An app's service supplies only what is its own (how to load and check its row, what a change
+does, how its view looks); opening the unit of work, resolving the actor, counting the quota,
+numbering, recording and committing happen here, once for every app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from bot.domain.clock import Clock
+from bot.domain.items import Comment, HistoryEntry
+from bot.domain.people import Actor, Person
+from bot.domain.plans import App
+from bot.domain.quota import QuotaPolicy
+from bot.services.identity import Identity, resolve_actor
+from bot.services.subscriptions import consume
+from storage.models import ItemCommentRow, ItemEventRow
+from storage.uow import UnitOfWork
+
+# How much of an item's log its detail view loads.
+DETAIL_ITEMS = 20
+
+
+class StoredItem(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=StoredItem)
+V = TypeVar("V")
+
+Load = Callable[[UnitOfWork, Actor], Awaitable[R]]
+Change = Callable[[UnitOfWork, Actor, R], Awaitable[None]]
+View = Callable[[UnitOfWork, Actor, R], Awaitable[V]]
+Insert = Callable[[UnitOfWork, Actor, int, datetime], Awaitable[R]]
+
+
+@dataclass(frozen=True)
+class ItemLog:
+    comments: tuple[Comment, ...]
+    history: tuple[HistoryEntry, ...]
+
+
+def item_id(row: StoredItem) -> int:
+    if row.id is None:
+        raise ValueError("the item has not been stored yet")
+    return row.id
+
+
+async def record_change(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    app: App,
+    row: StoredItem,
+    field: str,
+    old: str | None,
+    new: str | None,
+) -> None:
+    """One line of the item's history, inside the caller's unit of work."""
+    await uow.items.add_event(
+        ItemEventRow(
+            tenant_id=uow.tenant_id,
+            app=app.value,
+            item_id=item_id(row),
+            actor_id=actor.user.id,
+            actor_name=actor.user.name,
+            field=field,
+            old=old,
+            new=new,
+            created_at=clock.now(),
+        )
+    )
+
+
+async def add_comment(
+    uow: UnitOfWork, clock: Clock, actor: Actor, app: App, row: StoredItem, text: str
+) -> None:
+    await uow.items.add_comment(
+        ItemCommentRow(
+            tenant_id=uow.tenant_id,
+            app=app.value,
+            item_id=item_id(row),
+            author_id=actor.user.id,
+            author_name=actor.user.name,
+            text=text,
+            created_at=clock.now(),
+        )
+    )
+
+
+async def item_log(uow: UnitOfWork, app: App, row: StoredItem) -> ItemLog:
+    """The newest comments and history entries of an item, oldest first."""
+    number = item_id(row)
+    comments = await uow.items.comments(app.value, number, last=DETAIL_ITEMS)
+    events = await uow.items.events(app.value, number, last=DETAIL_ITEMS)
+    return ItemLog(
+        tuple(Comment(Person(c.author_id, c.author_name), c.text, c.created_at) for c in comments),
+        tuple(
+            HistoryEntry(Person(e.actor_id, e.actor_name), e.field, e.old, e.new, e.created_at)
+            for e in events
+        ),
+    )
+
+
+async def create_item(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: QuotaPolicy,
+    who: Identity,
+    app: App,
+    counter: str,
+    label: str,
+    insert: Insert[R],
+    view: View[R, V],
+) -> V:
+    """Create one item of `app`: it counts against the tenant's quota in the same transaction
+    as the insert, takes the next number of the tenant's `counter`, and its history starts with
+    "created". At the limit nothing is written (QuotaExceeded)."""
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        await consume(
+            uow, clock, policy.catalog, app, thresholds=policy.thresholds, locale=who.locale
+        )
+        number = await uow.tenants.next_number(counter)
+        row = await insert(uow, actor, number, clock.now())
+        await record_change(uow, clock, actor, app, row, "created", None, label)
+        result = await view(uow, actor, row)
+        await uow.commit()
+        return result
+
+
+async def work_on_item(
+    uow: UnitOfWork,
+    clock: Clock,
+    who: Identity,
+    load: Load[R],
+    change: Change[R],
+    view: View[R, V],
+) -> V:
+    """Load one item the user may see (`load` raises NotFound otherwise), apply `change` (which
+    checks the role, changes the row, records history and queues notices), and return the view,
+    all in one unit of work."""
+    async with uow:
+        actor = await resolve_actor(uow, clock, who)
+        row = await load(uow, actor)
+        await change(uow, actor, row)
+        result = await view(uow, actor, row)
+        await uow.commit()
+        return result

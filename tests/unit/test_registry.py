@@ -1,0 +1,107 @@
+"""The app registry is the one list of what the bot understands: the parser, the help card and
+the Teams manifest are all derived from it, so they cannot disagree."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app_manifest.package import render_manifest
+from bot.apps import build_registry
+from bot.apps.registry import AppSpec, Command, Registry, Verb, no_arguments
+from cards.general import help_card
+from tests.support.cards import card_text
+
+REGISTRY = build_registry()
+APP_ID = "00000000-0000-0000-0000-000000000001"
+# A value for each placeholder of the help lines' syntax.
+EXAMPLES = {
+    "<title>": "Printer jam",
+    "<number>": "7",
+    "<plan>": "premium",
+    "[mine|assigned|unassigned|open|closed|all]": "open",
+    "@user admin|agent|member": "agent",
+}
+
+
+def example(syntax: str) -> str:
+    for placeholder, value in EXAMPLES.items():
+        syntax = syntax.replace(placeholder, value)
+    assert not re.search(r"[<>\[\]|@]", syntax), f"no example for a placeholder of {syntax!r}"
+    return syntax
+
+
+@pytest.mark.parametrize("syntax", [s for s, _ in REGISTRY.help_lines()])
+def test_every_help_line_parses_to_a_verb_that_has_a_handler(syntax: str) -> None:
+    parsed = REGISTRY.parse(example(syntax))
+    assert parsed.verb != "unknown", syntax
+    assert REGISTRY.verb(parsed.verb) is not None, parsed
+
+
+def test_every_manifest_command_parses_to_a_verb_that_has_a_handler() -> None:
+    manifest = render_manifest(APP_ID)
+    for command_list in manifest["bots"][0]["commandLists"]:
+        assert len(command_list["commands"]) <= 10
+        for command in command_list["commands"]:
+            parsed = REGISTRY.parse(command["title"])
+            assert REGISTRY.verb(parsed.verb) is not None, command
+            assert parsed.verb != "unknown", command
+
+
+def test_the_manifest_lists_the_featured_commands_in_the_registrys_order() -> None:
+    manifest = render_manifest(APP_ID)
+    featured = [c.phrase for c in REGISTRY.featured()]
+    for command_list in manifest["bots"][0]["commandLists"]:
+        assert [c["title"] for c in command_list["commands"]] == featured
+
+
+@pytest.mark.parametrize("locale", ["en-US", "de-DE"])
+def test_the_help_card_lists_every_command_in_the_registrys_order(locale: str) -> None:
+    text = card_text(help_card(locale, REGISTRY.help_lines()))
+    positions = [text.index(f"**{syntax}**") for syntax, _ in REGISTRY.help_lines()]
+    assert positions == sorted(positions)
+    phrases = {c.phrase for c in REGISTRY.commands}
+    assert {"usage", "plans", "change plan", "cancel subscription", "billing"} <= phrases
+    for phrase in phrases:
+        assert f"**{phrase}" in text
+
+
+def test_only_creating_verbs_count_against_a_quota() -> None:
+    creating = {v.name: v.creates for v in REGISTRY.verbs.values() if v.creates}
+    assert set(creating) == {"ticket.create"}
+
+
+def test_aliases_reach_the_same_verb() -> None:
+    assert REGISTRY.parse("quota") == REGISTRY.parse("usage")
+    assert REGISTRY.parse("statement") == REGISTRY.parse("billing")
+    assert REGISTRY.parse("hello").verb == "help"
+
+
+async def _nothing(turn: object, data: object) -> dict[str, object]:
+    return {}
+
+
+def test_two_apps_cannot_declare_the_same_verb_or_phrase() -> None:
+    one = AppSpec("one", (Command("go", no_arguments("go"), ()),), (Verb("go", _nothing),))
+    with pytest.raises(ValueError, match="verb 'go'"):
+        Registry([one, AppSpec("two", verbs=(Verb("go", _nothing),))])
+    with pytest.raises(ValueError, match="phrase 'go'"):
+        Registry([one, AppSpec("two", commands=(Command("go", no_arguments("x"), ()),))])
+
+
+def test_at_most_ten_commands_are_featured() -> None:
+    many = tuple(
+        Command(f"c{i}", no_arguments(f"v{i}"), ((f"c{i}", "help.cmd.help"),), featured=True)
+        for i in range(11)
+    )
+    with pytest.raises(ValueError, match="at most 10"):
+        Registry([AppSpec("big", many)]).featured()
+
+
+def test_the_longest_phrase_wins() -> None:
+    assert REGISTRY.parse("billing history").data == {"history": True}
+    assert REGISTRY.parse("billing").data == {"history": False}
+    assert REGISTRY.parse("new ticket").verb == "ticket.form"
+    assert REGISTRY.parse("tickets").verb == "tickets.list"
+    assert REGISTRY.parse("ticket 4").verb == "ticket.show"
