@@ -68,7 +68,7 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
             return cached[1]
         # signed_session asks msal, which may call the token endpoint: not on the event loop.
         session = await asyncio.to_thread(credentials.signed_session, requests.Session())
-        header = session.headers.get("Authorization")
+        header: str | None = session.headers.get("Authorization")
         self._headers[key] = (time.monotonic() + HEADER_TTL_SECONDS, header)
         return header
 

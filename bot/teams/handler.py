@@ -17,7 +17,7 @@ from botbuilder.schema import (
 )
 
 from bot.domain.clock import Clock
-from bot.domain.errors import MissingTenant
+from bot.domain.errors import DomainError, MissingSender, MissingTenant
 from bot.domain.plans import PlanCatalog
 from bot.domain.quota import DEFAULT_THRESHOLDS
 from bot.services import conversations
@@ -32,6 +32,9 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# The keys AdaptiveCardInvokeValue knows; Teams also sends `trigger`, which msrest would warn
+# about on every click.
+INVOKE_VALUE_KEYS = ("action", "authentication", "state")
 
 
 def card_reply(card: Card) -> Any:
@@ -62,12 +65,15 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         self.thresholds = tuple(thresholds)
         self.banner = QuotaBanner(uow, clock, catalog, self.thresholds)
 
-    def _turn(self, context: TurnContext) -> Turn | None:
+    def _turn(self, context: TurnContext) -> Turn | DomainError:
+        """The turn of an identified user, or the error that says what is missing."""
         activity = context.activity
         tenant_id = tenant_of(activity)
-        who = identity_of(activity, tenant_id) if tenant_id else None
+        if tenant_id is None:
+            return MissingTenant()
+        who = identity_of(activity, tenant_id)
         if who is None:
-            return None
+            return MissingSender()
         conversation_id = activity.conversation.id if activity.conversation else ""
         in_channel = bool(activity.conversation) and (
             activity.conversation.conversation_type == "channel"
@@ -89,10 +95,8 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         turn = self._turn(turn_context)
-        if turn is None:
-            await turn_context.send_activity(
-                card_reply(error_card(activity.locale, MissingTenant()))
-            )
+        if isinstance(turn, DomainError):
+            await turn_context.send_activity(card_reply(error_card(activity.locale, turn)))
             return
         if isinstance(activity.value, dict) and not (activity.text or "").strip():
             # Action.Submit from a card: same verbs and data as Action.Execute.
@@ -119,14 +123,15 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
                         "value": {"code": "BadRequest", "message": "not an Action.Execute"},
                     },
                 )
+            activity.value = {k: value[k] for k in INVOKE_VALUE_KEYS if k in value}
         return await super().on_invoke_activity(turn_context)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
         turn = self._turn(turn_context)
-        if turn is None:
-            return invoke_card(error_card(turn_context.activity.locale, MissingTenant()))
+        if isinstance(turn, DomainError):
+            return invoke_card(error_card(turn_context.activity.locale, turn))
         # botbuilder leaves `action` as the raw dict of the invoke's value.
         action = invoke_value.action
         if not isinstance(action, dict):

@@ -318,7 +318,7 @@ class ProactiveSender:
         # Cap the exponent first: 2**46 seconds no longer fits in a timedelta.
         doublings = min(attempts - 1, MAX_DOUBLINGS)
         exponential = min(MAX_DELAY, BASE_DELAY * (2**doublings))
-        delay = exponential * self.jitter()
+        delay: timedelta = exponential * self.jitter()
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
         return delay
