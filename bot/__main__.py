@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from aiohttp import web
@@ -15,6 +16,23 @@ from bot.logcontext import configure_logging
 from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import migrate
+
+
+async def serve(app: web.Application, host: str, port: int, log: logging.Logger) -> None:
+    """Start the app (its startup migrates the database), open the port, and only then say
+    that the bot is serving; run until SIGINT or SIGTERM."""
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("serving on http://%s:%d/api/messages", host, port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as error:
         log.error("the plan catalog %s is invalid: %s", settings.plans_file or "(default)", error)
         return 2
-    log.info("serving on http://%s:%d/api/messages", settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    asyncio.run(serve(app, settings.host, settings.port, log))
     return 0
 
 

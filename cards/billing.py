@@ -402,7 +402,7 @@ def near_limit_banner(locale: str | None, quotas: Sequence[QuotaState]) -> list[
             t(
                 locale,
                 "quota.near_banner",
-                app=_app(locale, q.app),
+                app=app_title(locale, q.app),
                 percent=q.percent,
                 renews=fmt_date(locale, q.renews_on),
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,6 +17,44 @@ Element = dict[str, Any]
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ERROR_TEXT_MAX = 300
+
+# U+2060 WORD JOINER: invisible, and no markdown parser or linkifier reads through it.
+JOINER = "\u2060"
+# Every ASCII character that starts or ends inline markdown (emphasis, strike, code, links,
+# images, autolinks, HTML, entities), and the backslash itself.
+# An underscore inside a word (snake_case) can neither open nor close emphasis: left as is.
+_INLINE = re.compile(r"([\\`*~\[\]<>&|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# What makes a line a heading, a list item, a quote or a setext underline.
+# Teams breaks lines at \r as well as \n.
+_LINE_START = re.compile(r"(?:^|(?<=[\r\n]))([ \t]*)([#+=-]|\d+[.)])")
+# `scheme:` (https:, javascript:, mailto:) and `domain.tld`: what linkifiers turn into links.
+_SCHEME = re.compile(r"(?<=[A-Za-z0-9])(?=:)")
+_DOMAIN_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z])")
+
+
+def literal(value: object) -> str:
+    """A string a user typed or Teams supplied (titles, descriptions, comments, display names,
+    categories, echoed commands), made safe to place in a TextBlock or a FactSet value: Teams
+    parses markdown there, and user text must show as typed, never as a link or emphasis.
+
+    Markdown characters get CommonMark backslash escapes. Because some Teams clients honour
+    escapes poorly, the constructs that make links are also broken with an invisible word
+    joiner: `](`, `][`, `]:`, `<...>`, `{{`, `scheme:` and `domain.tld`, so that no parser and
+    no linkifier finds them.
+    The text a user sees is unchanged; the bot's own markdown around it keeps working."""
+    escaped = _INLINE.sub(r"\\\1", str(value))
+    escaped = _LINE_START.sub(_escape_line_start, escaped)
+    escaped = escaped.replace("\\]", "\\]" + JOINER)  # ](url), ][ref], ]: definition
+    escaped = escaped.replace("\\<", "\\<" + JOINER).replace("{{", "{" + JOINER + "{")
+    escaped = _SCHEME.sub(JOINER, escaped)
+    return _DOMAIN_DOT.sub(JOINER + "." + JOINER, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker = match.group(1), match.group(2)
+    if marker[-1] in ".)":  # "1." or "1)" starts a numbered list
+        return f"{indent}{marker[:-1]}\\{marker[-1]}"
+    return f"{indent}\\{marker}"
 
 
 def card(body: Sequence[Element], actions: Sequence[Element] = ()) -> Card:
@@ -110,7 +149,8 @@ def attention(value: str) -> Element:
 
 
 def localize_param(locale: str | None, value: Any) -> Any:
-    """Turn domain values inside message params into the user's language."""
+    """Turn domain values inside message params into the user's language; text shows
+    literally (see `literal`)."""
     if isinstance(value, StrEnum):
         prefix = type(value).__name__.lower()
         key = f"{prefix}.{value.value}"
@@ -128,6 +168,9 @@ def localize_param(locale: str | None, value: Any) -> Any:
         return fmt_number(locale, value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(localize_param(locale, v)) for v in value)
+    if isinstance(value, str):
+        # Message params carry what the user typed (a filter, a value) and people's names.
+        return literal(value)
     return value
 
 

@@ -8,7 +8,18 @@ from bot.domain.errors import DomainError
 from bot.domain.people import Person
 from bot.domain.roles import Role
 from bot.i18n import t
-from cards.common import Card, Element, attention, card, error_text, execute, heading, text
+from cards.common import (
+    Card,
+    Element,
+    attention,
+    card,
+    error_text,
+    execute,
+    heading,
+    literal,
+    message,
+    text,
+)
 
 
 def _start_actions(locale: str | None) -> list[Element]:
@@ -40,7 +51,7 @@ def help_card(locale: str | None, lines: Sequence[tuple[str, str]]) -> Card:
 
 
 def unknown_command_card(locale: str | None, typed: str, suggestion: str | None) -> Card:
-    body: list[Element] = [text(t(locale, "unknown.text", text=typed[:100]))]
+    body: list[Element] = [text(t(locale, "unknown.text", text=literal(typed[:100])))]
     if suggestion:
         body.append(text(t(locale, "unknown.suggest", suggestion=suggestion)))
     body.append(text(t(locale, "unknown.hint"), isSubtle=True))
@@ -53,7 +64,7 @@ def error_card(locale: str | None, error: DomainError, actions: Sequence[Element
 
 
 def notice_card(locale: str | None, key: str, **params: object) -> Card:
-    return card([text(t(locale, key, **params))])
+    return card([text(message(locale, key, params))])
 
 
 def apology_card(locale: str | None, reference: str) -> Card:
@@ -71,7 +82,12 @@ def roles_card(
         person, role = changed
         body.append(
             text(
-                t(locale, "roles.changed", name=person.name, role=t(locale, f"role.{role.value}")),
+                t(
+                    locale,
+                    "roles.changed",
+                    name=literal(person.name),
+                    role=t(locale, f"role.{role.value}"),
+                ),
                 color="Good",
                 weight="Bolder",
             )
@@ -84,11 +100,11 @@ def roles_card(
             "facts": [
                 {
                     "title": t(locale, "roles.admins"),
-                    "value": ", ".join(p.name for p in admins) or nobody,
+                    "value": ", ".join(literal(p.name) for p in admins) or nobody,
                 },
                 {
                     "title": t(locale, "roles.agents"),
-                    "value": ", ".join(p.name for p in agents) or nobody,
+                    "value": ", ".join(literal(p.name) for p in agents) or nobody,
                 },
             ],
         },

@@ -6,7 +6,7 @@ from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
 from bot.domain.quota import FULL, QuotaState
 from bot.i18n import fmt_date, fmt_number, t
 from cards.billing import app_title, quota_lines
-from cards.common import Card, Element, card, execute, heading, text
+from cards.common import Card, Element, card, execute, heading, literal, text
 
 
 def quota_warning_card(locale: str | None, notice: QuotaNotice) -> Card:
@@ -43,18 +43,19 @@ def quota_warning_card(locale: str | None, notice: QuotaNotice) -> Card:
 def ticket_notice_card(locale: str | None, notice: TicketNotice) -> Card:
     status = t(locale, f"status.{notice.status.value}")
     params = {
-        "actor": notice.actor,
+        "actor": literal(notice.actor),
         "number": notice.number,
-        "title": notice.title,
+        "title": literal(notice.title),
         "status": status,
-        "detail": notice.detail,
+        "detail": literal(notice.detail),
     }
     body: list[Element] = [
         text(t(locale, f"notify.{notice.event.value}", **params), weight="Bolder"),
         text(
-            t(locale, "ticket.heading", number=notice.number, title=notice.title), spacing="Small"
+            t(locale, "ticket.heading", number=notice.number, title=literal(notice.title)),
+            spacing="Small",
         ),
     ]
     if notice.event is TicketEvent.COMMENTED and notice.detail:
-        body.append(text(notice.detail, isSubtle=True))
+        body.append(text(literal(notice.detail), isSubtle=True))
     return card(body, [execute(t(locale, "button.open"), "ticket.show", {"number": notice.number})])

@@ -34,6 +34,7 @@ from cards.common import (
     facts,
     field_errors,
     heading,
+    literal,
     message,
     pager,
     show_card,
@@ -163,7 +164,9 @@ def ticket_detail(
             body.append(text(msg, color="Attention", size="Small"))
     elif notice:
         body.append(text(notice, color="Good", weight="Bolder"))
-    body.append(heading(t(locale, "ticket.heading", number=ticket.number, title=ticket.title)))
+    body.append(
+        heading(t(locale, "ticket.heading", number=ticket.number, title=literal(ticket.title)))
+    )
     body.append(
         facts(
             [
@@ -173,14 +176,16 @@ def ticket_detail(
                     t(locale, f"priority.{ticket.priority.value}"),
                 ),
                 *(
-                    [(t(locale, "ticket.field.category"), ticket.category)]
+                    [(t(locale, "ticket.field.category"), literal(ticket.category))]
                     if ticket.category
                     else []
                 ),
-                (t(locale, "ticket.field.requester"), ticket.requester.name),
+                (t(locale, "ticket.field.requester"), literal(ticket.requester.name)),
                 (
                     t(locale, "ticket.field.assignee"),
-                    ticket.assignee.name if ticket.assignee else t(locale, "ticket.unassigned"),
+                    literal(ticket.assignee.name)
+                    if ticket.assignee
+                    else t(locale, "ticket.unassigned"),
                 ),
                 (
                     t(locale, "ticket.field.due"),
@@ -192,7 +197,7 @@ def ticket_detail(
         )
     )
     if ticket.description:
-        body.append(text(ticket.description, separator=True))
+        body.append(text(literal(ticket.description), separator=True))
     body.append(text(t(locale, "ticket.comments"), weight="Bolder", separator=True))
     shown = ticket.comments[-COMMENTS_SHOWN:]
     if not shown:
@@ -211,7 +216,7 @@ def ticket_detail(
                 t(
                     locale,
                     "ticket.comment_line",
-                    author=comment.author.name,
+                    author=literal(comment.author.name),
                     at=fmt_datetime(locale, comment.at),
                 ),
                 size="Small",
@@ -219,7 +224,7 @@ def ticket_detail(
                 spacing="Small",
             )
         )
-        body.append(text(clip(comment.text, COMMENT_SHOWN_MAX), spacing="None"))
+        body.append(text(literal(clip(comment.text, COMMENT_SHOWN_MAX)), spacing="None"))
     if ticket.history:
         body.append(text(t(locale, "ticket.history"), weight="Bolder", separator=True))
         for entry in ticket.history[-HISTORY_SHOWN:]:
@@ -331,14 +336,14 @@ def ticket_list(
                     t(locale, "button.open"), "ticket.show", {"number": ticket.number}
                 ),
                 "items": [
-                    text(f"**#{ticket.number}** {ticket.title}", spacing="None"),
+                    text(f"**#{ticket.number}** {literal(ticket.title)}", spacing="None"),
                     text(
                         t(
                             locale,
                             "tickets.list.line",
                             status=t(locale, f"status.{ticket.status.value}"),
                             priority=t(locale, f"priority.{ticket.priority.value}"),
-                            assignee=ticket.assignee.name
+                            assignee=literal(ticket.assignee.name)
                             if ticket.assignee
                             else t(locale, "ticket.unassigned"),
                             updated=fmt_date(locale, ticket.updated_at),

@@ -10,6 +10,7 @@ from bot.domain.clock import FixedClock
 from storage.db import Database
 from storage.uow import UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
+from tests.support.schemas import NOT_RUN
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -38,3 +39,11 @@ async def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     """The same test on a SQLite file and on PostgreSQL (skipped without TEST_POSTGRES_URL)."""
     async with database_url(request.param, tmp_path) as url, migrated(url) as db:
         yield db
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Every schema check that could not run, in the closing summary (not only under -rs)."""
+    if NOT_RUN:
+        terminalreporter.section("schema checks that did not run", sep="=", yellow=True)
+        for line in dict.fromkeys(NOT_RUN):
+            terminalreporter.line(f"NOT CHECKED  {line}", yellow=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import aiohttp
+
+from tests.support.bot_process import BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +70,31 @@ def run_bot_migrate(tmp_path: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+async def test_serving_is_announced_after_the_migrations_once_the_port_is_open(
+    tmp_path: Path,
+) -> None:
+    bot = BotProcess(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", tmp_path / "bot.log")
+    await bot.start(log_level="INFO")
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while "serving on" not in bot.log():
+            assert bot.process is not None and bot.process.returncode is None, bot.log()
+            assert loop.time() < deadline, bot.log()
+            await asyncio.sleep(0.02)
+        # The moment the line is there, the port answers.
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{bot.url}/healthz") as response,
+        ):
+            assert response.status == 200
+        lines = bot.log().splitlines()
+        serving = next(i for i, line in enumerate(lines) if "serving on" in line)
+        migrated = next(i for i, line in enumerate(lines) if "Running upgrade" in line)
+        started = next(i for i, line in enumerate(lines) if "MicrosoftAppId is not set" in line)
+        assert migrated < started < serving
+    finally:
+        await bot.stop()
+    assert bot.process.returncode == 0, bot.log()

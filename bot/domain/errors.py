@@ -48,3 +48,9 @@ class InvalidInput(DomainError):
 
 class MissingTenant(DomainError):
     key = "error.no_tenant"
+
+
+class MissingSender(DomainError):
+    """The activity has an organization but no `from`: nobody to act for."""
+
+    key = "error.no_sender"

@@ -53,6 +53,8 @@ MESSAGES: dict[str, str] = {
     "gespeichert.",
     "error.no_tenant": "Ich arbeite innerhalb einer Microsoft Teams-Organisation, aber diese "
     "Nachricht kam ohne eine. Es wurde nichts geändert.",
+    "error.no_sender": "Diese Nachricht sagt nicht, wer sie geschickt hat; darum kann ich nichts "
+    "damit tun. Es wurde nichts geändert.",
     "error.bad_action": "Die Daten dieser Schaltfläche konnten nicht gelesen werden. Es wurde "
     "nichts geändert. Bitte öffnen Sie das Element erneut.",
     "error.too_large": "Das ist mehr, als ich auf einmal verarbeiten kann ({size} Zeichen, "

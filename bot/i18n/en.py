@@ -50,6 +50,8 @@ MESSAGES: dict[str, str] = {
     "error.invalid_input": "Please check the fields marked below. Nothing was saved yet.",
     "error.no_tenant": "I work inside a Microsoft Teams organization, and this message came "
     "without one. Nothing was changed.",
+    "error.no_sender": "This message did not say who sent it, so I cannot act on it. "
+    "Nothing was changed.",
     "error.bad_action": "That button's data could not be read. Nothing was changed. "
     "Please open the item again.",
     "error.too_large": "That is more than I can take at once ({size} characters, at most "

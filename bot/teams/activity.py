@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -16,6 +17,58 @@ from bot.services.identity import Identity
 MAX_USER_ID = 200
 MAX_CONVERSATION_ID = 400  # the width of conversations.conversation_id
 MAX_SERVICE_URL = 400
+# Teams' activities nest a few levels (value.action.data...); far deeper is not an activity, and
+# walking it (here, in msrest, in the services) must not hit Python's recursion limit.
+MAX_DEPTH = 32
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def clean_text(value: str) -> str:
+    """NUL removed (PostgreSQL refuses it in text), lone surrogates (from JSON escapes such as
+    \\ud800, which cannot be encoded as UTF-8) replaced by U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if _LONE_SURROGATE.search(value):
+        value = _LONE_SURROGATE.sub("\ufffd", value)
+    return value
+
+
+def clean_activity_json(body: Any) -> Any:
+    """The parsed request body with every string (keys too) cleaned by `clean_text`, before
+    anything reads it: text, card values and data, names, ids. Raises TooDeep past MAX_DEPTH.
+    Iterative, so that no nesting makes it recurse."""
+    root: list[Any] = [body]
+    stack: list[tuple[list[Any] | dict[Any, Any], Any, Any, int]] = [(root, 0, body, 0)]
+    while stack:
+        parent, key, node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(f"nested deeper than {MAX_DEPTH}")
+        if isinstance(node, str):
+            parent[key] = clean_text(node)
+        elif isinstance(node, dict):
+            cleaned = {clean_text(k) if isinstance(k, str) else k: v for k, v in node.items()}
+            parent[key] = cleaned
+            stack.extend((cleaned, k, v, depth + 1) for k, v in cleaned.items())
+        elif isinstance(node, list):
+            copy = list(node)
+            parent[key] = copy
+            stack.extend((copy, i, v, depth + 1) for i, v in enumerate(copy))
+    return root[0]
+
+
+def restore_tenant_id(activity: Activity, body: dict[str, Any]) -> None:
+    """msrest reads the conversation's tenant from the key `tenantID`; Teams sends `tenantId`.
+    Take it from the raw JSON so that `tenant_of` can fall back on it."""
+    conversation = body.get("conversation")
+    if activity.conversation is None or not isinstance(conversation, dict):
+        return
+    raw = conversation.get("tenantId")
+    if not activity.conversation.tenant_id and isinstance(raw, str):
+        activity.conversation.tenant_id = raw
 
 
 def tenant_of(activity: Activity) -> str | None:

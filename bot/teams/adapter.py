@@ -17,14 +17,23 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import BotFrameworkAuthentication, ConnectorFactory
+from requests import RequestException
 
 from bot.apps.banner import QuotaBanner
 from bot.apps.dispatch import Dispatcher
 from bot.apps.registry import Registry
 from bot.domain.clock import Clock
 from bot.domain.quota import QuotaPolicy
+from bot.logcontext import log_context
 from bot.settings import Settings
-from bot.teams.activity import MAX_CONVERSATION_ID, MAX_SERVICE_URL
+from bot.teams.activity import (
+    MAX_CONVERSATION_ID,
+    MAX_SERVICE_URL,
+    TooDeep,
+    clean_activity_json,
+    restore_tenant_id,
+    tenant_of,
+)
 from bot.teams.fast_adapter import FastCloudAdapter
 from bot.teams.handler import TeamsWorkBot, card_reply, invoke_reply
 from bot.teams.middleware import (
@@ -73,21 +82,23 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     """Unexpected errors: logged with the activity id, answered with a short apology."""
     reference = uuid.uuid4().hex[:8]
     activity = context.activity
-    log.error(
-        "turn failed (ref %s, activity %s, type %s)",
-        reference,
-        activity.id,
-        activity.type,
-        exc_info=error,
-    )
-    card = apology_card(activity.locale, reference)
-    try:
-        if activity.type == ActivityTypes.invoke:
-            await context.send_activity(invoke_reply(card))
-        elif activity.type == ActivityTypes.message:
-            await context.send_activity(card_reply(card))
-    except Exception:  # the apology is best effort; the original error is what matters
-        log.warning("could not send the apology (ref %s)", reference, exc_info=True)
+    # The adapter calls this outside the middleware, whose log context has ended by now.
+    with log_context(tenant_of(activity), activity.id):
+        log.error(
+            "turn failed (ref %s, activity %s, type %s)",
+            reference,
+            activity.id,
+            activity.type,
+            exc_info=error,
+        )
+        card = apology_card(activity.locale, reference)
+        try:
+            if activity.type == ActivityTypes.invoke:
+                await context.send_activity(invoke_reply(card))
+            elif activity.type == ActivityTypes.message:
+                await context.send_activity(card_reply(card))
+        except Exception:  # the apology is best effort; the original error is what matters
+            log.warning("could not send the apology (ref %s)", reference, exc_info=True)
 
 
 class _CachingConnectorFactory(ConnectorFactory):  # type: ignore[misc]
@@ -182,6 +193,17 @@ def _bad_request(reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=HTTPStatus.BAD_REQUEST)
 
 
+def signing_keys_unavailable(error: BaseException) -> bool:
+    """botbuilder fetches the channel's OpenID metadata and signing keys with `requests` while
+    it validates a token: a failure there is ours (or the network's), not a bad token."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, RequestException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def messages_handler(runtime: BotRuntime) -> Any:
     async def messages(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -189,8 +211,10 @@ def messages_handler(runtime: BotRuntime) -> Any:
                 {"error": "body too large"}, status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
             )
         try:
-            body = await request.json()
-        except ValueError:
+            body = clean_activity_json(await request.json())
+        except TooDeep:
+            return _bad_request("body is nested too deep")
+        except (ValueError, RecursionError):  # json's decoder recurses once per bracket
             return _bad_request("body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _bad_request("body is not an activity")
@@ -205,27 +229,38 @@ def messages_handler(runtime: BotRuntime) -> Any:
             or len(activity.service_url) > MAX_SERVICE_URL
         ):
             return _bad_request("conversation id or serviceUrl too long")
-        # No header is None, not "": botbuilder validates an empty string as a token.
-        auth_header = request.headers.get("Authorization") or None
-        try:
-            # Authenticate apart from the turn: botbuilder reports a bad token by raising
-            # whatever its validation stumbles on (PermissionError, AttributeError, jwt
-            # errors...), and none of that may become a 500.
-            authenticated = await runtime.adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header
-            )
-        except Exception as error:
-            log.info("request refused: %s", type(error).__name__)
-            return web.json_response({"error": "unauthorized"}, status=HTTPStatus.UNAUTHORIZED)
-        response = await runtime.adapter.process_activity(
-            authenticated, activity, runtime.bot.on_turn
-        )
-        if response is not None:
-            body = response.body
-            # botbuilder's own error answers (a malformed invoke) leave a model unserialized.
-            if hasattr(body, "serialize"):
-                body = body.serialize()
-            return web.json_response(data=body, status=response.status)
-        return web.Response(status=HTTPStatus.OK)
+        restore_tenant_id(activity, body)
+        with log_context(tenant_of(activity), activity.id):
+            return await _serve(runtime, request, activity)
 
     return messages
+
+
+async def _serve(runtime: BotRuntime, request: web.Request, activity: Activity) -> web.Response:
+    """Authenticate and run the turn of an activity that has been read and checked."""
+    # No header is None, not "": botbuilder validates an empty string as a token.
+    auth_header = request.headers.get("Authorization") or None
+    try:
+        # Authenticate apart from the turn: botbuilder reports a bad token by raising
+        # whatever its validation stumbles on (PermissionError, AttributeError, jwt
+        # errors...), and none of that may become a 500.
+        authenticated = await runtime.adapter.bot_framework_authentication.authenticate_request(
+            activity, auth_header
+        )
+    except Exception as error:
+        if signing_keys_unavailable(error):
+            # 503 makes the channel retry; the operator must see why every request fails.
+            log.error("cannot fetch the Bot Framework signing keys: %s", error)
+            return web.json_response(
+                {"error": "signing keys unavailable"}, status=HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        log.info("request refused: %s", type(error).__name__)
+        return web.json_response({"error": "unauthorized"}, status=HTTPStatus.UNAUTHORIZED)
+    response = await runtime.adapter.process_activity(authenticated, activity, runtime.bot.on_turn)
+    if response is not None:
+        body = response.body
+        # botbuilder's own error answers (a malformed invoke) leave a model unserialized.
+        if hasattr(body, "serialize"):
+            body = body.serialize()
+        return web.json_response(data=body, status=response.status)
+    return web.Response(status=HTTPStatus.OK)

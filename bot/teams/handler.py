@@ -17,7 +17,7 @@ from botbuilder.schema import (
 
 from bot.apps.dispatch import Dispatcher, Turn, refusal_card
 from bot.domain.clock import Clock
-from bot.domain.errors import MissingTenant
+from bot.domain.errors import DomainError, MissingSender, MissingTenant
 from bot.domain.quota import QuotaPolicy
 from bot.services import conversations
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
@@ -28,6 +28,9 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# The keys AdaptiveCardInvokeValue knows; Teams also sends `trigger`, which msrest would warn
+# about on every click.
+INVOKE_VALUE_KEYS = ("action", "authentication", "state")
 
 
 def card_reply(card: Card) -> Any:
@@ -54,12 +57,15 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         self.dispatcher = dispatcher
         self.registry = dispatcher.registry
 
-    def _turn(self, context: TurnContext) -> Turn | None:
+    def _turn(self, context: TurnContext) -> Turn | DomainError:
+        """The turn of an identified user, or the error that says what is missing."""
         activity = context.activity
         tenant_id = tenant_of(activity)
-        who = identity_of(activity, tenant_id) if tenant_id else None
+        if tenant_id is None:
+            return MissingTenant()
+        who = identity_of(activity, tenant_id)
         if who is None:
-            return None
+            return MissingSender()
         conversation_id = activity.conversation.id if activity.conversation else ""
         in_channel = bool(activity.conversation) and (
             activity.conversation.conversation_type == "channel"
@@ -79,8 +85,8 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def _run(self, turn_context: TurnContext, verb: object, data: object) -> Card:
         turn = self._turn(turn_context)
-        if turn is None:
-            return refusal_card(turn_context.activity.locale, MissingTenant())
+        if isinstance(turn, DomainError):
+            return refusal_card(turn_context.activity.locale, turn)
         return await self.dispatcher.dispatch(turn, verb, data)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -109,6 +115,7 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
                         "value": {"code": "BadRequest", "message": "not an Action.Execute"},
                     },
                 )
+            activity.value = {k: value[k] for k in INVOKE_VALUE_KEYS if k in value}
         return await super().on_invoke_activity(turn_context)
 
     async def on_adaptive_card_invoke(

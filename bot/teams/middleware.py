@@ -9,7 +9,7 @@ from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import ActivityTypes
 
 from bot.domain.clock import Clock
-from bot.logcontext import activity_var, tenant_var
+from bot.logcontext import log_context
 from bot.services import conversations
 from bot.teams.activity import activity_key, identity_of, installation_of, tenant_of
 from bot.teams.handler import invoke_reply
@@ -24,14 +24,10 @@ USER_TURNS = (ActivityTypes.message, ActivityTypes.invoke)
 
 class LogContextMiddleware(Middleware):  # type: ignore[misc]
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        # The HTTP endpoint sets the context for user turns; this covers proactive turns too.
         activity = context.activity
-        tenant_token = tenant_var.set(tenant_of(activity) or "-")
-        activity_token = activity_var.set(activity.id or "-")
-        try:
+        with log_context(tenant_of(activity), activity.id):
             await logic()
-        finally:
-            tenant_var.reset(tenant_token)
-            activity_var.reset(activity_token)
 
 
 class IdempotencyMiddleware(Middleware):  # type: ignore[misc]

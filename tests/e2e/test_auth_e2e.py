@@ -7,6 +7,7 @@ bot's own client-credentials request before it posts a reply to the fake connect
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +22,7 @@ from bot.app import create_app
 from bot.domain.clock import FixedClock
 from bot.settings import Settings
 from tests.support import teams
+from tests.support.bot_process import free_port
 from tests.support.connector import FakeConnector
 from tests.support.fake_issuer import BOT_CONNECTOR_AUDIENCE, FakeIssuer, new_rsa_key
 
@@ -277,3 +279,31 @@ async def test_with_app_id_the_app_does_not_warn_about_unauthenticated_mode(
 
     assert not any("UNAUTHENTICATED" in m.upper() for m in messages), messages
     assert any(APP_ID in m for m in messages), messages
+
+
+# -- the channel's signing keys cannot be fetched ---------------------------------------------
+
+
+async def test_unreachable_signing_keys_are_a_503_logged_as_an_error(
+    issuer: FakeIssuer,
+    connector: FakeConnector,
+    tmp_path: Path,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Not the caller's fault: 503 makes the channel retry, and the operator sees why."""
+    settings = settings_for(issuer, tmp_path)
+    dead = f"http://127.0.0.1:{free_port()}/v1/.well-known/openidconfiguration"
+    settings = dataclasses.replace(settings, openid_metadata_url=dead)
+    token = issuer.channel_token(APP_ID, connector.url)
+    async with running(settings, clock) as client:
+        with caplog.at_level(logging.INFO):
+            status = await post(client, help_message(connector), f"Bearer {token}")
+            refused = await post(client, help_message(connector), "Bearer not-a-jwt")
+
+    assert (status, refused) == (503, 401)
+    assert connector.posted == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("signing keys" in message for message in errors), errors
+    refusals = [r for r in caplog.records if "request refused" in r.getMessage()]
+    assert [r.levelno for r in refusals] == [logging.INFO]

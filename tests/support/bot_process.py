@@ -47,13 +47,13 @@ class BotProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self, log_level: str = "WARNING") -> None:
         env = {k: v for k, v in os.environ.items() if k not in _DROPPED}
         env.update(
             DATABASE_URL=self.database_url,
             PORT=str(self.port),
             HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
+            LOG_LEVEL=log_level,
             PYTHONUNBUFFERED="1",
         )
         self._log = self.log_file.open("wb")
