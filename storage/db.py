@@ -19,6 +19,8 @@ from sqlalchemy.pool import StaticPool
 
 log = logging.getLogger(__name__)
 
+READ_ONLY = "teamswork_read_only"
+
 
 def normalize_url(url: str) -> str:
     """Accept plain `postgresql://` and `sqlite:///` URLs and pick the async drivers."""
@@ -39,6 +41,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        in_memory = False
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             in_memory = self.url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
@@ -52,9 +55,17 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # In-memory SQLite is one shared connection: a reader cannot run beside a writer.
+        self.readers_wait_for_writers = self.is_sqlite and in_memory
         if self.is_sqlite:
             _configure_sqlite(self.engine, wal=not in_memory)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # Reading transactions begin deferred on SQLite: they wait for no writer.
+        self.readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
 
     async def ping(self) -> bool:
         try:
@@ -85,4 +96,5 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

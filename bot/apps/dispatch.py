@@ -55,6 +55,10 @@ class Turn:
     def unit(self) -> UnitOfWork:
         return self.units(self.who.tenant_id)
 
+    def reader(self) -> UnitOfWork:
+        """A unit of work for a use-case that only reads."""
+        return self.units.reader(self.who.tenant_id)
+
     @property
     def today(self) -> date:
         return self.clock.now().date()

@@ -86,13 +86,15 @@ async def list_tickets(turn: Turn, data: dict[str, Any]) -> Card:
 
 async def show_ticket(turn: Turn, data: dict[str, Any]) -> Card:
     number = number_of(data, USAGE)
-    return _detail(turn, await ticket_service.get_ticket(turn.unit(), turn.clock, turn.who, number))
+    return _detail(
+        turn, await ticket_service.get_ticket(turn.reader(), turn.clock, turn.who, number)
+    )
 
 
 async def _ticket_again(turn: Turn, data: dict[str, Any], error: DomainError) -> Card:
     """A refused change shows the ticket again with the reason and the user's input kept."""
     number = number_of(data, USAGE)
-    view = await ticket_service.get_ticket(turn.unit(), turn.clock, turn.who, number)
+    view = await ticket_service.get_ticket(turn.reader(), turn.clock, turn.who, number)
     return _detail(turn, view, error=error, inputs=data)
 
 

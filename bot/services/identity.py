@@ -56,3 +56,14 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
         user.locale = who.locale or user.locale
         await uow.users.add(user)
     return Actor(who.tenant_id, Person(user.id, user.name), Role(user.role))
+
+
+async def find_actor(uow: UnitOfWork, who: Identity) -> Actor:
+    """The user as `resolve_actor` would make them, for a reading use-case: writes nothing. A
+    user the bot has not stored yet gets the role they would get on first contact."""
+    user = await uow.users.get(who.user_id)
+    if user is not None:
+        return Actor(who.tenant_id, Person(user.id, user.name), Role(user.role))
+    admins = await uow.users.with_roles([Role.ADMIN.value])
+    role = Role.MEMBER if admins else Role.ADMIN
+    return Actor(who.tenant_id, Person(who.user_id, who.name), role)

@@ -18,7 +18,7 @@ from bot.domain.items import Comment, HistoryEntry
 from bot.domain.people import Actor, Person
 from bot.domain.plans import App
 from bot.domain.quota import QuotaPolicy
-from bot.services.identity import Identity, resolve_actor
+from bot.services.identity import Identity, find_actor, resolve_actor
 from bot.services.subscriptions import consume
 from storage.models import ItemCommentRow, ItemEventRow
 from storage.uow import UnitOfWork
@@ -154,3 +154,13 @@ async def work_on_item(
         result = await view(uow, actor, row)
         await uow.commit()
         return result
+
+
+async def read_item(
+    uow: UnitOfWork, clock: Clock, who: Identity, load: Load[R], view: View[R, V]
+) -> V:
+    """Show one item the user may see, in a reading unit of work (no row lock, no insert)."""
+    async with uow:
+        actor = await find_actor(uow, who)
+        row = await load(uow, actor)
+        return await view(uow, actor, row)

@@ -27,6 +27,7 @@ from bot.services.items import (
     Load,
     create_item,
     item_log,
+    read_item,
     record_change,
     work_on_item,
 )
@@ -77,9 +78,9 @@ async def _agents(uow: UnitOfWork) -> tuple[Person, ...]:
     return tuple(Person(u.id, u.name) for u in users)
 
 
-def _visible(number: int) -> Load[TicketRow]:
+def _visible(number: int, *, for_update: bool = True) -> Load[TicketRow]:
     async def load(uow: UnitOfWork, actor: Actor) -> TicketRow:
-        row = await uow.tickets.get(number, for_update=True)
+        row = await uow.tickets.get(number, for_update=for_update)
         # Another tenant's ticket and a ticket this user may not see look the same: not found.
         if row is None or not can_see(actor, row.requester_id, row.assignee_id):
             raise NotFound(what="ticket", number=number)
@@ -166,12 +167,9 @@ async def list_tickets(
         return Page(tuple(_to_ticket(r) for r in rows), shown, total)
 
 
-async def _unchanged(uow: UnitOfWork, actor: Actor, row: TicketRow) -> None:
-    return None
-
-
 async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
-    return await work_on_item(uow, clock, who, _visible(number), _unchanged, _view)
+    """One ticket; `uow` may be a reading unit of work."""
+    return await read_item(uow, clock, who, _visible(number, for_update=False), _view)
 
 
 async def assign_ticket(
