@@ -124,21 +124,14 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
     cy_created = await create(bot, CY, "Fabrikam printer jam")
     assert "Ticket #1 was created." in cy_created.text
 
-    # Ten days later the admin upgrades: 10 days of Free, 20 of Standard.
+    # Ten days later the admin buys Standard: the subscription starts that day.
     bot.clock.advance(timedelta(days=10))
     confirmation = only_card(await bot.say(ADA, "change plan standard"))
-    standard_20 = prorated("19.00", 20)
-    assert standard_20 == Decimal("12.67")
     confirm_text = card_text(confirmation)
     assert "Change from Free to Standard?" in confirm_text
-    assert "Nov 2, 2026 to Dec 1, 2026" in confirm_text
-    assert facts(confirmation) == [
-        ("Free (10 days)", "€0.00"),
-        ("Standard (20 days)", euros(standard_20)),
-    ]
-    assert f"This period's total: {euros(standard_20)}" in confirm_text
-    # floor((25 x 10 + 250 x 20) / 30) = 175 tickets this period, 25 already used.
-    assert "Tickets: 175 (used so far: 25)" in confirm_text
+    assert "A new monthly billing period starts on Nov 12, 2026" in confirm_text
+    assert facts(confirmation) == [("Standard (30 days)", "€19.00")]
+    assert "Tickets: 250 (used so far: 0)" in confirm_text
     assert action(confirmation, "plan.change")["data"]["plan"] == "standard"
     # Nothing changes before the button is pressed.
     assert "Tickets: 25 of 25" in (await bot.say(ADA, "usage")).text
@@ -148,16 +141,13 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
 
     again = await create(bot, ADA, typed)
     assert "Ticket #26 was created." in again.text
-    assert "Tickets: 26 of 175" in (await bot.say(ADA, "usage")).text
+    assert "Tickets: 1 of 250" in (await bot.say(ADA, "usage")).text
 
     statement = only_card(await bot.say(ADA, "billing"))
     statement_text = card_text(statement)
-    assert "Current period: Nov 2, 2026 to Dec 1, 2026" in statement_text
-    assert facts(statement) == [
-        ("Free, monthly (10 days)", "€0.00"),
-        ("Standard, monthly (20 days)", euros(standard_20)),
-    ]
-    assert f"Total: {euros(standard_20)}" in statement_text
+    assert "Current period: Nov 12, 2026 to Dec 11, 2026" in statement_text
+    assert facts(statement) == [("Standard, monthly (30 days)", "€19.00")]
+    assert "Total: €19.00" in statement_text
 
     # Fabrikam: still on Free, its own usage, its own period.
     cy_after = await bot.say(CY, "usage")
@@ -213,7 +203,7 @@ async def test_cancelling_within_72_hours_refunds_in_full(bot: Bot, any_db: Data
     for n in range(1, 4):
         await create(bot, ADA, f"Request {n}")
     bot.clock.advance(timedelta(days=2))  # Nov 4, 09:00: inside the window
-    standard_2 = prorated("19.00", 2)
+    standard_2 = prorated("19.00", 3)  # Nov 2, 3 and 4: in force on each of them
 
     confirmation = only_card(await bot.say(ADA, "cancel subscription"))
     text = card_text(confirmation)
@@ -233,8 +223,8 @@ async def test_cancelling_within_72_hours_refunds_in_full(bot: Bot, any_db: Data
     statement = only_card(await bot.say(ADA, "billing"))
     rows = facts(statement)
     assert rows[:2] == [
-        ("Standard, monthly (2 days)", euros(standard_2)),
-        ("Free, monthly (28 days)", "€0.00"),
+        ("Standard, monthly (3 days)", euros(standard_2)),
+        ("Free, monthly (27 days)", "€0.00"),
     ]
     assert len(rows) == 3
     assert rows[2][0].startswith("Refund") and rows[2][1] == f"-{euros(standard_2)}"
@@ -263,20 +253,20 @@ async def test_cancelling_after_72_hours_is_refused_with_the_date_the_window_clo
 async def test_billing_history_shows_each_period(bot: Bot) -> None:
     await bot.say(ADA, "usage")
     bot.clock.advance(timedelta(days=10))
-    await switch_plan(bot, "standard")
-    bot.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+    await switch_plan(bot, "standard")  # Nov 12: the subscription starts
+    bot.clock.set(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
 
     statement = only_card(await bot.say(ADA, "billing"))
     assert "billing" in verbs(statement)  # the history button
     history = await bot.press(ADA, "billing", action(statement, "billing")["data"])
 
     text = card_text(history)
-    current = text.index("Current period: Dec 2, 2026 to Jan 1, 2027")
-    past = text.index("Period Nov 2, 2026 to Dec 1, 2026")
-    assert current < past
+    current = text.index("Current period: Dec 12, 2026 to Jan 11, 2027")
+    past = text.index("Period Nov 12, 2026 to Dec 11, 2026")
+    free = text.index("Period Nov 2, 2026 to Dec 1, 2026")
+    assert current < past < free
     assert facts(history) == [
         ("Standard, monthly (31 days)", "€19.00"),
-        ("Free, monthly (10 days)", "€0.00"),
-        ("Standard, monthly (20 days)", euros(prorated("19.00", 20))),
+        ("Standard, monthly (30 days)", "€19.00"),
+        ("Free, monthly (11 days)", "€0.00"),
     ]
-    assert "Total: €19.00" in text and f"Total: {euros(prorated('19.00', 20))}" in text
