@@ -73,6 +73,15 @@ def eras_of(history: Sequence[HistoryItem]) -> list[Era]:
 
 
 @dataclass(frozen=True)
+class ScheduledChange:
+    """A change waiting for a renewal: it takes effect at 00:00 UTC of `on`."""
+
+    current: Plan
+    target: Plan
+    on: date
+
+
+@dataclass(frozen=True)
 class Refund:
     """A refund, filed under the period of the charge it refunds."""
 
@@ -113,9 +122,9 @@ def statements(
     count: int,
 ) -> list[Statement]:
     """The statements of the `count` most recent periods: the current one first, then newest
-    first. With count=1: the current period, and the period of a purchase voided today or
-    lately, whose charge and refund are shown there. Each refund appears once, under the period of its
-    charge. The current period counts the current plan until the period ends."""
+    first. With count=1: the current period, and the period of a purchase voided during it,
+    whose charge and refund are shown there. Each refund appears once, under the period of
+    its charge. The current period counts the current plan until the period ends."""
     entries: list[tuple[int, Era, BillingPeriod]] = []
     for index, era in enumerate(eras):
         for period in _periods(era, today):

@@ -37,6 +37,7 @@ from bot.domain.subscription import (
     Era,
     HistoryItem,
     Refund,
+    ScheduledChange,
     Statement,
     eras_of,
     scheduled_change_due,
@@ -65,15 +66,6 @@ class NothingScheduled(DomainError):
 
 class NoTermToEnd(DomainError):
     key = "billing.no_term_to_end"
-
-
-@dataclass(frozen=True)
-class ScheduledChange:
-    """A change waiting for a renewal: it takes effect at 00:00 UTC of `on`."""
-
-    current: Plan
-    target: Plan
-    on: date
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ KNOWN = (
     "plans",
     "change plan",
     "cancel subscription",
+    "do not renew",
+    "call off change",
     "billing",
     "billing history",
 )
@@ -42,6 +44,8 @@ SIMPLE = {
     "quota": Parsed("usage"),
     "plans": Parsed("plans"),
     "cancel subscription": Parsed("subscription.cancel_confirm"),
+    "do not renew": Parsed("subscription.end_confirm"),
+    "call off change": Parsed("plan.call_off"),
     "billing": Parsed("billing", {"history": False}),
     "billing history": Parsed("billing", {"history": True}),
     "statement": Parsed("billing", {"history": False}),

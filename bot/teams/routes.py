@@ -34,7 +34,9 @@ from bot.services.identity import Identity
 from bot.services.tickets import TicketView
 from bot.teams.banner import QuotaBanner
 from cards.billing import (
+    call_off_card,
     cancellation_card,
+    end_of_term_card,
     plan_change_card,
     plans_card,
     quota_reached_banner,
@@ -336,7 +338,9 @@ def _plan_id(data: dict[str, Any]) -> str:
 @route("usage")
 async def show_usage(turn: Turn, data: dict[str, Any]) -> Card:
     view = await subscriptions.usage(turn.unit(), turn.clock, turn.catalog, turn.who)
-    return usage_card(turn.locale, view.plan, view.period, view.quotas, view.suspended)
+    return usage_card(
+        turn.locale, view.plan, view.period, view.quotas, view.suspended, view.scheduled
+    )
 
 
 @route("plans")
@@ -357,6 +361,8 @@ def _change_card(turn: Turn, change: subscriptions.PlanChange, *, done: bool) ->
         change.quotas,
         change.used,
         done=done,
+        accrued=change.accrued,
+        effective=change.effective,
     )
 
 
@@ -388,10 +394,30 @@ async def cancel_subscription(turn: Turn, data: dict[str, Any]) -> Card:
     return cancellation_card(turn.locale, c.plan, c.refund, c.deadline, c.free, done=True)
 
 
+@route("plan.call_off")
+async def call_off_change(turn: Turn, data: dict[str, Any]) -> Card:
+    scheduled = await subscriptions.call_off_change(turn.unit(), turn.clock, turn.catalog, turn.who)
+    return call_off_card(turn.locale, scheduled)
+
+
+@route("subscription.end_confirm")
+async def confirm_end_of_term(turn: Turn, data: dict[str, Any]) -> Card:
+    scheduled = await subscriptions.preview_end_of_term(
+        turn.unit(), turn.clock, turn.catalog, turn.who
+    )
+    return end_of_term_card(turn.locale, scheduled, done=False)
+
+
+@route("subscription.end")
+async def end_at_term(turn: Turn, data: dict[str, Any]) -> Card:
+    scheduled = await subscriptions.end_at_term(turn.unit(), turn.clock, turn.catalog, turn.who)
+    return end_of_term_card(turn.locale, scheduled, done=True)
+
+
 @route("billing")
 async def show_billing(turn: Turn, data: dict[str, Any]) -> Card:
     history = data.get("history") in (True, "true", "1")
-    statements = await subscriptions.billing_statements(
+    view = await subscriptions.billing(
         turn.unit(), turn.clock, turn.catalog, turn.who, history=history
     )
-    return statement_card(turn.locale, statements)
+    return statement_card(turn.locale, view.statements, view.scheduled)
