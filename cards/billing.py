@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
 from bot.domain.plans import App, Plan
 from bot.domain.quota import QuotaExceeded, QuotaState
-from bot.domain.subscription import Statement
+from bot.domain.subscription import ScheduledChange, Statement
 from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
 from cards.common import Card, Element, attention, card, error_text, execute, heading, text
 
@@ -32,6 +32,10 @@ def _period(locale: str | None, period: BillingPeriod) -> str:
     return t(
         locale, "billing.period", start=fmt_date(locale, period.start), end=fmt_date(locale, last)
     )
+
+
+def _days(locale: str | None, days: int) -> str:
+    return t(locale, "billing.day" if days == 1 else "billing.days", days=days)
 
 
 def _price(locale: str | None, plan: Plan) -> str:
@@ -88,6 +92,7 @@ def usage_card(
     period: BillingPeriod,
     quotas: Sequence[QuotaState],
     suspended: bool = False,
+    scheduled: ScheduledChange | None = None,
 ) -> Card:
     body: list[Element] = [heading(t(locale, "usage.title"))]
     if suspended:
@@ -106,7 +111,70 @@ def usage_card(
     )
     for quota in quotas:
         body += quota_lines(locale, quota)
-    return card(body, [execute(t(locale, "button.plans"), "plans")])
+    actions = [execute(t(locale, "button.plans"), "plans")]
+    if scheduled is not None:
+        body.append(_scheduled_line(locale, scheduled))
+        actions.append(execute(t(locale, "scheduled.call_off"), "plan.call_off"))
+    return card(body, actions)
+
+
+def _scheduled_line(locale: str | None, scheduled: ScheduledChange) -> Element:
+    return text(
+        t(
+            locale,
+            "scheduled.line",
+            target=scheduled.target.name,
+            current=scheduled.current.name,
+            on=fmt_date(locale, scheduled.on),
+        ),
+        color="Warning",
+        separator=True,
+    )
+
+
+def call_off_card(locale: str | None, scheduled: ScheduledChange) -> Card:
+    return card(
+        [
+            heading(t(locale, "scheduled.called_off_title")),
+            text(
+                t(
+                    locale,
+                    "scheduled.called_off",
+                    current=scheduled.current.name,
+                    target=scheduled.target.name,
+                    on=fmt_date(locale, scheduled.on),
+                )
+            ),
+        ],
+        [execute(t(locale, "button.usage"), "usage")],
+    )
+
+
+def end_of_term_card(locale: str | None, scheduled: ScheduledChange, *, done: bool) -> Card:
+    """ "Do not renew": free from the end of the term."""
+    values = {
+        "plan": scheduled.current.name,
+        "free": scheduled.target.name,
+        "on": fmt_date(locale, scheduled.on),
+    }
+    if done:
+        return card(
+            [
+                heading(t(locale, "end.done_title", **values)),
+                text(t(locale, "end.done", **values)),
+            ],
+            [
+                execute(t(locale, "button.usage"), "usage"),
+                execute(t(locale, "scheduled.call_off"), "plan.call_off"),
+            ],
+        )
+    return card(
+        [heading(t(locale, "end.title", **values)), text(t(locale, "end.explain", **values))],
+        [
+            execute(t(locale, "end.confirm"), "subscription.end"),
+            execute(t(locale, "button.keep_plan"), "usage"),
+        ],
+    )
 
 
 def _plan_column(locale: str | None, plan: Plan, current: bool) -> Element:
@@ -208,7 +276,13 @@ def plan_change_card(
     used: dict[App, int],
     *,
     done: bool,
+    accrued: Decimal | None = None,
+    effective: date | None = None,
 ) -> Card:
+    if kind is ChangeKind.SCHEDULED and effective is not None:
+        return _scheduled_change_card(
+            locale, current, target, period, lines, total, quotas, used, effective, done=done
+        )
     body: list[Element] = [
         heading(
             t(
@@ -238,19 +312,14 @@ def plan_change_card(
             [
                 (
                     line.plan.name,
-                    t(locale, "billing.days", days=line.days),
+                    _days(locale, line.days),
                     fmt_money(locale, line.amount, line.plan.currency),
                 )
                 for line in lines
             ],
         )
     )
-    body.append(
-        text(
-            t(locale, "change.total", total=fmt_money(locale, total, target.currency)),
-            weight="Bolder",
-        )
-    )
+    body += _projection(locale, total, accrued, target.currency)
     body.append(text(t(locale, "change.quota_title"), weight="Bolder", separator=True))
     for app in App:
         body.append(
@@ -281,6 +350,104 @@ def plan_change_card(
         [
             execute(
                 t(locale, "change.confirm", plan=target.name), "plan.change", {"plan": target.id}
+            ),
+            execute(t(locale, "button.keep_plan"), "plans"),
+        ],
+    )
+
+
+def _projection(
+    locale: str | None, total: Decimal, accrued: Decimal | None, currency: str
+) -> list[Element]:
+    """The projected charge for the whole period, and what has accrued so far, each labelled."""
+    elements: list[Element] = [
+        text(
+            t(locale, "change.total", total=fmt_money(locale, total, currency)),
+            weight="Bolder",
+        )
+    ]
+    if accrued is not None:
+        elements.append(
+            text(
+                t(locale, "change.accrued", accrued=fmt_money(locale, accrued, currency)),
+                spacing="None",
+            )
+        )
+    return elements
+
+
+def _scheduled_change_card(
+    locale: str | None,
+    current: Plan,
+    target: Plan,
+    period: BillingPeriod,
+    lines: Sequence[StatementLine],
+    total: Decimal,
+    quotas: dict[App, int],
+    used: dict[App, int],
+    effective: date,
+    *,
+    done: bool,
+) -> Card:
+    """A downgrade that this period's usage does not fit: the figures, and the renewal date."""
+    on = fmt_date(locale, effective)
+    title = "change.scheduled_title" if done else "change.title"
+    body: list[Element] = [
+        heading(t(locale, title, current=current.name, target=target.name, on=on)),
+        text(t(locale, "change.scheduled", current=current.name, target=target.name, on=on)),
+    ]
+    for app in App:
+        if used[app] > quotas[app]:
+            body.append(
+                text(
+                    t(
+                        locale,
+                        "change.scheduled_line",
+                        app=app_title(locale, app),
+                        used=fmt_number(locale, used[app]),
+                        target=target.name,
+                        limit=fmt_number(locale, quotas[app]),
+                    ),
+                    color="Attention",
+                    spacing="None",
+                )
+            )
+    body.append(
+        text(
+            t(locale, "billing.current", period=_period(locale, period)),
+            weight="Bolder",
+            separator=True,
+        )
+    )
+    body.append(
+        _line_rows(
+            locale,
+            [
+                (
+                    line.plan.name,
+                    _days(locale, line.days),
+                    fmt_money(locale, line.amount, line.plan.currency),
+                )
+                for line in lines
+            ],
+        )
+    )
+    body += _projection(locale, total, None, current.currency)
+    if done:
+        return card(
+            body,
+            [
+                execute(t(locale, "button.usage"), "usage"),
+                execute(t(locale, "scheduled.call_off"), "plan.call_off"),
+            ],
+        )
+    return card(
+        body,
+        [
+            execute(
+                t(locale, "change.schedule_confirm", plan=target.name, on=on),
+                "plan.change",
+                {"plan": target.id},
             ),
             execute(t(locale, "button.keep_plan"), "plans"),
         ],
@@ -332,8 +499,14 @@ def cancellation_card(
     )
 
 
-def statement_card(locale: str | None, statements: Sequence[Statement]) -> Card:
+def statement_card(
+    locale: str | None,
+    statements: Sequence[Statement],
+    scheduled: ScheduledChange | None = None,
+) -> Card:
     body: list[Element] = [heading(t(locale, "billing.title"))]
+    if scheduled is not None:
+        body.append(_scheduled_line(locale, scheduled))
     for statement in statements:
         currency = statement.lines[0].plan.currency if statement.lines else "EUR"
         label = "billing.current" if statement.current else "billing.past"
@@ -347,7 +520,9 @@ def statement_card(locale: str | None, statements: Sequence[Statement]) -> Card:
         rows = [
             (
                 f"{line.plan.name}, {t(locale, f'term.{line.plan.term.value}')}",
-                t(locale, "billing.days", days=line.days),
+                t(locale, "billing.voided", days=_days(locale, line.days))
+                if line.voided
+                else _days(locale, line.days),
                 fmt_money(locale, line.amount, line.plan.currency),
             )
             for line in statement.lines
@@ -359,13 +534,26 @@ def statement_card(locale: str | None, statements: Sequence[Statement]) -> Card:
         ]
         if rows:
             body.append(_line_rows(locale, rows))
-        body.append(
-            text(
-                t(locale, "billing.total", total=fmt_money(locale, statement.total, currency)),
-                weight="Bolder",
-                spacing="Small",
+        total = fmt_money(locale, statement.total, currency)
+        if statement.accrued is None:
+            body.append(
+                text(t(locale, "billing.total", total=total), weight="Bolder", spacing="Small")
             )
-        )
+        else:
+            # The current period: the projection to its end, and what has accrued so far.
+            body.append(
+                text(t(locale, "billing.projected", total=total), weight="Bolder", spacing="Small")
+            )
+            body.append(
+                text(
+                    t(
+                        locale,
+                        "billing.accrued",
+                        accrued=fmt_money(locale, statement.accrued, currency),
+                    ),
+                    spacing="None",
+                )
+            )
     if len(statements) == 1:
         return card(
             body, [execute(t(locale, "button.billing_history"), "billing", {"history": True})]

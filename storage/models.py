@@ -155,11 +155,17 @@ class SubscriptionRow(SQLModel, table=True):
     purchased_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     status: str = Field(default="active", max_length=16)  # active | suspended
     source: str = Field(default="bot", max_length=16)  # bot | marketplace
+    # A change that takes effect at 00:00 UTC of `scheduled_on` (a renewal date): a downgrade
+    # this period's usage does not fit, or free at the end of a term that is not renewed.
+    scheduled_plan_id: str | None = Field(default=None, max_length=64)
+    scheduled_on: date | None = None
     updated_at: datetime = ts()
 
 
 class PlanSegmentRow(SQLModel, table=True):
-    """The plan history: contiguous segments, each with the billing anchor and term in force."""
+    """The plan history, each segment with the billing anchor and term in force. `end` is
+    exclusive: a plan changed during a day ends the day after (it was in force that day too);
+    a scheduled change at midnight ends it on the day itself."""
 
     __tablename__ = "plan_segments"
     __table_args__ = (sa.Index("ix_plan_segments_tenant_start", "tenant_id", "start"),)
@@ -170,6 +176,8 @@ class PlanSegmentRow(SQLModel, table=True):
     end: date | None = None
     anchor: date
     term: str = Field(max_length=16)
+    # Part of a purchase cancelled within its window: charged and refunded, no quota.
+    voided: bool = False
     created_at: datetime = ts()
 
 
@@ -189,6 +197,9 @@ class RefundRow(SQLModel, table=True):
     __tablename__ = "refunds"
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64, index=True)
+    # The period of the charge it refunds: its era (anchor, term) and its first day.
+    anchor: date | None = None
+    term: str | None = Field(default=None, max_length=16)
     period_start: date
     amount: Decimal = Field(sa_type=sa.Numeric(12, 2))
     currency: str = Field(default="EUR", max_length=3)

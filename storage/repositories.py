@@ -332,8 +332,14 @@ class BillingRepository(Repository):
         return list((await self.session.execute(stmt)).scalars())
 
     async def usage(self, period_start: date) -> list[QuotaUsageRow]:
-        stmt = select(QuotaUsageRow).where(
-            QuotaUsageRow.tenant_id == self.tenant_id, QuotaUsageRow.period_start == period_start
+        stmt = (
+            select(QuotaUsageRow)
+            .where(
+                QuotaUsageRow.tenant_id == self.tenant_id,
+                QuotaUsageRow.period_start == period_start,
+            )
+            # Counting is a bulk UPDATE: read what it left, not what the session remembers.
+            .execution_options(populate_existing=True)
         )
         return list((await self.session.execute(stmt)).scalars())
 
@@ -379,6 +385,30 @@ class BillingRepository(Repository):
                 table.c.period_start == period_start,
             )
             .values(quota_limit=limit)
+        )
+
+    async def move_usage(self, source: date, target: date, limits: dict[str, int]) -> None:
+        """Count the items of the period starting `source` in the one starting `target` instead
+        (a voided purchase: what was created meanwhile counts where the tenant went back to)."""
+        if source == target:
+            return
+        table = QuotaUsageRow.__table__  # type: ignore[attr-defined]
+        moved = {r.app: r.used for r in await self.usage(source)}
+        for app, limit in limits.items():
+            await self.ensure_usage(app, target, limit)
+            await self.session.execute(
+                sa.update(table)
+                .where(
+                    table.c.tenant_id == self.tenant_id,
+                    table.c.app == app,
+                    table.c.period_start == target,
+                )
+                .values(used=table.c.used + moved.get(app, 0))
+            )
+        await self.session.execute(
+            sa.update(table)
+            .where(table.c.tenant_id == self.tenant_id, table.c.period_start == source)
+            .values(used=0)
         )
 
 

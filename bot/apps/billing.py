@@ -12,7 +12,9 @@ from bot.domain.notices import QuotaNotice
 from bot.domain.people import Person
 from bot.services import subscriptions
 from cards.billing import (
+    call_off_card,
     cancellation_card,
+    end_of_term_card,
     plan_change_card,
     plans_card,
     statement_card,
@@ -38,7 +40,9 @@ def _plan_id(data: dict[str, Any]) -> str:
 
 async def show_usage(turn: Turn, data: dict[str, Any]) -> Card:
     view = await subscriptions.usage(turn.unit(), turn.clock, turn.policy.catalog, turn.who)
-    return usage_card(turn.locale, view.plan, view.period, view.quotas, view.suspended)
+    return usage_card(
+        turn.locale, view.plan, view.period, view.quotas, view.suspended, view.scheduled
+    )
 
 
 async def show_plans(turn: Turn, data: dict[str, Any]) -> Card:
@@ -58,6 +62,8 @@ def _change_card(turn: Turn, change: subscriptions.PlanChange, *, done: bool) ->
         change.quotas,
         change.used,
         done=done,
+        accrued=change.accrued,
+        effective=change.effective,
     )
 
 
@@ -89,12 +95,33 @@ async def cancel_subscription(turn: Turn, data: dict[str, Any]) -> Card:
     return cancellation_card(turn.locale, c.plan, c.refund, c.deadline, c.free, done=True)
 
 
+async def call_off_change(turn: Turn, data: dict[str, Any]) -> Card:
+    scheduled = await subscriptions.call_off_change(
+        turn.unit(), turn.clock, turn.policy.catalog, turn.who
+    )
+    return call_off_card(turn.locale, scheduled)
+
+
+async def confirm_end_of_term(turn: Turn, data: dict[str, Any]) -> Card:
+    scheduled = await subscriptions.preview_end_of_term(
+        turn.unit(), turn.clock, turn.policy.catalog, turn.who
+    )
+    return end_of_term_card(turn.locale, scheduled, done=False)
+
+
+async def end_at_term(turn: Turn, data: dict[str, Any]) -> Card:
+    scheduled = await subscriptions.end_at_term(
+        turn.unit(), turn.clock, turn.policy.catalog, turn.who
+    )
+    return end_of_term_card(turn.locale, scheduled, done=True)
+
+
 async def show_billing(turn: Turn, data: dict[str, Any]) -> Card:
     history = data.get("history") in (True, "true", "1")
-    statements = await subscriptions.billing_statements(
+    view = await subscriptions.billing(
         turn.unit(), turn.clock, turn.policy.catalog, turn.who, history=history
     )
-    return statement_card(turn.locale, statements)
+    return statement_card(turn.locale, view.statements, view.scheduled)
 
 
 def _render_warning(locale: str | None, payload: str) -> Card:
@@ -124,6 +151,16 @@ def billing_app() -> AppSpec:
                 (("cancel subscription", "help.cmd.cancel"),),
             ),
             Command(
+                "do not renew",
+                no_arguments("subscription.end_confirm"),
+                (("do not renew", "help.cmd.do_not_renew"),),
+            ),
+            Command(
+                "call off change",
+                no_arguments("plan.call_off"),
+                (("call off change", "help.cmd.call_off"),),
+            ),
+            Command(
                 "billing",
                 no_arguments("billing", history=False),
                 (("billing", "help.cmd.billing"),),
@@ -143,6 +180,9 @@ def billing_app() -> AppSpec:
             Verb("plan.change", change_plan, refreshes_quota=True),
             Verb("subscription.cancel_confirm", confirm_cancellation),
             Verb("subscription.cancel", cancel_subscription, refreshes_quota=True),
+            Verb("plan.call_off", call_off_change, refreshes_quota=True),
+            Verb("subscription.end_confirm", confirm_end_of_term),
+            Verb("subscription.end", end_at_term),
             Verb("billing", show_billing),
         ),
         notices=(Notice(QuotaNotice.KIND, _render_warning, banner=False),),

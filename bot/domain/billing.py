@@ -7,9 +7,9 @@ scheduled job: whoever asks "which period is it?" with today's date gets the ans
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
@@ -20,6 +20,7 @@ CANCELLATION_WINDOW = timedelta(hours=72)
 
 _CENT = Decimal("0.01")
 _ZERO = Decimal("0.00")
+_DAY = timedelta(days=1)
 
 
 class SamePlan(DomainError):
@@ -32,6 +33,10 @@ class TermChangeRefused(DomainError):
 
 class CancellationWindowClosed(DomainError):
     key = "billing.cancel_window_closed"
+
+
+class NaiveDatetime(ValueError):
+    """A datetime without a zone reached the domain: it names no instant."""
 
 
 @dataclass(frozen=True)
@@ -83,95 +88,196 @@ def billing_period(anchor: date, term: Term, on: date) -> BillingPeriod:
 
 @dataclass(frozen=True)
 class PlanSegment:
+    """A plan held from `start` (its first day) to `end` (exclusive), in UTC days.
+
+    A plan changed during a day was in force on that day too, so a segment closed by a change
+    ends the day after the change, and the next one starts on the change day: the two share that
+    day, which is charged once, at the higher price. A change that takes effect at midnight (a
+    scheduled change at the renewal) shares no day.
+    """
+
     plan: Plan
     start: date
     end: date | None = None  # None: the plan is still current
+    # A purchase cancelled within its window: its days are charged and refunded, and they give
+    # the quota of the plan the purchase was voided back to.
+    voided_to: Plan | None = None
 
     def __post_init__(self) -> None:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"a plan segment cannot end before it starts: {self}")
 
+    @property
+    def voided(self) -> bool:
+        return self.voided_to is not None
+
 
 @dataclass(frozen=True)
 class StatementLine:
     plan: Plan
-    start: date
-    end: date
+    start: date  # the first day charged on the plan in the period
+    end: date  # the day after the last one
     days: int
     amount: Decimal
 
 
-def _clipped(
-    period: BillingPeriod, segments: Sequence[PlanSegment]
-) -> list[tuple[PlanSegment, date, date, int]]:
-    """Each segment cut to the period, with its days inside it; segments outside are dropped."""
-    _check_history(segments)
-    clipped = []
-    for segment in segments:
-        # "The current plan counted until the period ends."
-        end = min(segment.end or period.end, period.end)
-        start = max(segment.start, period.start)
-        days = (end - start).days
-        if days > 0:
-            clipped.append((segment, start, end, days))
-    return clipped
-
-
 def _check_history(segments: Sequence[PlanSegment]) -> None:
-    # Overlapping segments would charge the same days twice; refuse rather than bill wrongly.
+    # Segments that overlap by more than their change day would be a corrupt history.
     for before, after in zip(segments, segments[1:], strict=False):
         if before.end is None:
             raise ValueError(f"only the last plan segment may be open, not {before}")
-        if after.start < before.end:
+        if after.start < before.start or after.start < before.end - _DAY:
             raise ValueError(f"plan segments overlap or are out of order: {before}, {after}")
 
 
-def prorate_amounts(period: BillingPeriod, segments: Sequence[PlanSegment]) -> list[StatementLine]:
-    """One line per plan held during the period: price x days_on_plan / days_in_period."""
+def _higher(a: PlanSegment | None, b: PlanSegment) -> PlanSegment:
+    """The segment a day is charged at: the higher price (then tier); on a tie the later."""
+    if a is None:
+        return b
+    return b if (b.plan.price, b.plan.rank) >= (a.plan.price, a.plan.rank) else a
+
+
+def day_plans(
+    period: BillingPeriod, segments: Sequence[PlanSegment]
+) -> list[tuple[PlanSegment | None, Plan | None]]:
+    """For each day of the period: the segment it is charged at, and the plan whose quota it
+    gives (the highest non-voided plan in force; on days covered only by a voided purchase, the
+    plan it was voided back to). (None, None) for a day no segment covers."""
+    _check_history(segments)
+    charged: list[PlanSegment | None] = [None] * period.days
+    quota: list[PlanSegment | None] = [None] * period.days
+    for segment in segments:
+        # "The current plan counted until the period ends."
+        first = max(segment.start, period.start)
+        end = min(segment.end or period.end, period.end)
+        for i in range((first - period.start).days, (end - period.start).days):
+            charged[i] = _higher(charged[i], segment)
+            if not segment.voided:
+                quota[i] = _higher(quota[i], segment)
+    result: list[tuple[PlanSegment | None, Plan | None]] = []
+    for money, limits in zip(charged, quota, strict=True):
+        if limits is not None:
+            result.append((money, limits.plan))
+        elif money is not None:
+            result.append((money, money.voided_to))
+        else:
+            result.append((None, None))
+    return result
+
+
+def _lines(
+    period: BillingPeriod,
+    days: Sequence[tuple[PlanSegment | None, Plan | None]],
+    *,
+    until: date | None = None,
+    voided_only: bool = False,
+) -> list[StatementLine]:
+    """One line per plan: its days in the period (up to `until`, exclusive), rounded once."""
+    runs: dict[str, tuple[Plan, date, date, int]] = {}
+    for i, (segment, _) in enumerate(days):
+        day = period.start + timedelta(days=i)
+        if segment is None or (until is not None and day >= until):
+            continue
+        if voided_only and not segment.voided:
+            continue
+        plan = segment.plan
+        if plan.id in runs:
+            _, first, _, count = runs[plan.id]
+            runs[plan.id] = (plan, first, day + _DAY, count + 1)
+        else:
+            runs[plan.id] = (plan, day, day + _DAY, 1)
     lines = []
     with localcontext() as ctx:
         # Enough digits that the only rounding that matters is the one to cents below.
         ctx.prec = 50
-        for segment, start, end, days in _clipped(period, segments):
-            exact = segment.plan.price * days / period.days
+        for plan, first, end, count in runs.values():
+            exact = plan.price * count / period.days
             amount = exact.quantize(_CENT, rounding=ROUND_HALF_UP)
-            lines.append(StatementLine(segment.plan, start, end, days, amount))
+            lines.append(StatementLine(plan, first, end, count, amount))
     return lines
 
 
+def prorate_amounts(
+    period: BillingPeriod, segments: Sequence[PlanSegment], *, until: date | None = None
+) -> list[StatementLine]:
+    """One line per plan charged during the period: price x days_charged / days_in_period.
+
+    Every plan in force at any moment of a day is charged for that day; a day with several
+    plans is charged once, at the highest price among them. With `until`, only the days before
+    it: what has accrued so far.
+    """
+    return _lines(period, day_plans(period, segments), until=until)
+
+
+def voided_amounts(period: BillingPeriod, segments: Sequence[PlanSegment]) -> list[StatementLine]:
+    """The lines of the days charged at a voided purchase: what its cancellation refunds."""
+    return _lines(period, day_plans(period, segments), voided_only=True)
+
+
 def prorate_quota(period: BillingPeriod, segments: Sequence[PlanSegment], app: App) -> int:
-    """The period's limit for `app`: floor(sum(limit_i x days_i) / days_in_period)."""
-    clipped = _clipped(period, segments)
-    if not clipped:
+    """The period's limit for `app`: floor(sum(limit_i x days_i) / days_in_period).
+
+    The days are counted like money: a day with several plans gives the limit of the highest
+    one (what was paid for that day), so a same-day detour through a higher plan is paid for
+    and gives that plan's quota for the day, no more. Days of a voided purchase give the quota
+    of the plan it was voided back to.
+    """
+    days = day_plans(period, segments)
+    if all(plan is None for _, plan in days):
         raise ValueError(f"no plan segment covers the period {period.start}..{period.end}")
-    weighted = sum(segment.plan.quotas[app] * days for segment, _, _, days in clipped)
+    weighted = sum(plan.quotas[app] for _, plan in days if plan is not None)
     return weighted // period.days
 
 
 class ChangeKind(StrEnum):
     PRORATED = "prorated"  # same term: effective now, prorated in the current period
-    RESTART = "restart"  # free <-> annual: a new billing period anchored today
+    RESTART = "restart"  # buying from free: a new subscription anchored today
+    SCHEDULED = "scheduled"  # a downgrade that does not fit: effective at the renewal
+
+
+class AnnualTermRunning(DomainError):
+    """An annual term ends only at its end: no way out mid-term but the 72-hour cancellation."""
+
+    key = "billing.annual_term"
 
 
 def check_plan_change(current: Plan, target: Plan) -> ChangeKind:
     if target.id == current.id:
         raise SamePlan(plan=target.name)
-    if not current.is_free and not target.is_free and current.term != target.term:
-        raise TermChangeRefused(current_term=current.term, target_term=target.term)
-    if current.term != target.term:
-        # Between the (monthly) free plan and an annual plan nothing can be prorated: a free
-        # month is not a twelfth of a year's quota. The new term starts afresh, anchored today.
+    if current.is_free:
+        # Buying a paid plan starts the subscription that day, monthly and annual alike.
         return ChangeKind.RESTART
+    if current.term is Term.ANNUAL and target.term is not Term.ANNUAL:
+        raise AnnualTermRunning(plan=current.name)
+    if not target.is_free and current.term != target.term:
+        raise TermChangeRefused(current_term=current.term, target_term=target.term)
     return ChangeKind.PRORATED
 
 
+def is_downgrade(current: Plan, target: Plan) -> bool:
+    return (target.price, target.rank) < (current.price, current.rank)
+
+
+def usage_fits(used: Mapping[App, int], quotas: Mapping[App, int]) -> bool:
+    """A downgrade takes effect at once only if this period's usage so far fits its quota."""
+    return all(used.get(app, 0) <= limit for app, limit in quotas.items())
+
+
+def _instant(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(f"{name} must be timezone-aware, got the naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
 def cancellation_deadline(purchased_at: datetime) -> datetime:
-    return purchased_at + CANCELLATION_WINDOW
+    """72 hours of real time after the purchase, as a UTC instant (a daylight-saving change in
+    the purchaser's zone moves no hour)."""
+    return _instant(purchased_at, "purchased_at") + CANCELLATION_WINDOW
 
 
 def check_cancellable(purchased_at: datetime, now: datetime) -> None:
     deadline = cancellation_deadline(purchased_at)
-    if now > deadline:
+    if _instant(now, "now") > deadline:
         raise CancellationWindowClosed(closed_at=deadline)
 
 

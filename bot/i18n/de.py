@@ -155,6 +155,8 @@ MESSAGES: dict[str, str] = {
     "help.cmd.plans": "die Tarife vergleichen",
     "help.cmd.change_plan": "den Tarif wechseln (Admins)",
     "help.cmd.cancel": "innerhalb von 72 Stunden nach dem Kauf kündigen (Admins)",
+    "help.cmd.do_not_renew": "einen Jahrestarif zum Ende der Laufzeit beenden (Admins)",
+    "help.cmd.call_off": "einen geplanten Tarifwechsel zurücknehmen (Admins)",
     "help.cmd.billing": "die Abrechnung dieses Zeitraums (Admins)",
     "help.cmd.billing_history": "die Abrechnungen der letzten zwölf Zeiträume (Admins)",
     "app.tickets": "Tickets",
@@ -170,7 +172,7 @@ MESSAGES: dict[str, str] = {
     "button.billing_history": "Abrechnungsverlauf",
     "usage.title": "Kontingent in diesem Abrechnungszeitraum",
     "usage.plan": "Tarif: **{plan}** ({term}). Abrechnungszeitraum {period}; das Kontingent "
-    "erneuert sich am {renews}.",
+    "erneuert sich am {renews} (UTC).",
     "usage.line": "{app}: {used} von {limit} ({percent} %)",
     "plans.title": "Tarife",
     "plans.intro": "Eine Lizenz gilt für Ihre gesamte Organisation, mit unbegrenzt vielen "
@@ -183,11 +185,12 @@ MESSAGES: dict[str, str] = {
     "plans.ask_admin": "Bitten Sie einen Admin Ihrer Organisation, den Tarif zu wechseln.",
     "change.title": "Von {current} zu {target} wechseln?",
     "change.done_title": "Ihre Organisation nutzt jetzt {target}",
-    "change.restart": "Am {start} beginnt ein neuer Abrechnungszeitraum ({term}) mit neuem "
+    "change.restart": "Am {start} (UTC) beginnt ein neuer Abrechnungszeitraum ({term}) mit neuem "
     "Kontingent.",
     "change.prorated": "Die Änderung gilt sofort. Dieser Abrechnungszeitraum ({period}) wird "
     "tageweise nach dem jeweiligen Tarif berechnet:",
-    "change.total": "Summe für diesen Abrechnungszeitraum: {total}",
+    "change.total": "Voraussichtlich für den ganzen Abrechnungszeitraum: {total}",
+    "change.accrued": "Bisher angefallen (bis heute, UTC): {accrued}",
     "change.quota_title": "Kontingent in diesem Abrechnungszeitraum nach der Änderung",
     "change.quota_line": "{app}: {limit} (bisher genutzt: {used})",
     "change.over_limit": "Die Nutzung hat das neue Kontingent für {app} bereits erreicht: Neue "
@@ -207,8 +210,12 @@ MESSAGES: dict[str, str] = {
     "billing.current": "Aktueller Abrechnungszeitraum: {period}",
     "billing.past": "Abrechnungszeitraum {period}",
     "billing.days": "{days} Tage",
+    "billing.day": "{days} Tag",
+    "billing.voided": "{days}, innerhalb von 72 Stunden storniert",
     "billing.refund": "Erstattung",
     "billing.total": "Summe: {total}",
+    "billing.projected": "Voraussichtliche Summe für den ganzen Abrechnungszeitraum: {total}",
+    "billing.accrued": "Bisher angefallen (bis heute, UTC): {accrued}",
     "billing.unknown_plan": "Es gibt keinen Tarif „{plan_id}“. Tarife: {valid}.",
     "billing.same_plan": "Ihre Organisation nutzt bereits {plan}.",
     "billing.term_change": "Ein Tarifwechsel ist nur bei gleicher Abrechnungsart möglich: Ihre "
@@ -219,15 +226,44 @@ MESSAGES: dict[str, str] = {
     "billing.nothing_to_cancel": "Ihre Organisation nutzt {plan}: Es gibt keinen Kauf, der "
     "storniert werden könnte.",
     "billing.plan_usage": "Welcher Tarif? Zum Beispiel: **change plan standard**.",
+    "billing.annual_term": "Eine jährliche Laufzeit endet erst an ihrem Ende: {plan} läuft bis "
+    "zum Verlängerungsdatum. Um dann zu wechseln, schreiben Sie **do not renew** (ab Ende der "
+    "Laufzeit kostenlos); innerhalb von 72 Stunden nach dem Kauf erstattet **cancel "
+    "subscription** den vollen Betrag.",
+    "billing.nothing_scheduled": "Es ist keine Änderung geplant: {plan} verlängert sich wie "
+    "gewohnt.",
+    "billing.no_term_to_end": "Ihre Organisation nutzt {plan}: Es gibt keine bezahlte Laufzeit, "
+    "die enden könnte.",
+    "change.scheduled": "Die bisherige Nutzung in diesem Abrechnungszeitraum passt nicht zu "
+    "{target}, daher ist die Änderung für die Verlängerung am {on} (00:00 UTC) geplant. Bis "
+    "dahin bleibt {current}, und die Abrechnung dieses Zeitraums ändert sich nicht.",
+    "change.scheduled_line": "{app}: {used} genutzt; {target} würde in diesem Zeitraum {limit} "
+    "erlauben",
+    "change.schedule_confirm": "{plan} für den {on} planen",
+    "change.scheduled_title": "{target} ist ab dem {on} (UTC) geplant",
+    "scheduled.line": "Geplant: **{target}** ab dem {on} (00:00 UTC) statt einer Verlängerung "
+    "von {current}. Ein Admin kann dies absagen.",
+    "scheduled.call_off": "Änderung absagen",
+    "scheduled.called_off_title": "Änderung abgesagt",
+    "scheduled.called_off": "{current} bleibt und verlängert sich wie gewohnt; der Wechsel zu "
+    "{target} am {on} (UTC) findet nicht statt.",
+    "end.title": "{plan} nicht verlängern?",
+    "end.explain": "{plan} läuft bis zum Ende der Laufzeit und wird nicht verlängert: Ab dem "
+    "{on} (00:00 UTC) nutzt Ihre Organisation {free}. Jetzt wird nichts erstattet oder "
+    "berechnet; alle Daten bleiben erhalten. Ein Admin kann dies bis dahin absagen.",
+    "end.confirm": "Nicht verlängern",
+    "end.done_title": "{plan} wird nicht verlängert",
+    "end.done": "Ab dem {on} (00:00 UTC) nutzt Ihre Organisation {free}. Bis dahin ändert sich "
+    "nichts.",
     "quota.exceeded": "Ihre Organisation hat das Kontingent von {limit} {app} für diesen "
     "Abrechnungszeitraum im Tarif {plan} ausgeschöpft ({used} von {limit}). Neue {app} können "
-    "wieder erstellt werden, sobald sich das Kontingent am {renews} erneuert, oder sofort, "
+    "wieder erstellt werden, sobald sich das Kontingent am {renews} (UTC) erneuert, oder sofort, "
     "nachdem ein Admin ein Upgrade durchgeführt hat. Alles andere funktioniert weiterhin.",
     "quota.upgrades": "Tarife mit mehr Kontingent:",
     "quota.kept": "Ihre Eingabe bleibt unten erhalten: Senden Sie sie nach dem Upgrade oder der "
     "Erneuerung noch einmal.",
     "quota.near_banner": "{app}: {percent} % des Kontingents für diesen Abrechnungszeitraum "
-    "genutzt (erneuert sich am {renews}).",
+    "genutzt (erneuert sich am {renews} UTC).",
     "subscription.suspended": "Das Abonnement Ihrer Organisation ist im Microsoft Marketplace "
     "ausgesetzt, daher können keine neuen Elemente erstellt werden. Alles andere funktioniert "
     "weiterhin; ein Admin kann dies im Microsoft 365 Admin Center klären.",
@@ -235,10 +271,10 @@ MESSAGES: dict[str, str] = {
     "warning.title_near": "Kontingent für {app} fast ausgeschöpft",
     "warning.title_reached": "Kontingent für {app} ausgeschöpft",
     "warning.near": "Ihre Organisation hat in diesem Abrechnungszeitraum {used} von {limit} "
-    "{app} genutzt ({percent} %). Das Kontingent erneuert sich am {renews}. Die Arbeit geht wie "
-    "gewohnt weiter; ein Admin kann ein Upgrade durchführen, um mehr zu erhalten.",
+    "{app} genutzt ({percent} %). Das Kontingent erneuert sich am {renews} (UTC). Die Arbeit "
+    "geht wie gewohnt weiter; ein Admin kann ein Upgrade durchführen, um mehr zu erhalten.",
     "warning.reached": "Ihre Organisation hat alle {limit} {app} dieses Abrechnungszeitraums "
-    "genutzt. Neue {app} können ab dem {renews} wieder erstellt werden, oder sofort, nachdem "
+    "genutzt. Neue {app} können ab dem {renews} (UTC) wieder erstellt werden, oder sofort, nachdem "
     "ein Admin ein Upgrade durchgeführt hat. Alles andere funktioniert weiterhin.",
     "notify.commented": "{actor} hat Ihr Ticket #{number} kommentiert",
     "notify.status": "{actor} hat den Status Ihres Tickets #{number} auf „{status}“ gesetzt",

@@ -151,6 +151,8 @@ MESSAGES: dict[str, str] = {
     "help.cmd.plans": "compare the plans",
     "help.cmd.change_plan": "change the plan (admins)",
     "help.cmd.cancel": "cancel within 72 hours of purchase (admins)",
+    "help.cmd.do_not_renew": "end an annual plan at the end of its term (admins)",
+    "help.cmd.call_off": "call off a scheduled plan change (admins)",
     "help.cmd.billing": "this period's statement (admins)",
     "help.cmd.billing_history": "the statements of the last twelve periods (admins)",
     "app.tickets": "tickets",
@@ -165,7 +167,7 @@ MESSAGES: dict[str, str] = {
     "button.keep_plan": "Keep my plan",
     "button.billing_history": "Billing history",
     "usage.title": "Quota this period",
-    "usage.plan": "Plan: **{plan}** ({term}). Period {period}; the quota renews on {renews}.",
+    "usage.plan": "Plan: **{plan}** ({term}). Period {period}; the quota renews on {renews} (UTC).",
     "usage.line": "{app}: {used} of {limit} ({percent} %)",
     "plans.title": "Plans",
     "plans.intro": "One license covers your whole organization, with unlimited users; each "
@@ -177,10 +179,11 @@ MESSAGES: dict[str, str] = {
     "plans.ask_admin": "Ask an admin of your organization to change the plan.",
     "change.title": "Change from {current} to {target}?",
     "change.done_title": "Your organization is now on {target}",
-    "change.restart": "A new {term} billing period starts on {start}, with a fresh quota.",
+    "change.restart": "A new {term} billing period starts on {start} (UTC), with a fresh quota.",
     "change.prorated": "The change takes effect at once. This period ({period}) is charged per "
     "day on each plan:",
-    "change.total": "This period's total: {total}",
+    "change.total": "Projected for the whole period: {total}",
+    "change.accrued": "Accrued so far (through today, UTC): {accrued}",
     "change.quota_title": "Quota this period after the change",
     "change.quota_line": "{app}: {limit} (used so far: {used})",
     "change.over_limit": "Usage is already at the new {app} limit: creating them is paused "
@@ -199,8 +202,12 @@ MESSAGES: dict[str, str] = {
     "billing.current": "Current period: {period}",
     "billing.past": "Period {period}",
     "billing.days": "{days} days",
+    "billing.day": "{days} day",
+    "billing.voided": "{days}, cancelled within 72 hours",
     "billing.refund": "Refund",
     "billing.total": "Total: {total}",
+    "billing.projected": "Projected total for the whole period: {total}",
+    "billing.accrued": "Accrued so far (through today, UTC): {accrued}",
     "billing.unknown_plan": "There is no plan “{plan_id}”. Plans: {valid}.",
     "billing.same_plan": "Your organization is already on {plan}.",
     "billing.term_change": "Plans change within their billing term: your organization is on the "
@@ -209,12 +216,36 @@ MESSAGES: dict[str, str] = {
     "closed {closed_at}.",
     "billing.nothing_to_cancel": "Your organization is on {plan}: there is no purchase to cancel.",
     "billing.plan_usage": "Which plan? For example: **change plan standard**.",
+    "billing.annual_term": "An annual term ends only at its end: {plan} runs until its renewal "
+    "date. To leave it then, type **do not renew** (free from the end of the term); within 72 "
+    "hours of the purchase, **cancel subscription** refunds it in full.",
+    "billing.nothing_scheduled": "No change is scheduled: {plan} renews as usual.",
+    "billing.no_term_to_end": "Your organization is on {plan}: there is no paid term to end.",
+    "change.scheduled": "This period's usage so far does not fit {target}, so the change is "
+    "scheduled for the renewal on {on} (00:00 UTC). Until then {current} stays, and this "
+    "period's bill does not change.",
+    "change.scheduled_line": "{app}: used {used}; {target} would allow {limit} this period",
+    "change.schedule_confirm": "Schedule {plan} for {on}",
+    "change.scheduled_title": "{target} is scheduled from {on} (UTC)",
+    "scheduled.line": "Scheduled: **{target}** from {on} (00:00 UTC), instead of renewing "
+    "{current}. An admin can call it off.",
+    "scheduled.call_off": "Call off the change",
+    "scheduled.called_off_title": "Change called off",
+    "scheduled.called_off": "{current} stays and renews as usual; the change to {target} on {on} "
+    "(UTC) will not happen.",
+    "end.title": "Do not renew {plan}?",
+    "end.explain": "{plan} runs to the end of its term and is not renewed: from {on} (00:00 "
+    "UTC) your organization is on {free}. Nothing is refunded or charged now; all data is kept. "
+    "An admin can call this off until then.",
+    "end.confirm": "Do not renew",
+    "end.done_title": "{plan} will not renew",
+    "end.done": "From {on} (00:00 UTC) your organization is on {free}. Until then nothing changes.",
     "quota.exceeded": "Your organization has used all {limit} {app} of this period on the "
     "{plan} plan ({used} of {limit}). New {app} can be created again when the quota renews on "
-    "{renews}, or at once after an admin upgrades. Everything else keeps working.",
+    "{renews} (UTC), or at once after an admin upgrades. Everything else keeps working.",
     "quota.upgrades": "Plans with more:",
     "quota.kept": "What you typed is kept below: send it again after the upgrade or renewal.",
-    "quota.near_banner": "{app}: {percent} % of this period's quota used (renews {renews}).",
+    "quota.near_banner": "{app}: {percent} % of this period's quota used (renews {renews} UTC).",
     "subscription.suspended": "Your organization's subscription is suspended in the Microsoft "
     "marketplace, so new items cannot be created. Everything else keeps working; an admin can "
     "settle it in the Microsoft 365 admin center.",
@@ -222,10 +253,10 @@ MESSAGES: dict[str, str] = {
     "warning.title_near": "{app} quota almost used",
     "warning.title_reached": "{app} quota reached",
     "warning.near": "Your organization has used {used} of its {limit} {app} this period "
-    "({percent} %). The quota renews on {renews}. Work goes on as usual; an admin can upgrade "
-    "to get more.",
+    "({percent} %). The quota renews on {renews} (UTC). Work goes on as usual; an admin can "
+    "upgrade to get more.",
     "warning.reached": "Your organization has used all {limit} {app} of this period. New {app} "
-    "can be created again on {renews}, or at once after an admin upgrades. Everything else "
+    "can be created again on {renews} (UTC), or at once after an admin upgrades. Everything else "
     "keeps working.",
     "notify.commented": "{actor} commented on your ticket #{number}",
     "notify.status": "{actor} changed your ticket #{number} to {status}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.billing import (
@@ -19,7 +19,9 @@ from bot.domain.billing import (
     cancellation_deadline,
     check_cancellable,
     check_plan_change,
+    is_downgrade,
     prorate_amounts,
+    usage_fits,
 )
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
@@ -34,10 +36,14 @@ from bot.domain.roles import Role
 from bot.domain.subscription import (
     Era,
     HistoryItem,
+    Refund,
+    ScheduledChange,
     Statement,
-    charged_since,
     eras_of,
+    scheduled_change_due,
     statements,
+    void_purchase,
+    voided_charges,
 )
 from bot.services.identity import Identity, resolve_actor
 from bot.services.notifications import notice_quota
@@ -47,10 +53,19 @@ from storage.uow import UnitOfWork
 
 HISTORY_PERIODS = 12
 SUSPENDED = "suspended"
+_DAY = timedelta(days=1)
 
 
 class NothingToCancel(DomainError):
     key = "billing.nothing_to_cancel"
+
+
+class NothingScheduled(DomainError):
+    key = "billing.nothing_scheduled"
+
+
+class NoTermToEnd(DomainError):
+    key = "billing.no_term_to_end"
 
 
 @dataclass(frozen=True)
@@ -61,10 +76,13 @@ class Subscription:
     plan: Plan
     eras: tuple[Era, ...]
     today: date
+    history: tuple[HistoryItem, ...]
+    scheduled: ScheduledChange | None
 
     @property
     def era(self) -> Era:
-        return self.eras[-1]
+        """The era of the current plan."""
+        return next(era for era in reversed(self.eras) if era.end is None)
 
     @property
     def period(self) -> BillingPeriod:
@@ -81,6 +99,7 @@ class UsageView:
     period: BillingPeriod
     quotas: tuple[QuotaState, ...]
     suspended: bool
+    scheduled: ScheduledChange | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +117,11 @@ class PlanChange:
     kind: ChangeKind
     period: BillingPeriod
     lines: tuple[StatementLine, ...]
-    total: Decimal
-    quotas: dict[App, int]
+    total: Decimal  # projected for the whole period
+    quotas: dict[App, int]  # this period's quota after the change (SCHEDULED: if it were now)
     used: dict[App, int]
+    accrued: Decimal = Decimal("0.00")  # what the days of the period so far cost
+    effective: date | None = None  # SCHEDULED: the renewal it takes effect on (00:00 UTC)
 
 
 @dataclass(frozen=True)
@@ -112,9 +133,29 @@ class Cancellation:
     free: Plan
 
 
+@dataclass(frozen=True)
+class BillingView:
+    statements: tuple[Statement, ...]
+    scheduled: ScheduledChange | None
+
+
+def _history(rows: Sequence[PlanSegmentRow], catalog: PlanCatalog) -> list[HistoryItem]:
+    free = catalog.free
+    return [
+        HistoryItem(
+            PlanSegment(
+                catalog.get(s.plan_id), s.start, s.end, voided_to=free if s.voided else None
+            ),
+            s.anchor,
+            Term(s.term),
+        )
+        for s in rows
+    ]
+
+
 async def load(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscription:
     """The tenant's subscription; a tenant that never subscribed is on free, anchored at its
-    first activity."""
+    first activity. A scheduled change whose day has come is applied first."""
     now = clock.now()
     row = await uow.billing.subscription(for_update=True)
     if row is None:
@@ -146,11 +187,50 @@ async def load(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
                 created_at=now,
             )
         )
-    history = [
-        HistoryItem(PlanSegment(catalog.get(s.plan_id), s.start, s.end), s.anchor, Term(s.term))
-        for s in await uow.billing.segments()
-    ]
-    return Subscription(row, catalog.get(row.plan_id), tuple(eras_of(history)), now.date())
+    if scheduled_change_due(row.scheduled_on, now.date()):
+        await _apply_scheduled(uow, row, catalog, now)
+    history = _history(await uow.billing.segments(), catalog)
+    plan = catalog.get(row.plan_id)
+    scheduled = None
+    if row.scheduled_plan_id is not None and row.scheduled_on is not None:
+        scheduled = ScheduledChange(plan, catalog.get(row.scheduled_plan_id), row.scheduled_on)
+    return Subscription(row, plan, tuple(eras_of(history)), now.date(), tuple(history), scheduled)
+
+
+async def _apply_scheduled(
+    uow: UnitOfWork, row: SubscriptionRow, catalog: PlanCatalog, now: datetime
+) -> None:
+    """The change takes effect at 00:00 UTC of its day: the old plan is not in force that day."""
+    assert row.scheduled_plan_id is not None and row.scheduled_on is not None
+    on = row.scheduled_on
+    target = catalog.get(row.scheduled_plan_id)
+    current = catalog.get(row.plan_id)
+    for segment in await uow.billing.segments():
+        if segment.end is None:
+            segment.end = on
+            await uow.billing.save(segment)
+    # Within the term the era goes on; the end of a term that is not renewed starts free anew.
+    same_term = target.term == current.term
+    anchor = row.anchor if same_term else on
+    await uow.billing.save(
+        PlanSegmentRow(
+            tenant_id=uow.tenant_id,
+            plan_id=target.id,
+            start=on,
+            anchor=anchor,
+            term=target.term.value,
+            created_at=now,
+        )
+    )
+    if target.is_free:
+        row.purchased_at = None
+    row.plan_id = target.id
+    row.term = target.term.value
+    row.anchor = anchor
+    row.scheduled_plan_id = None
+    row.scheduled_on = None
+    row.updated_at = now
+    await uow.billing.save(row)
 
 
 async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
@@ -214,7 +294,7 @@ async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identi
             for app in App
         )
         await uow.commit()
-        return UsageView(sub.plan, sub.period, quotas, sub.suspended)
+        return UsageView(sub.plan, sub.period, quotas, sub.suspended, sub.scheduled)
 
 
 async def near_limits(
@@ -242,7 +322,8 @@ async def plans(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identi
         sub = await load(uow, clock, catalog)
         term = sub.plan.term
         same = [p for p in catalog.for_term(term)]
-        if not sub.plan.is_free and catalog.free not in same:
+        # An annual term ends only at its end: free is reached by "do not renew", not here.
+        if not sub.plan.is_free and term is not Term.ANNUAL and catalog.free not in same:
             same.insert(0, catalog.free)
         other = [p for p in catalog.all() if p.term != term and not p.is_free]
         # Paid plans cannot switch term; from free both terms are open.
@@ -257,12 +338,14 @@ async def plans(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identi
 
 
 def _new_segments(sub: Subscription, target: Plan, kind: ChangeKind) -> Era:
-    """The era the subscription is in after changing to `target` today."""
+    """The era the subscription is in after changing to `target` during today."""
     today = sub.today
     if kind is ChangeKind.RESTART:
         return Era(today, target.term, (PlanSegment(target, today, None),))
+    # The old plan was in force today too: it ends tomorrow, and today is charged once.
     closed = tuple(
-        PlanSegment(s.plan, s.start, today if s.end is None else s.end) for s in sub.era.segments
+        PlanSegment(s.plan, s.start, today + _DAY if s.end is None else s.end, s.voided_to)
+        for s in sub.era.segments
     )
     return Era(sub.era.anchor, sub.era.term, (*closed, PlanSegment(target, today, None)))
 
@@ -271,8 +354,21 @@ async def _preview(uow: UnitOfWork, sub: Subscription, target: Plan) -> PlanChan
     kind = check_plan_change(sub.plan, target)
     era = _new_segments(sub, target, kind)
     period = era.period(sub.today)
-    lines = tuple(prorate_amounts(period, era.segments))
     used = await _usage(uow, sub) if kind is ChangeKind.PRORATED else {app: 0 for app in App}
+    quotas = era.quotas(sub.today)
+    effective = None
+    if (
+        kind is ChangeKind.PRORATED
+        and is_downgrade(sub.plan, target)
+        and not usage_fits(used, quotas)
+    ):
+        # Usage so far does not fit the lower plan: it waits for the renewal, and this
+        # period's bill stays as it is.
+        kind = ChangeKind.SCHEDULED
+        era = sub.era
+        effective = period.end
+    lines = tuple(prorate_amounts(period, era.segments))
+    accrued = prorate_amounts(period, era.segments, until=sub.today + _DAY)
     return PlanChange(
         sub.plan,
         target,
@@ -280,8 +376,10 @@ async def _preview(uow: UnitOfWork, sub: Subscription, target: Plan) -> PlanChan
         period,
         lines,
         sum((line.amount for line in lines), Decimal("0.00")),
-        era.quotas(sub.today),
+        quotas,
         used,
+        sum((line.amount for line in accrued), Decimal("0.00")),
+        effective,
     )
 
 
@@ -320,20 +418,79 @@ async def _plan_change(
         target = catalog.get(plan_id)
         sub = await _as_admin(uow, clock, catalog, who)
         change = await _preview(uow, sub, target)
-        if apply:
+        if apply and change.kind is ChangeKind.SCHEDULED:
+            assert change.effective is not None
+            await _schedule(uow, sub, target, change.effective, clock.now())
+        elif apply:
             await _switch(uow, sub, target, change.kind, clock.now())
         await uow.commit()
         return change
 
 
+async def _schedule(
+    uow: UnitOfWork, sub: Subscription, target: Plan, on: date, now: datetime
+) -> None:
+    row: SubscriptionRow = sub.row
+    row.scheduled_plan_id = target.id
+    row.scheduled_on = on
+    row.updated_at = now
+    await uow.billing.save(row)
+
+
+async def preview_end_of_term(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity
+) -> ScheduledChange:
+    """What "do not renew" would schedule, without scheduling it."""
+    return await _end_of_term(uow, clock, catalog, who, apply=False)
+
+
+async def end_at_term(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity
+) -> ScheduledChange:
+    """Do not renew: free from the end of the running term (period), at 00:00 UTC."""
+    return await _end_of_term(uow, clock, catalog, who, apply=True)
+
+
+async def _end_of_term(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, apply: bool
+) -> ScheduledChange:
+    async with uow:
+        sub = await _as_admin(uow, clock, catalog, who)
+        if sub.plan.is_free:
+            raise NoTermToEnd(plan=sub.plan.name)
+        change = ScheduledChange(sub.plan, catalog.free, sub.period.end)
+        if apply:
+            await _schedule(uow, sub, catalog.free, change.on, clock.now())
+        await uow.commit()
+        return change
+
+
+async def call_off_change(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity
+) -> ScheduledChange:
+    """Call off the scheduled change: the current plan renews as usual."""
+    async with uow:
+        sub = await _as_admin(uow, clock, catalog, who)
+        if sub.scheduled is None:
+            raise NothingScheduled(plan=sub.plan.name)
+        row: SubscriptionRow = sub.row
+        row.scheduled_plan_id = None
+        row.scheduled_on = None
+        row.updated_at = clock.now()
+        await uow.billing.save(row)
+        await uow.commit()
+        return sub.scheduled
+
+
 async def _switch(
     uow: UnitOfWork, sub: Subscription, target: Plan, kind: ChangeKind, now: datetime
 ) -> None:
-    """Close the open segment today and open one for `target`; set the period's limits."""
+    """Close the open segment (in force today too) and open one for `target` today; set the
+    period's limits. Any scheduled change is superseded."""
     today = sub.today
     for segment in await uow.billing.segments():
         if segment.end is None:
-            segment.end = today
+            segment.end = today + _DAY
             await uow.billing.save(segment)
     anchor = today if kind is ChangeKind.RESTART else sub.era.anchor
     await uow.billing.save(
@@ -354,13 +511,40 @@ async def _switch(
     row.plan_id = target.id
     row.term = target.term.value
     row.anchor = anchor
+    row.scheduled_plan_id = None
+    row.scheduled_on = None
     row.updated_at = now
     await uow.billing.save(row)
     era = _new_segments(sub, target, kind)
+    await _set_limits(uow, era, today)
+
+
+async def _set_limits(uow: UnitOfWork, era: Era, today: date) -> None:
     period = era.period(today)
     for app, limit in era.quotas(today).items():
         await uow.billing.ensure_usage(app.value, period.start, limit)
         await uow.billing.set_limit(app.value, period.start, limit)
+
+
+def _voided(sub: Subscription, catalog: PlanCatalog, since: date) -> tuple[list[Era], Decimal]:
+    """The eras after voiding the purchase made on `since`, and what the voiding refunds: the
+    charge of every day from the purchase to today, both included."""
+    after = eras_of(void_purchase(sub.history, since, sub.today, catalog.free))
+    return after, _refunds_due(sub, after)[1]
+
+
+def _refunds_due(sub: Subscription, after: Sequence[Era]) -> tuple[list[Refund], Decimal]:
+    # Charges voided before (an earlier cancellation) were refunded then: only the difference.
+    before = {
+        (c.anchor, c.term, c.period.start): c.amount for c in voided_charges(sub.eras, sub.today)
+    }
+    refunds = []
+    for charge in voided_charges(after, sub.today):
+        key = (charge.anchor, charge.term, charge.period.start)
+        amount = charge.amount - before.get(key, Decimal("0.00"))
+        if amount > 0:
+            refunds.append(Refund(charge.anchor, charge.term, charge.period.start, amount))
+    return refunds, sum((r.amount for r in refunds), Decimal("0.00"))
 
 
 async def _cancellable(
@@ -370,7 +554,7 @@ async def _cancellable(
         raise NothingToCancel(plan=sub.plan.name)
     purchased_at = sub.row.purchased_at
     check_cancellable(purchased_at, now)
-    refund = charged_since(sub.eras, purchased_at.date(), sub.today)
+    _, refund = _voided(sub, catalog, purchased_at.date())
     return Cancellation(
         sub.plan, purchased_at, cancellation_deadline(purchased_at), refund, catalog.free
     )
@@ -398,26 +582,96 @@ async def _cancellation(
         sub = await _as_admin(uow, clock, catalog, who)
         cancellation = await _cancellable(uow, sub, catalog, now)
         if apply:
-            await _switch(uow, sub, catalog.free, check_plan_change(sub.plan, catalog.free), now)
-            await uow.billing.save(
-                RefundRow(
-                    tenant_id=uow.tenant_id,
-                    period_start=sub.period.start,
-                    amount=cancellation.refund,
-                    currency=sub.plan.currency,
-                    created_at=now,
-                )
-            )
+            await _void(uow, sub, catalog, cancellation, now)
         await uow.commit()
         return cancellation
+
+
+async def _void(
+    uow: UnitOfWork,
+    sub: Subscription,
+    catalog: PlanCatalog,
+    cancellation: Cancellation,
+    now: datetime,
+) -> None:
+    """Void the purchase: back to the anchor and period before it, with everything created
+    meanwhile counted there; the charge stays on its period's statement with its refund."""
+    since = cancellation.purchased_at.date()
+    after = eras_of(void_purchase(sub.history, since, sub.today, catalog.free))
+    refunds, _ = _refunds_due(sub, after)
+    today = sub.today
+    rows = await uow.billing.segments()
+    for segment in rows:
+        if segment.start >= since and not segment.voided and segment.plan_id != catalog.free.id:
+            segment.voided = True
+            if segment.end is None:
+                segment.end = today + _DAY
+            await uow.billing.save(segment)
+    restored = next(era for era in after if era.end is None)
+    await uow.billing.save(
+        PlanSegmentRow(
+            tenant_id=uow.tenant_id,
+            plan_id=catalog.free.id,
+            start=today,
+            anchor=restored.anchor,
+            term=restored.term.value,
+            created_at=now,
+        )
+    )
+    period = restored.period(today)
+    limits = {app.value: limit for app, limit in restored.quotas(today).items()}
+    await uow.billing.move_usage(sub.period.start, period.start, limits)
+    for app, limit in limits.items():
+        await uow.billing.set_limit(app, period.start, limit)
+    for refund in refunds:
+        await uow.billing.save(
+            RefundRow(
+                tenant_id=uow.tenant_id,
+                anchor=refund.anchor,
+                term=refund.term.value,
+                period_start=refund.period_start,
+                amount=refund.amount,
+                currency=sub.plan.currency,
+                created_at=now,
+            )
+        )
+    row: SubscriptionRow = sub.row
+    row.plan_id = catalog.free.id
+    row.term = restored.term.value
+    row.anchor = restored.anchor
+    row.purchased_at = None
+    row.scheduled_plan_id = None
+    row.scheduled_on = None
+    row.updated_at = now
+    await uow.billing.save(row)
+
+
+def _refund_rows(rows: Sequence[RefundRow], sub: Subscription) -> list[Refund]:
+    refunds = []
+    for r in rows:
+        # Refunds from before they were filed with their era: the era of that period's start.
+        anchor = r.anchor
+        term = Term(r.term) if r.term else None
+        if anchor is None or term is None:
+            era = next((e for e in sub.eras if e.start <= r.period_start), sub.eras[0])
+            anchor, term = era.anchor, era.term
+        refunds.append(Refund(anchor, term, r.period_start, Decimal(r.amount)))
+    return refunds
 
 
 async def billing_statements(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, history: bool
 ) -> list[Statement]:
+    return list((await billing(uow, clock, catalog, who, history=history)).statements)
+
+
+async def billing(
+    uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, history: bool
+) -> BillingView:
+    """The statements (this period's, or the history too) and any change scheduled."""
     async with uow:
         sub = await _as_admin(uow, clock, catalog, who)
-        refunds = [(r.period_start, Decimal(r.amount)) for r in await uow.billing.refunds()]
+        refunds = _refund_rows(await uow.billing.refunds(), sub)
         result = statements(sub.eras, sub.today, refunds, HISTORY_PERIODS if history else 1)
         await uow.commit()
-        return result
+        return BillingView(tuple(result), sub.scheduled)

@@ -124,21 +124,14 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
     cy_created = await create(bot, CY, "Fabrikam printer jam")
     assert "Ticket #1 was created." in cy_created.text
 
-    # Ten days later the admin upgrades: 10 days of Free, 20 of Standard.
+    # Ten days later the admin buys Standard: the subscription starts that day.
     bot.clock.advance(timedelta(days=10))
     confirmation = only_card(await bot.say(ADA, "change plan standard"))
-    standard_20 = prorated("19.00", 20)
-    assert standard_20 == Decimal("12.67")
     confirm_text = card_text(confirmation)
     assert "Change from Free to Standard?" in confirm_text
-    assert "Nov 2, 2026 to Dec 1, 2026" in confirm_text
-    assert facts(confirmation) == [
-        ("Free (10 days)", "€0.00"),
-        ("Standard (20 days)", euros(standard_20)),
-    ]
-    assert f"This period's total: {euros(standard_20)}" in confirm_text
-    # floor((25 x 10 + 250 x 20) / 30) = 175 tickets this period, 25 already used.
-    assert "Tickets: 175 (used so far: 25)" in confirm_text
+    assert "A new monthly billing period starts on Nov 12, 2026" in confirm_text
+    assert facts(confirmation) == [("Standard (30 days)", "€19.00")]
+    assert "Tickets: 250 (used so far: 0)" in confirm_text
     assert action(confirmation, "plan.change")["data"]["plan"] == "standard"
     # Nothing changes before the button is pressed.
     assert "Tickets: 25 of 25" in (await bot.say(ADA, "usage")).text
@@ -148,16 +141,15 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
 
     again = await create(bot, ADA, typed)
     assert "Ticket #26 was created." in again.text
-    assert "Tickets: 26 of 175" in (await bot.say(ADA, "usage")).text
+    assert "Tickets: 1 of 250" in (await bot.say(ADA, "usage")).text
 
     statement = only_card(await bot.say(ADA, "billing"))
     statement_text = card_text(statement)
-    assert "Current period: Nov 2, 2026 to Dec 1, 2026" in statement_text
-    assert facts(statement) == [
-        ("Free, monthly (10 days)", "€0.00"),
-        ("Standard, monthly (20 days)", euros(standard_20)),
-    ]
-    assert f"Total: {euros(standard_20)}" in statement_text
+    assert "Current period: Nov 12, 2026 to Dec 11, 2026" in statement_text
+    assert facts(statement) == [("Standard, monthly (30 days)", "€19.00")]
+    # The projection for the whole period and what one day of it (today) has cost so far.
+    assert "Projected total for the whole period: €19.00" in statement_text
+    assert "Accrued so far (through today, UTC): €0.63" in statement_text
 
     # Fabrikam: still on Free, its own usage, its own period.
     cy_after = await bot.say(CY, "usage")
@@ -213,7 +205,7 @@ async def test_cancelling_within_72_hours_refunds_in_full(bot: Bot, any_db: Data
     for n in range(1, 4):
         await create(bot, ADA, f"Request {n}")
     bot.clock.advance(timedelta(days=2))  # Nov 4, 09:00: inside the window
-    standard_2 = prorated("19.00", 2)
+    standard_2 = prorated("19.00", 3)  # Nov 2, 3 and 4: in force on each of them
 
     confirmation = only_card(await bot.say(ADA, "cancel subscription"))
     text = card_text(confirmation)
@@ -233,12 +225,12 @@ async def test_cancelling_within_72_hours_refunds_in_full(bot: Bot, any_db: Data
     statement = only_card(await bot.say(ADA, "billing"))
     rows = facts(statement)
     assert rows[:2] == [
-        ("Standard, monthly (2 days)", euros(standard_2)),
-        ("Free, monthly (28 days)", "€0.00"),
+        ("Standard, monthly (3 days)", euros(standard_2)),
+        ("Free, monthly (27 days)", "€0.00"),
     ]
     assert len(rows) == 3
     assert rows[2][0].startswith("Refund") and rows[2][1] == f"-{euros(standard_2)}"
-    assert "Total: €0.00" in card_text(statement)
+    assert "Projected total for the whole period: €0.00" in card_text(statement)
     assert "there is no purchase to cancel" in (await bot.say(ADA, "cancel subscription")).text
 
 
@@ -263,20 +255,122 @@ async def test_cancelling_after_72_hours_is_refused_with_the_date_the_window_clo
 async def test_billing_history_shows_each_period(bot: Bot) -> None:
     await bot.say(ADA, "usage")
     bot.clock.advance(timedelta(days=10))
-    await switch_plan(bot, "standard")
-    bot.clock.set(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+    await switch_plan(bot, "standard")  # Nov 12: the subscription starts
+    bot.clock.set(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
 
     statement = only_card(await bot.say(ADA, "billing"))
     assert "billing" in verbs(statement)  # the history button
     history = await bot.press(ADA, "billing", action(statement, "billing")["data"])
 
     text = card_text(history)
-    current = text.index("Current period: Dec 2, 2026 to Jan 1, 2027")
-    past = text.index("Period Nov 2, 2026 to Dec 1, 2026")
-    assert current < past
+    current = text.index("Current period: Dec 12, 2026 to Jan 11, 2027")
+    past = text.index("Period Nov 12, 2026 to Dec 11, 2026")
+    free = text.index("Period Nov 2, 2026 to Dec 1, 2026")
+    assert current < past < free
     assert facts(history) == [
         ("Standard, monthly (31 days)", "€19.00"),
-        ("Free, monthly (10 days)", "€0.00"),
-        ("Standard, monthly (20 days)", euros(prorated("19.00", 20))),
+        ("Standard, monthly (30 days)", "€19.00"),
+        ("Free, monthly (11 days)", "€0.00"),
     ]
-    assert "Total: €19.00" in text and f"Total: {euros(prorated('19.00', 20))}" in text
+
+
+async def test_a_same_day_detour_through_premium_is_charged_for_that_day(bot: Bot) -> None:
+    # Defect 1: free -> premium -> free on one day showed only "Free, 0.00".
+    for n in range(1, 26):
+        await create(bot, ADA, f"Request {n}")
+    await switch_plan(bot, "premium")
+    for n in range(26, 31):
+        assert f"Ticket #{n} was created." in (await create(bot, ADA, f"Request {n}")).text
+    back = await switch_plan(bot, "free")
+    assert "Your organization is now on Free" in card_text(back)
+
+    # One premium day in the quota too: floor((1,000 x 1 + 25 x 29) / 30) = 57.
+    assert "Tickets: 30 of 57" in (await bot.say(ADA, "usage")).text
+    statement = only_card(await bot.say(ADA, "billing"))
+    assert facts(statement) == [
+        ("Premium, monthly (1 day)", euros(prorated("49.00", 1))),
+        ("Free, monthly (29 days)", "€0.00"),
+    ]
+    assert "Projected total for the whole period: €1.63" in card_text(statement)
+
+
+async def test_bought_and_cancelled_the_same_day_refunds_the_charge_and_nets_to_zero(
+    bot: Bot, any_db: Database
+) -> None:
+    # Defect 4: "refunds €0.00 in full", and no charge or refund line afterwards.
+    await switch_plan(bot, "premium")  # Nov 2, 09:00
+    before = only_card(await bot.say(ADA, "billing"))
+    assert facts(before) == [("Premium, monthly (30 days)", "€49.00")]
+    assert "Accrued so far (through today, UTC): €1.63" in card_text(before)
+    bot.clock.advance(timedelta(hours=6))
+
+    confirmation = only_card(await bot.say(ADA, "cancel subscription"))
+    assert "cancelling refunds €1.63 in full" in card_text(confirmation)
+    assert "The window closes Nov 5, 2026 09:00 UTC." in card_text(confirmation)
+    cancelled = await bot.press(ADA, "subscription.cancel")
+    assert "Premium was cancelled and €1.63 refunded." in card_text(cancelled)
+
+    assert await refund_amounts(any_db, CONTOSO) == [Decimal("1.63")]
+    after = only_card(await bot.say(ADA, "billing"))
+    rows = facts(after)
+    assert rows == [
+        ("Premium, monthly (1 day)", "€1.63"),
+        ("Free, monthly (29 days)", "€0.00"),
+        ("Refund", "-€1.63"),
+    ]
+    assert "Projected total for the whole period: €0.00" in card_text(after)
+    # The refund appears once across all statements.
+    history = await bot.press(ADA, "billing", {"history": True})
+    assert [row for row in facts(history) if row[0] == "Refund"] == [("Refund", "-€1.63")]
+
+
+async def test_a_downgrade_that_usage_does_not_fit_is_scheduled_and_can_be_called_off(
+    bot: Bot,
+) -> None:
+    await switch_plan(bot, "standard")  # Nov 2
+    for n in range(1, 61):
+        await create(bot, ADA, f"Request {n}")
+    bot.clock.advance(timedelta(days=3))  # Nov 5: standard in force Nov 2..5
+
+    confirmation = only_card(await bot.say(ADA, "change plan free"))
+    text = card_text(confirmation)
+    assert "scheduled for the renewal on Dec 2, 2026 (00:00 UTC)" in text
+    # floor((250 x 4 + 25 x 26) / 30) = 55
+    assert "Tickets: used 60; Free would allow 55 this period" in text
+    assert "Projected for the whole period: €19.00" in text
+    done = await bot.press(ADA, "plan.change", action(confirmation, "plan.change")["data"])
+    assert "Free is scheduled from Dec 2, 2026 (UTC)" in card_text(done)
+
+    usage = await bot.say(ADA, "usage")
+    assert "Plan: **Standard**" in usage.text
+    assert "Scheduled: **Free** from Dec 2, 2026 (00:00 UTC)" in usage.text
+    assert "plan.call_off" in verbs(only_card(usage))
+    assert "Scheduled: **Free** from Dec 2, 2026" in (await bot.say(ADA, "billing")).text
+    assert "Only admins can do that." in card_text(await bot.press(BOB, "plan.call_off"))
+
+    called_off = await bot.press(ADA, "plan.call_off")
+    assert "Change called off" in card_text(called_off)
+    assert "Scheduled:" not in (await bot.say(ADA, "usage")).text
+    bot.clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    assert "Plan: **Standard**" in (await bot.say(ADA, "usage")).text
+
+
+async def test_an_annual_plan_cannot_fall_to_free_mid_term_but_can_end_with_its_term(
+    bot: Bot,
+) -> None:
+    await switch_plan(bot, "premium-annual")  # Nov 2, 2026
+    bot.clock.advance(timedelta(days=4))  # past the cancellation window
+
+    refused = await bot.say(ADA, "change plan free")
+    assert "An annual term ends only at its end" in refused.text
+    assert "do not renew" in refused.text
+    assert "Plan: **Premium** (annual)" in (await bot.say(ADA, "usage")).text
+
+    confirmation = only_card(await bot.say(ADA, "do not renew"))
+    assert "from Nov 2, 2027 (00:00 UTC) your organization is on Free" in card_text(confirmation)
+    done = await bot.press(ADA, "subscription.end")
+    assert "Premium will not renew" in card_text(done)
+    assert "Scheduled: **Free** from Nov 2, 2027 (00:00 UTC)" in (await bot.say(ADA, "usage")).text
+
+    bot.clock.set(datetime(2027, 11, 2, 0, 0, tzinfo=UTC))
+    assert "Plan: **Free** (monthly)" in (await bot.say(ADA, "usage")).text

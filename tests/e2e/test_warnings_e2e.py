@@ -253,7 +253,7 @@ async def test_a_jump_over_several_thresholds_sends_only_the_highest(
 # -- the banner ------------------------------------------------------------------------------------
 
 
-BANNER = f"Tickets: 80 % of this period's quota used (renews {RENEWS})."
+BANNER = f"Tickets: 80 % of this period's quota used (renews {RENEWS} UTC)."
 
 
 async def test_cards_carry_a_banner_once_the_first_threshold_is_passed(bot: Bot) -> None:
@@ -275,7 +275,7 @@ async def test_cards_carry_a_banner_once_the_first_threshold_is_passed(bot: Bot)
 
     await create_tickets(bot, 3)  # 23 of 25
     banner = (await bot.say(CAROL, "tickets")).cards[0]["body"][0]["text"]
-    assert banner == f"Tickets: 92 % of this period's quota used (renews {RENEWS})."
+    assert banner == f"Tickets: 92 % of this period's quota used (renews {RENEWS} UTC)."
 
 
 # -- Teams says "not now", "gone", "broken" --------------------------------------------------------

@@ -291,23 +291,25 @@ async def test_a_new_billing_period_re_arms_the_warnings(
 async def test_a_plan_change_that_moves_the_limit_re_arms_the_warnings(
     any_db: Database, factory: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
-    await create(factory, clock, catalog, 20)  # 80 % of 25
+    # Bought on the first day of the period: standard, 250 tickets; 200 is 80 %.
+    await subscriptions.change_plan(factory(A), clock, catalog, ALICE, "standard")
+    await create(factory, clock, catalog, 200)
     assert len(await outbox_rows(any_db)) == len(AUDIENCE)
 
-    # On the last day of the period Alice upgrades: 29 days of free and 1 of standard make
-    # floor((25 x 29 + 250 x 1) / 30) = 32 tickets this period; 20 used is 62 %.
+    # On the last day of the period Alice upgrades: 29 days of standard and 1 of premium make
+    # floor((250 x 29 + 1000 x 1) / 30) = 275 tickets this period; 200 used is 72 %.
     clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
-    change = await subscriptions.change_plan(factory(A), clock, catalog, ALICE, "standard")
-    assert change.quotas[App.TICKETS] == 32
+    change = await subscriptions.change_plan(factory(A), clock, catalog, ALICE, "premium")
+    assert change.quotas[App.TICKETS] == 275
 
-    await create(factory, clock, catalog, 5)  # 25 of 32: 78 %
+    await create(factory, clock, catalog, 19)  # 219 of 275: 79 %
     assert len(await outbox_rows(any_db)) == len(AUDIENCE)
-    await create(factory, clock, catalog, 1)  # 26 of 32: 81 %, over 80 % of the new limit
+    await create(factory, clock, catalog, 2)  # 221 of 275: 80.4 %, over 80 % of the new limit
 
     new = (await outbox_rows(any_db))[len(AUDIENCE) :]
     assert sorted(r.conversation_id for r in new) == sorted(AUDIENCE)
-    assert {r.quota for r in new} == {QuotaNotice(App.TICKETS, 26, 32, 80, FIRST_RENEWAL)}
-    assert [(n.threshold, n.limit) for n in await notice_rows(any_db, A)] == [(80, 25), (80, 32)]
+    assert {r.quota for r in new} == {QuotaNotice(App.TICKETS, 220, 275, 80, FIRST_RENEWAL)}
+    assert [(n.threshold, n.limit) for n in await notice_rows(any_db, A)] == [(80, 250), (80, 275)]
 
 
 @pytest.mark.usefixtures("org")

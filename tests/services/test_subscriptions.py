@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.billing import (
+    AnnualTermRunning,
     CancellationWindowClosed,
     ChangeKind,
     SamePlan,
@@ -28,7 +29,7 @@ from bot.domain.tickets import Status, TicketDraft, TicketFilter
 from bot.services import subscriptions
 from bot.services import tickets as ticket_service
 from bot.services.identity import Identity
-from bot.services.subscriptions import NothingToCancel
+from bot.services.subscriptions import NoTermToEnd, NothingScheduled, NothingToCancel
 from bot.services.tickets import TicketView
 from storage.uow import UnitOfWorkFactory
 from tests.support.billing_db import refund_amounts, ticket_numbers, usage_row, usage_rows
@@ -254,7 +255,8 @@ async def test_premium_for_20_days_then_professional_for_10_days_is_prorated_per
 ) -> None:
     """The vendor's example: 20/30 of Premium + 10/30 of Professional in a 30-day period."""
     to_premium = await change(uow, clock, catalog, "premium")
-    assert to_premium.kind is ChangeKind.PRORATED
+    # Bought on the day the free period started: the subscription starts that same day.
+    assert to_premium.kind is ChangeKind.RESTART
     assert [(ln.plan.id, ln.days, ln.amount) for ln in to_premium.lines] == [
         ("premium", 30, EUR("49.00"))
     ]
@@ -288,63 +290,152 @@ async def test_premium_for_20_days_then_professional_for_10_days_is_prorated_per
 async def test_a_preview_shows_the_change_without_making_it(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
+    await change(uow, clock, catalog, "standard")
     await create_many(uow, clock, catalog, 3)
-    clock.advance(timedelta(days=10))
+    clock.advance(timedelta(days=10))  # Nov 12: 10 days of standard, 20 of premium
 
-    preview = await subscriptions.preview_plan_change(uow(TENANT), clock, catalog, ADA, "standard")
+    preview = await subscriptions.preview_plan_change(uow(TENANT), clock, catalog, ADA, "premium")
 
+    assert preview.kind is ChangeKind.PRORATED
     assert [(ln.plan.id, ln.days, ln.amount) for ln in preview.lines] == [
-        ("free", 10, EUR("0.00")),
-        ("standard", 20, EUR("12.67")),
+        ("standard", 10, EUR("6.33")),
+        ("premium", 20, EUR("32.67")),
     ]
-    assert preview.quotas[App.TICKETS] == 175
+    # The projection for the whole period, and what the days so far (Nov 2..12) cost.
+    assert preview.total == EUR("39.00")
+    assert preview.accrued == EUR("7.96")  # 6.33 + 49 x 1/30 for today
+    assert preview.quotas[App.TICKETS] == 750  # (250 x 10 + 1000 x 20) / 30
     assert preview.used[App.TICKETS] == 3
-    assert await plan_of(uow, clock, catalog) == "free"
-    assert (await tickets_quota(uow, clock, catalog)).limit == 25
+    assert await plan_of(uow, clock, catalog) == "standard"
+    assert (await tickets_quota(uow, clock, catalog)).limit == 250
+
+
+async def test_buying_a_monthly_plan_from_free_starts_the_subscription_that_day(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    await create_many(uow, clock, catalog, 3)
+    clock.advance(timedelta(days=10))  # Nov 12
+
+    bought = await change(uow, clock, catalog, "standard")
+
+    assert bought.kind is ChangeKind.RESTART
+    assert (bought.period.start, bought.period.end) == (date(2026, 11, 12), date(2026, 12, 12))
+    assert [(ln.plan.id, ln.days, ln.amount) for ln in bought.lines] == [
+        ("standard", 30, EUR("19.00"))
+    ]
+    view = await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
+    assert (view.period.start, view.period.end) == (date(2026, 11, 12), date(2026, 12, 12))
+    assert (await tickets_quota(uow, clock, catalog)).limit == 250
+    history = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
+    assert [(s.period.start, s.current, lines_of(s), s.total) for s in history] == [
+        (date(2026, 11, 12), True, [("standard", 30, EUR("19.00"))], EUR("19.00")),
+        (DAY0, False, [("free", 11, EUR("0.00"))], EUR("0.00")),
+    ]
 
 
 async def test_the_quota_after_a_change_is_prorated_and_usage_is_kept(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
+    await change(uow, clock, catalog, "standard")
     await create_many(uow, clock, catalog, 10)
-    clock.advance(timedelta(days=10))  # Nov 12: 10 days of free, 20 of standard
+    clock.advance(timedelta(days=10))  # Nov 12: 10 days of standard, 20 of premium
 
-    changed = await change(uow, clock, catalog, "standard")
+    changed = await change(uow, clock, catalog, "premium")
 
-    # floor((25 x 10 + 250 x 20) / 30) = 175; checklists floor((10 x 10 + 100 x 20) / 30) = 70
-    assert changed.quotas == {App.TICKETS: 175, App.CHECKLISTS: 70, App.OPPORTUNITIES: 70}
+    # floor((250 x 10 + 1000 x 20) / 30) = 750; checklists floor((100 x 10 + 500 x 20) / 30)
+    assert changed.quotas == {App.TICKETS: 750, App.CHECKLISTS: 366, App.OPPORTUNITIES: 366}
     assert changed.used == {App.TICKETS: 10, App.CHECKLISTS: 0, App.OPPORTUNITIES: 0}
     view = await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
-    assert view.plan.id == "standard"
+    assert view.plan.id == "premium"
     assert (view.period.start, view.period.end) == (DAY0, RENEWAL)
     assert {q.app: (q.used, q.limit) for q in view.quotas} == {
-        App.TICKETS: (10, 175),
-        App.CHECKLISTS: (0, 70),
-        App.OPPORTUNITIES: (0, 70),
+        App.TICKETS: (10, 750),
+        App.CHECKLISTS: (0, 366),
+        App.OPPORTUNITIES: (0, 366),
     }
     assert (await create(uow, clock, catalog)).ticket.number == 11
 
 
-async def test_a_downgrade_below_usage_blocks_creating_and_deletes_nothing(
+async def test_a_downgrade_that_usage_fits_takes_effect_at_once(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
     await change(uow, clock, catalog, "standard")
     await create_many(uow, clock, catalog, 40)
-    clock.advance(timedelta(days=1))  # one day of standard, 29 of free
+    clock.advance(timedelta(days=1))  # Nov 3: standard in force on Nov 2 and 3, then free
 
     downgraded = await change(uow, clock, catalog, "free")
 
-    # floor((250 x 1 + 25 x 29) / 30) = floor(975 / 30) = 32, already 40 used
+    # floor((250 x 2 + 25 x 28) / 30) = 40: the 40 used fit
     assert downgraded.kind is ChangeKind.PRORATED
-    assert (downgraded.quotas[App.TICKETS], downgraded.used[App.TICKETS]) == (32, 40)
+    assert (downgraded.quotas[App.TICKETS], downgraded.used[App.TICKETS]) == (40, 40)
+    assert await plan_of(uow, clock, catalog) == "free"
     with pytest.raises(QuotaExceeded) as refused:
         await create(uow, clock, catalog)
-    assert refused.value.state == QuotaState(App.TICKETS, 40, 32, RENEWAL)
-    assert refused.value.plan == catalog.free
+    assert refused.value.state == QuotaState(App.TICKETS, 40, 40, RENEWAL)
     assert await ticket_numbers(uow.db, TENANT) == list(range(1, 41))
-    assert (await ticket_service.get_ticket(uow(TENANT), clock, ADA, 40)).ticket.number == 40
-    quota = await tickets_quota(uow, clock, catalog)
-    assert (quota.used, quota.limit, quota.remaining) == (40, 32, 0)
+    st = await statement(uow, clock, catalog)
+    assert lines_of(st) == [("standard", 2, EUR("1.27")), ("free", 28, EUR("0.00"))]
+
+
+async def test_a_downgrade_that_usage_does_not_fit_waits_for_the_renewal(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    await change(uow, clock, catalog, "premium")
+    await create_many(uow, clock, catalog, 200)
+    clock.advance(timedelta(days=3))  # Nov 5: premium in force Nov 2..5
+
+    preview = await subscriptions.preview_plan_change(uow(TENANT), clock, catalog, ADA, "free")
+
+    # Used 200; free from today would allow floor((1000 x 4 + 25 x 26) / 30) = 155 this period.
+    assert preview.kind is ChangeKind.SCHEDULED
+    assert preview.effective == RENEWAL
+    assert (preview.used[App.TICKETS], preview.quotas[App.TICKETS]) == (200, 155)
+    # This period's bill is not touched by a change that waits for the renewal.
+    assert [(ln.plan.id, ln.days) for ln in preview.lines] == [("premium", 30)]
+
+    scheduled = await change(uow, clock, catalog, "free")
+    assert scheduled == preview
+    view = await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
+    assert view.plan.id == "premium"
+    assert view.scheduled == subscriptions.ScheduledChange(
+        catalog.get("premium"), catalog.free, RENEWAL
+    )
+    billing = await subscriptions.billing(uow(TENANT), clock, catalog, ADA, history=False)
+    assert billing.scheduled == view.scheduled
+    assert lines_of(billing.statements[0]) == [("premium", 30, EUR("49.00"))]
+    assert (await create(uow, clock, catalog)).ticket.number == 201  # premium until then
+
+    # The admin calls it off, then schedules it again.
+    called_off = await subscriptions.call_off_change(uow(TENANT), clock, catalog, ADA)
+    assert called_off.target == catalog.free
+    assert (await subscriptions.usage(uow(TENANT), clock, catalog, ADA)).scheduled is None
+    with pytest.raises(NothingScheduled):
+        await subscriptions.call_off_change(uow(TENANT), clock, catalog, ADA)
+    await change(uow, clock, catalog, "free")
+
+    # At 00:00 UTC of the renewal the change takes effect: a new period, on free.
+    clock.set(datetime(2026, 12, 2, 0, 0, tzinfo=UTC))
+    after = await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
+    assert after.plan.id == "free"
+    assert after.scheduled is None
+    assert (after.period.start, after.period.end) == (RENEWAL, date(2027, 1, 2))
+    history = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
+    assert [(s.period.start, lines_of(s)) for s in history] == [
+        (RENEWAL, [("free", 31, EUR("0.00"))]),
+        (DAY0, [("premium", 30, EUR("49.00"))]),
+    ]
+
+
+async def test_members_may_not_call_off_a_change_nor_stop_the_renewal(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    await change(uow, clock, catalog, "premium", ADA)
+    await subscriptions.end_at_term(uow(TENANT), clock, catalog, ADA)
+    with pytest.raises(OnlyAdmins):
+        await subscriptions.call_off_change(uow(TENANT), clock, catalog, BOB)
+    with pytest.raises(OnlyAdmins):
+        await subscriptions.end_at_term(uow(TENANT), clock, catalog, BOB)
+    assert (await subscriptions.usage(uow(TENANT), clock, catalog, ADA)).scheduled is not None
 
 
 async def test_monthly_and_annual_paid_plans_do_not_switch_terms(
@@ -362,14 +453,23 @@ async def test_monthly_and_annual_paid_plans_do_not_switch_terms(
     assert await plan_of(uow, clock, catalog) == "standard"
 
 
-async def test_an_annual_plan_does_not_switch_to_a_monthly_paid_plan(
+async def test_an_annual_term_ends_only_at_its_end(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
     await change(uow, clock, catalog, "premium-annual")
+    clock.set(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))  # past the cancellation window
 
-    with pytest.raises(TermChangeRefused):
-        await change(uow, clock, catalog, "standard")
+    for target in ("free", "standard", "professional"):
+        with pytest.raises(AnnualTermRunning):
+            await change(uow, clock, catalog, target)
     assert await plan_of(uow, clock, catalog) == "premium-annual"
+    # Free is not offered on the annual term; the annual plans are.
+    offered = await subscriptions.plans(uow(TENANT), clock, catalog, ADA)
+    assert [p.id for p in offered.plans] == [
+        "standard-annual",
+        "premium-annual",
+        "professional-annual",
+    ]
 
 
 async def test_the_same_plan_and_an_unknown_plan_are_refused(
@@ -409,23 +509,46 @@ async def test_free_to_annual_restarts_the_period_anchored_on_the_day_of_the_cha
     history = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
     assert [(s.period.start, s.current, lines_of(s), s.total) for s in history] == [
         (date(2026, 11, 15), True, [("standard-annual", 365, EUR("190.00"))], EUR("190.00")),
-        (DAY0, False, [("free", 13, EUR("0.00"))], EUR("0.00")),
+        (DAY0, False, [("free", 14, EUR("0.00"))], EUR("0.00")),  # free until the purchase
     ]
 
 
-async def test_annual_back_to_free_restarts_a_monthly_period_on_that_day(
+async def test_do_not_renew_schedules_free_for_the_end_of_the_annual_term(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
     await change(uow, clock, catalog, "standard-annual")
     await create_many(uow, clock, catalog, 30)
-    clock.set(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))  # past the cancellation window
+    clock.set(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
+    term_end = date(2027, 11, 2)
 
-    changed = await change(uow, clock, catalog, "free")
+    preview = await subscriptions.preview_end_of_term(uow(TENANT), clock, catalog, ADA)
+    assert (await subscriptions.usage(uow(TENANT), clock, catalog, ADA)).scheduled is None
+    ended = await subscriptions.end_at_term(uow(TENANT), clock, catalog, ADA)
 
-    assert changed.kind is ChangeKind.RESTART
-    assert (changed.period.start, changed.period.end) == (date(2026, 12, 20), date(2027, 1, 20))
+    assert ended == preview
+    assert (ended.target, ended.on) == (catalog.free, term_end)
+    view = await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
+    assert view.plan.id == "standard-annual"
+    assert view.scheduled == ended
+    # The day before the end the term still runs, with its usage.
+    clock.set(datetime(2027, 11, 1, 23, 59, tzinfo=UTC))
+    assert (await tickets_quota(uow, clock, catalog)).used == 30
+    # From 00:00 UTC of the end, free, in a new monthly period anchored that day.
+    clock.set(datetime(2027, 11, 2, 0, 0, tzinfo=UTC))
     quota = await tickets_quota(uow, clock, catalog)
-    assert (quota.used, quota.limit, quota.renews_on) == (0, 25, date(2027, 1, 20))
+    assert (quota.used, quota.limit, quota.renews_on) == (0, 25, date(2027, 12, 2))
+    history = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
+    assert [(s.period.start, lines_of(s)) for s in history][:2] == [
+        (term_end, [("free", 30, EUR("0.00"))]),
+        (DAY0, [("standard-annual", 365, EUR("190.00"))]),
+    ]
+
+
+async def test_a_free_tenant_has_no_term_to_end(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    with pytest.raises(NoTermToEnd):
+        await subscriptions.end_at_term(uow(TENANT), clock, catalog, ADA)
 
 
 # -- cancellation ----------------------------------------------------------------------------
@@ -443,23 +566,27 @@ async def test_cancelling_within_72_hours_refunds_what_was_charged_and_returns_t
     assert preview.plan.id == "premium"
     assert preview.purchased_at == purchased
     assert preview.deadline == purchased + timedelta(hours=72)
-    assert preview.refund == EUR("3.27")  # 2 days of premium: 49 x 2 / 30
+    # Nov 2, 3 and 4 (today, in force until the cancellation): 49 x 3 / 30
+    assert preview.refund == EUR("4.90")
     assert await plan_of(uow, clock, catalog) == "premium"
 
     cancelled = await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
 
-    assert cancelled.refund == EUR("3.27")
+    assert cancelled.refund == EUR("4.90")
     assert cancelled.free == catalog.free
     assert await plan_of(uow, clock, catalog) == "free"
-    assert await refund_amounts(uow.db, TENANT) == [EUR("3.27")]
+    assert await refund_amounts(uow.db, TENANT) == [EUR("4.90")]
     # Data is kept.
     assert await ticket_numbers(uow.db, TENANT) == list(range(1, 31))
     st = await statement(uow, clock, catalog)
     charged = sum((line.amount for line in st.lines if line.plan.id == "premium"), EUR("0"))
     assert charged == cancelled.refund  # a full refund
-    assert lines_of(st) == [("premium", 2, EUR("3.27")), ("free", 28, EUR("0.00"))]
-    assert st.refunds == (EUR("3.27"),)
+    assert lines_of(st) == [("premium", 3, EUR("4.90")), ("free", 27, EUR("0.00"))]
+    assert st.refunds == (EUR("4.90"),)
     assert st.total == EUR("0.00")
+    # The purchase is void: what was created meanwhile counts on free, in this period.
+    quota = await tickets_quota(uow, clock, catalog)
+    assert (quota.used, quota.limit, quota.renews_on) == (30, 25, RENEWAL)
     # Nothing left to cancel.
     with pytest.raises(NothingToCancel):
         await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
@@ -474,7 +601,7 @@ async def test_cancelling_at_the_last_moment_of_the_window_still_works(
 
     cancelled = await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
 
-    assert cancelled.refund == EUR("1.90")  # 3 days of standard: 19 x 3 / 30
+    assert cancelled.refund == EUR("2.53")  # Nov 2 to 5, 4 days of standard: 19 x 4 / 30
     assert await plan_of(uow, clock, catalog) == "free"
 
 
@@ -526,7 +653,7 @@ async def test_billing_history_lists_each_period_newest_first(
 ) -> None:
     await subscriptions.usage(uow(TENANT), clock, catalog, ADA)  # first activity: Nov 2
     clock.advance(timedelta(days=10))
-    await change(uow, clock, catalog, "standard")
+    await change(uow, clock, catalog, "standard")  # Nov 12: the subscription starts
     clock.set(datetime(2027, 1, 10, 9, 0, tzinfo=UTC))
 
     history = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
@@ -535,35 +662,30 @@ async def test_billing_history_lists_each_period_newest_first(
         (s.period.start, s.period.end, s.current, lines_of(s), s.refunds, s.total) for s in history
     ] == [
         (
-            date(2027, 1, 2),
-            date(2027, 2, 2),
+            date(2026, 12, 12),
+            date(2027, 1, 12),
             True,
             [("standard", 31, EUR("19.00"))],
             (),
             EUR("19.00"),
         ),
         (
-            date(2026, 12, 2),
-            date(2027, 1, 2),
+            date(2026, 11, 12),
+            date(2026, 12, 12),
             False,
-            [("standard", 31, EUR("19.00"))],
+            [("standard", 30, EUR("19.00"))],
             (),
             EUR("19.00"),
         ),
-        (
-            DAY0,
-            RENEWAL,
-            False,
-            [("free", 10, EUR("0.00")), ("standard", 20, EUR("12.67"))],
-            (),
-            EUR("12.67"),
-        ),
+        (DAY0, RENEWAL, False, [("free", 11, EUR("0.00"))], (), EUR("0.00")),
     ]
     current = await statement(uow, clock, catalog)
     assert current == history[0]
+    # Dec 12 2026 .. Jan 10 2027 (today included): 30 of the 31 days.
+    assert current.accrued == EUR("18.39")
 
 
-async def test_a_refund_appears_in_the_period_it_was_made_in(
+async def test_a_refund_appears_once_in_the_period_of_its_charge(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
     await change(uow, clock, catalog, "standard")
@@ -575,8 +697,62 @@ async def test_a_refund_appears_in_the_period_it_was_made_in(
 
     assert [(s.period.start, s.refunds, s.total) for s in history] == [
         (RENEWAL, (), EUR("0.00")),
-        (DAY0, (EUR("0.63"),), EUR("0.00")),  # one day of standard: 19 / 30
+        (DAY0, (EUR("1.27"),), EUR("0.00")),  # Nov 2 and 3 of standard: 19 x 2 / 30
     ]
+
+
+async def test_an_annual_purchase_cancelled_is_refunded_only_in_its_own_period(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    # Defect 3: -2.68 showed in the old free period and again in the annual one.
+    await subscriptions.usage(uow(TENANT), clock, catalog, ADA)  # on free since Nov 2
+    clock.set(datetime(2026, 11, 12, 9, 0, tzinfo=UTC))
+    await change(uow, clock, catalog, "premium-annual")
+    clock.advance(timedelta(days=1))  # Nov 13: Nov 12 and 13 are charged
+    cancelled = await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
+    assert cancelled.refund == EUR("2.68")  # 490 x 2 / 365
+
+    history = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
+
+    assert [(s.period.start, s.current, lines_of(s), s.refunds, s.total) for s in history] == [
+        (DAY0, True, [("free", 30, EUR("0.00"))], (), EUR("0.00")),
+        (
+            date(2026, 11, 12),
+            False,
+            [("premium-annual", 2, EUR("2.68"))],
+            (EUR("2.68"),),
+            EUR("0.00"),
+        ),
+    ]
+    # "billing" shows both periods running today: the one returned to, and the purchase's.
+    now = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=False)
+    assert now == history
+    # After the free renewal the refund still appears once, with its charge.
+    clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    later = await subscriptions.billing_statements(uow(TENANT), clock, catalog, ADA, history=True)
+    assert sum(len(s.refunds) for s in later) == 1
+
+
+async def test_buying_and_cancelling_does_not_reset_the_free_quota(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    # Defect 2: at 25/25 a buy-and-cancel gave a fresh 0/25 free period, every day.
+    await create_many(uow, clock, catalog, 25)
+    for day in (10, 11):
+        clock.set(datetime(2026, 11, day, 9, 0, tzinfo=UTC))
+        await change(uow, clock, catalog, "standard")
+        await create_many(uow, clock, catalog, 5)
+        clock.advance(timedelta(hours=5))
+        await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
+
+        view = await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
+        assert view.plan.id == "free"
+        assert (view.period.start, view.period.end) == (DAY0, RENEWAL)
+        quota = next(q for q in view.quotas if q.app is App.TICKETS)
+        assert (quota.used, quota.limit) == (25 + 5 * (day - 9), 25)
+        with pytest.raises(QuotaExceeded):
+            await create(uow, clock, catalog)
+    assert await refund_amounts(uow.db, TENANT) == [EUR("0.63"), EUR("0.63")]
 
 
 # -- roles -----------------------------------------------------------------------------------
@@ -656,7 +832,7 @@ async def test_one_tenants_usage_and_plan_do_not_touch_another(
     cy_quota = await tickets_quota(uow, clock, catalog, CY)
     assert (cy_quota.used, cy_quota.limit) == (1, 25)
     ada_quota = await tickets_quota(uow, clock, catalog, ADA)
-    assert ada_quota.used == 26
+    assert ada_quota.used == 1  # the subscription bought on Nov 5 started that day
     assert await ticket_numbers(uow.db, OTHER_TENANT) == [1]
     cy_bill = await statement(uow, clock, catalog, CY)
     assert lines_of(cy_bill) == [("free", 30, EUR("0.00"))]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.domain.billing import (
     CANCELLATION_WINDOW,
+    AnnualTermRunning,
     BillingPeriod,
     CancellationWindowClosed,
     ChangeKind,
+    NaiveDatetime,
     PlanSegment,
     SamePlan,
     StatementLine,
@@ -20,11 +23,14 @@ from bot.domain.billing import (
     cancellation_deadline,
     check_cancellable,
     check_plan_change,
+    is_downgrade,
     prorate_amounts,
     prorate_quota,
     refund_amount,
     renewal_date,
     statement_total,
+    usage_fits,
+    voided_amounts,
 )
 from bot.domain.errors import DomainError
 from bot.domain.plans import App, Plan, PlanCatalog, Term, load_catalog
@@ -328,17 +334,99 @@ def test_a_change_on_the_last_day_gives_the_new_plan_one_day(
     ]
 
 
-def test_two_changes_on_the_same_day_charge_only_the_last_plan_that_day(
+def test_two_changes_on_the_same_day_charge_that_day_once_at_the_highest_plan(
     thirty_day_month: BillingPeriod, standard: Plan, premium: Plan, professional: Plan
 ) -> None:
+    # Changed twice during Apr 16: each segment closed that day was in force on it.
     day = D(2025, 4, 16)
     segments = [
-        PlanSegment(standard, D(2025, 4, 1), day),
-        PlanSegment(premium, day, day),
+        PlanSegment(standard, D(2025, 4, 1), day + timedelta(days=1)),
+        PlanSegment(premium, day, day + timedelta(days=1)),
         PlanSegment(professional, day),
     ]
     lines = prorate_amounts(thirty_day_month, segments)
     assert [(line.plan.id, line.days) for line in lines] == [("standard", 15), ("professional", 15)]
+
+
+def test_a_same_day_detour_through_a_higher_plan_is_charged_for_that_day(
+    thirty_day_month: BillingPeriod, free: Plan, premium: Plan
+) -> None:
+    # Defect 1: free -> premium -> free during Apr 10 was billed "Free, 0.00".
+    day = D(2025, 4, 10)
+    segments = [
+        PlanSegment(free, D(2025, 4, 1), day + timedelta(days=1)),
+        PlanSegment(premium, day, day + timedelta(days=1)),
+        PlanSegment(free, day),
+    ]
+    lines = prorate_amounts(thirty_day_month, segments)
+    assert [(line.plan.id, line.days, line.amount) for line in lines] == [
+        ("free", 29, Decimal("0.00")),
+        ("premium", 1, Decimal("1.63")),  # 49 x 1/30
+    ]
+    # The day gives premium's quota too: floor((25 x 29 + 1000) / 30).
+    assert prorate_quota(thirty_day_month, segments, App.TICKETS) == 57
+
+
+def test_two_round_trips_to_premium_make_one_line_per_plan(standard: Plan, premium: Plan) -> None:
+    # Defect 1: three standard lines of 6.33 (18.99) and nothing for the two premium days.
+    may = BillingPeriod(D(2025, 5, 1), D(2025, 6, 1))
+    first, second = D(2025, 5, 10), D(2025, 5, 20)
+    after = timedelta(days=1)
+    segments = [
+        PlanSegment(standard, D(2025, 5, 1), first + after),
+        PlanSegment(premium, first, first + after),
+        PlanSegment(standard, first, second + after),
+        PlanSegment(premium, second, second + after),
+        PlanSegment(standard, second),
+    ]
+    lines = prorate_amounts(may, segments)
+    assert [(line.plan.id, line.days, line.amount) for line in lines] == [
+        ("standard", 29, Decimal("17.77")),  # 19 x 29/31 = 17.774...
+        ("premium", 2, Decimal("3.16")),  # 49 x 2/31 = 3.161...
+    ]
+    assert statement_total(lines, []) == Decimal("20.93")
+
+
+def test_a_downgrade_during_a_day_charges_that_day_at_the_higher_plan(
+    thirty_day_month: BillingPeriod, premium: Plan, free: Plan
+) -> None:
+    day = D(2025, 4, 16)
+    segments = [
+        PlanSegment(premium, D(2025, 4, 1), day + timedelta(days=1)),
+        PlanSegment(free, day),
+    ]
+    lines = prorate_amounts(thirty_day_month, segments)
+    assert [(line.plan.id, line.days) for line in lines] == [("premium", 16), ("free", 14)]
+    # (1000 x 16 + 25 x 14) / 30 = 545
+    assert prorate_quota(thirty_day_month, segments, App.TICKETS) == 545
+
+
+def test_what_has_accrued_so_far_counts_the_days_up_to_today(
+    thirty_day_month: BillingPeriod, premium: Plan
+) -> None:
+    segments = [PlanSegment(premium, D(2025, 4, 1))]
+    accrued = prorate_amounts(thirty_day_month, segments, until=D(2025, 4, 11))
+    assert [(line.days, line.amount) for line in accrued] == [(10, Decimal("16.33"))]
+
+
+def test_a_voided_purchase_is_charged_refunded_and_gives_the_quota_it_was_voided_to(
+    thirty_day_month: BillingPeriod, free: Plan, premium: Plan
+) -> None:
+    bought, cancelled = D(2025, 4, 10), D(2025, 4, 12)
+    segments = [
+        PlanSegment(free, D(2025, 4, 1), bought + timedelta(days=1)),
+        PlanSegment(premium, bought, cancelled + timedelta(days=1), voided_to=free),
+        PlanSegment(free, cancelled),
+    ]
+    lines = prorate_amounts(thirty_day_month, segments)
+    refunded = voided_amounts(thirty_day_month, segments)
+    assert [(line.plan.id, line.days, line.amount) for line in lines] == [
+        ("free", 27, Decimal("0.00")),
+        ("premium", 3, Decimal("4.90")),
+    ]
+    assert [(line.plan.id, line.amount) for line in refunded] == [("premium", Decimal("4.90"))]
+    assert statement_total(lines, [refund_amount(refunded)]) == Decimal("0.00")
+    assert prorate_quota(thirty_day_month, segments, App.TICKETS) == 25
 
 
 def test_each_line_is_rounded_half_up_to_cents(free: Plan, standard: Plan) -> None:
@@ -474,7 +562,6 @@ def test_changing_to_the_current_plan_is_refused(premium: Plan) -> None:
         ("standard", "premium"),
         ("professional", "standard"),
         ("premium", "free"),
-        ("free", "professional"),
         ("standard-annual", "professional-annual"),
         ("professional-annual", "premium-annual"),
     ],
@@ -490,7 +577,6 @@ def test_up_or_down_within_the_term_is_prorated(
     [
         ("standard", "premium-annual", "monthly", "annual"),
         ("premium", "premium-annual", "monthly", "annual"),
-        ("professional-annual", "professional", "annual", "monthly"),
     ],
 )
 def test_switching_between_monthly_and_annual_is_refused(
@@ -502,19 +588,33 @@ def test_switching_between_monthly_and_annual_is_refused(
     assert raised.value.params == {"current_term": current_term, "target_term": target_term}
 
 
-@pytest.mark.parametrize("target", ["standard-annual", "premium-annual", "professional-annual"])
-def test_from_free_to_an_annual_plan_starts_a_new_subscription(
+@pytest.mark.parametrize(
+    "target",
+    ["standard", "professional", "standard-annual", "premium-annual", "professional-annual"],
+)
+def test_buying_a_paid_plan_from_free_starts_a_new_subscription(
     catalog: PlanCatalog, target: str
 ) -> None:
     assert check_plan_change(catalog.free, catalog.get(target)) == ChangeKind.RESTART
 
 
-def test_from_an_annual_plan_to_free_starts_a_new_free_period(
-    premium_annual: Plan, free: Plan
-) -> None:
-    # The refusal is for paid <-> paid term switches only; falling to free is always allowed,
-    # and a monthly free quota cannot be prorated into a year, so free starts afresh.
-    assert check_plan_change(premium_annual, free) == ChangeKind.RESTART
+@pytest.mark.parametrize("target", ["free", "standard", "professional"])
+def test_an_annual_term_ends_only_at_its_end(catalog: PlanCatalog, target: str) -> None:
+    with pytest.raises(AnnualTermRunning) as raised:
+        check_plan_change(catalog.get("premium-annual"), catalog.get(target))
+    assert raised.value.key == "billing.annual_term"
+    assert raised.value.params == {"plan": "Premium"}
+
+
+def test_a_downgrade_is_a_lower_price(catalog: PlanCatalog) -> None:
+    assert is_downgrade(catalog.get("premium"), catalog.get("standard"))
+    assert is_downgrade(catalog.get("standard"), catalog.free)
+    assert not is_downgrade(catalog.get("standard"), catalog.get("professional"))
+
+
+def test_usage_fits_a_quota_up_to_and_including_its_limit() -> None:
+    assert usage_fits({App.TICKETS: 155}, {App.TICKETS: 155, App.CHECKLISTS: 0})
+    assert not usage_fits({App.TICKETS: 1000}, {App.TICKETS: 155})
 
 
 def test_plan_change_errors_are_domain_errors() -> None:
@@ -547,6 +647,30 @@ def test_cancelling_after_72_hours_is_refused_with_the_closing_time(after: timed
         check_cancellable(PURCHASED_AT, PURCHASED_AT + after)
     assert raised.value.key == "billing.cancel_window_closed"
     assert raised.value.params == {"closed_at": PURCHASED_AT + timedelta(hours=72)}
+
+
+def test_the_window_is_72_hours_of_real_time_across_a_daylight_saving_change() -> None:
+    # Defect 5: Berlin leaves summer time on Oct 26, 2025; wall-clock arithmetic gave 73 hours.
+    berlin = ZoneInfo("Europe/Berlin")
+    bought = datetime(2025, 10, 24, 12, 0, tzinfo=berlin)  # 10:00 UTC
+    assert cancellation_deadline(bought) == datetime(2025, 10, 27, 10, 0, tzinfo=UTC)
+    check_cancellable(bought, datetime(2025, 10, 27, 11, 0, tzinfo=berlin))  # 10:00 UTC
+    with pytest.raises(CancellationWindowClosed):
+        check_cancellable(bought, datetime(2025, 10, 27, 11, 30, tzinfo=berlin))
+    # And into summer time (Mar 30, 2025): 72 real hours, not 71.
+    spring = datetime(2025, 3, 28, 12, 0, tzinfo=berlin)  # 11:00 UTC
+    assert cancellation_deadline(spring) == datetime(2025, 3, 31, 11, 0, tzinfo=UTC)
+    check_cancellable(spring, datetime(2025, 3, 31, 12, 30, tzinfo=berlin))  # 10:30 UTC
+
+
+def test_naive_datetimes_are_refused_at_the_domain_boundary() -> None:
+    naive = datetime(2025, 4, 1, 9, 30)
+    with pytest.raises(NaiveDatetime):
+        cancellation_deadline(naive)
+    with pytest.raises(NaiveDatetime):
+        check_cancellable(PURCHASED_AT, naive)
+    with pytest.raises(NaiveDatetime):
+        check_cancellable(naive, PURCHASED_AT)
 
 
 def test_a_cancellation_refunds_everything_charged_since_the_purchase(

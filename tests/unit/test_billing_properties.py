@@ -39,25 +39,40 @@ def anchored_periods(draw: st.DrawFn) -> tuple[date, Term, BillingPeriod]:
 
 @st.composite
 def covered_periods(draw: st.DrawFn) -> tuple[BillingPeriod, list[PlanSegment]]:
-    """A period and a contiguous plan history of one term that covers all of it."""
+    """A period and a plan history of one term that covers all of it: changes on any day,
+    several on the same day, during a day (the old plan was in force that day too) or at
+    midnight (a scheduled change)."""
     _, term, period = draw(anchored_periods())
     plans = CATALOG.for_term(term)
     if term == Term.ANNUAL:
-        # An annual subscription may still fall back to free during its period.
+        # An annual subscription falls back to free at the end of its term.
         plans = [*plans, CATALOG.free]
-    # Changes may fall on any day, including the first day and several on the same day.
     changes = sorted(
-        draw(st.lists(st.integers(min_value=0, max_value=period.days - 1), min_size=0, max_size=6))
+        draw(
+            st.lists(
+                st.tuples(st.integers(min_value=0, max_value=period.days - 1), st.booleans()),
+                max_size=6,
+            )
+        )
     )
     history_start = period.start - timedelta(days=draw(st.integers(min_value=0, max_value=40)))
-    bounds = [history_start] + [period.start + timedelta(days=c) for c in changes]
-    open_ended = draw(st.booleans())
-    ends: list[date | None] = [*bounds[1:], None if open_ended else period.end]
+    starts = [history_start] + [period.start + timedelta(days=c) for c, _ in changes]
+    ends: list[date | None] = [
+        start + timedelta(days=1) if midday else start
+        for start, (_, midday) in zip(starts[1:], changes, strict=True)
+    ]
+    ends.append(None if draw(st.booleans()) else period.end)
     segments = [
         PlanSegment(draw(st.sampled_from(plans)), start, end)
-        for start, end in zip(bounds, ends, strict=True)
+        for start, end in zip(starts, ends, strict=True)
     ]
     return period, segments
+
+
+def _in_force(period: BillingPeriod, segment: PlanSegment) -> list[date]:
+    first = max(segment.start, period.start)
+    end = min(segment.end or period.end, period.end)
+    return [first + timedelta(days=i) for i in range((end - first).days)]
 
 
 @FAST
@@ -76,6 +91,19 @@ def test_line_amounts_sum_to_the_statement_total(
 
 @FAST
 @given(covered_periods())
+def test_any_sequence_of_changes_yields_one_line_per_plan(
+    case: tuple[BillingPeriod, list[PlanSegment]],
+) -> None:
+    period, segments = case
+    lines = prorate_amounts(period, segments)
+    assert len({line.plan.id for line in lines}) == len(lines)
+    # A plan held only on days shared with a dearer one has no line: those days are the dearer's.
+    held = {s.plan.id for s in segments if _in_force(period, s)}
+    assert {line.plan.id for line in lines} <= held
+
+
+@FAST
+@given(covered_periods())
 def test_no_amount_is_negative_and_every_amount_is_in_cents(
     case: tuple[BillingPeriod, list[PlanSegment]],
 ) -> None:
@@ -88,16 +116,33 @@ def test_no_amount_is_negative_and_every_amount_is_in_cents(
 
 @FAST
 @given(covered_periods())
-def test_line_days_sum_to_the_period_days_when_the_history_covers_it(
+def test_each_day_is_charged_once(
     case: tuple[BillingPeriod, list[PlanSegment]],
 ) -> None:
     period, segments = case
     lines = prorate_amounts(period, segments)
     assert sum(line.days for line in lines) == period.days
     assert all(line.days > 0 for line in lines)
-    assert lines[0].start == period.start
-    assert lines[-1].end == period.end
-    assert all(a.end == b.start for a, b in zip(lines, lines[1:], strict=False))
+    assert min(line.start for line in lines) == period.start
+    assert max(line.end for line in lines) == period.end
+
+
+@FAST
+@given(covered_periods())
+def test_every_day_is_charged_at_least_at_every_plan_in_force_that_day(
+    case: tuple[BillingPeriod, list[PlanSegment]],
+) -> None:
+    period, segments = case
+    lines = prorate_amounts(period, segments)
+    total = Fraction(statement_total(lines, []))
+    slack = Fraction(1, 200) * len(lines)
+    for segment in segments:
+        # A plan held (for any part of) some days costs at least its price on those days...
+        own = Fraction(segment.plan.price) * len(_in_force(period, segment)) / period.days
+        assert total + slack >= own
+    # ...and the period never costs less than the cheapest plan held for a whole day.
+    cheapest = min(s.plan.price for s in segments if _in_force(period, s))
+    assert total + slack >= Fraction(cheapest)
 
 
 @FAST
