@@ -520,7 +520,9 @@ def statement_card(
         rows = [
             (
                 f"{line.plan.name}, {t(locale, f'term.{line.plan.term.value}')}",
-                _days(locale, line.days),
+                t(locale, "billing.voided", days=_days(locale, line.days))
+                if line.voided
+                else _days(locale, line.days),
                 fmt_money(locale, line.amount, line.plan.currency),
             )
             for line in statement.lines

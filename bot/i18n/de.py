@@ -199,6 +199,7 @@ MESSAGES: dict[str, str] = {
     "billing.past": "Abrechnungszeitraum {period}",
     "billing.days": "{days} Tage",
     "billing.day": "{days} Tag",
+    "billing.voided": "{days}, innerhalb von 72 Stunden storniert",
     "billing.refund": "Erstattung",
     "billing.total": "Summe: {total}",
     "billing.projected": "Voraussichtliche Summe für den ganzen Abrechnungszeitraum: {total}",

@@ -190,6 +190,7 @@ MESSAGES: dict[str, str] = {
     "billing.past": "Period {period}",
     "billing.days": "{days} days",
     "billing.day": "{days} day",
+    "billing.voided": "{days}, cancelled within 72 hours",
     "billing.refund": "Refund",
     "billing.total": "Total: {total}",
     "billing.projected": "Projected total for the whole period: {total}",
