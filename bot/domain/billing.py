@@ -119,6 +119,7 @@ class StatementLine:
     end: date  # the day after the last one
     days: int
     amount: Decimal
+    voided: bool = False  # a charge of a purchase cancelled within its window: refunded
 
 
 def _check_history(segments: Sequence[PlanSegment]) -> None:
@@ -137,48 +138,58 @@ def _higher(a: PlanSegment | None, b: PlanSegment) -> PlanSegment:
     return b if (b.plan.price, b.plan.rank) >= (a.plan.price, a.plan.rank) else a
 
 
-def day_plans(
-    period: BillingPeriod, segments: Sequence[PlanSegment]
-) -> list[tuple[PlanSegment | None, Plan | None]]:
-    """For each day of the period: the segment it is charged at, and the plan whose quota it
-    gives (the highest non-voided plan in force; on days covered only by a voided purchase, the
-    plan it was voided back to). (None, None) for a day no segment covers."""
+@dataclass(frozen=True)
+class Day:
+    """One day of a period: the segment it is charged at among the plans held (None if none
+    was), the voided purchase's segment charged (and refunded) that day, and the plan whose
+    quota the day gives."""
+
+    charged: PlanSegment | None
+    voided: PlanSegment | None
+    quota: Plan | None
+
+
+def day_plans(period: BillingPeriod, segments: Sequence[PlanSegment]) -> list[Day]:
+    """For each day of the period, what it is charged at and what quota it gives.
+
+    A voided purchase is charged on its own days and refunded: it is kept apart from the plans
+    held, so that a plan bought again the same day is charged again. The quota of a day is the
+    highest plan held that day; on days covered only by a voided purchase, the plan it was
+    voided back to."""
     _check_history(segments)
     charged: list[PlanSegment | None] = [None] * period.days
-    quota: list[PlanSegment | None] = [None] * period.days
+    voided: list[PlanSegment | None] = [None] * period.days
     for segment in segments:
         # "The current plan counted until the period ends."
         first = max(segment.start, period.start)
         end = min(segment.end or period.end, period.end)
+        days = voided if segment.voided else charged
         for i in range((first - period.start).days, (end - period.start).days):
-            charged[i] = _higher(charged[i], segment)
-            if not segment.voided:
-                quota[i] = _higher(quota[i], segment)
-    result: list[tuple[PlanSegment | None, Plan | None]] = []
-    for money, limits in zip(charged, quota, strict=True):
-        if limits is not None:
-            result.append((money, limits.plan))
-        elif money is not None:
-            result.append((money, money.voided_to))
-        else:
-            result.append((None, None))
+            days[i] = _higher(days[i], segment)
+    result = []
+    for held, void in zip(charged, voided, strict=True):
+        quota = held.plan if held is not None else void.voided_to if void is not None else None
+        # A free morning before a purchase that was voided costs nothing: the day is the
+        # voided purchase's line, and is not listed twice.
+        if held is not None and void is not None and held.plan.price == 0:
+            held = None
+        result.append(Day(held, void, quota))
     return result
 
 
 def _lines(
     period: BillingPeriod,
-    days: Sequence[tuple[PlanSegment | None, Plan | None]],
+    days: Sequence[Day],
     *,
     until: date | None = None,
-    voided_only: bool = False,
+    voided: bool = False,
 ) -> list[StatementLine]:
     """One line per plan: its days in the period (up to `until`, exclusive), rounded once."""
     runs: dict[str, tuple[Plan, date, date, int]] = {}
-    for i, (segment, _) in enumerate(days):
+    for i, entry in enumerate(days):
         day = period.start + timedelta(days=i)
+        segment = entry.voided if voided else entry.charged
         if segment is None or (until is not None and day >= until):
-            continue
-        if voided_only and not segment.voided:
             continue
         plan = segment.plan
         if plan.id in runs:
@@ -193,25 +204,28 @@ def _lines(
         for plan, first, end, count in runs.values():
             exact = plan.price * count / period.days
             amount = exact.quantize(_CENT, rounding=ROUND_HALF_UP)
-            lines.append(StatementLine(plan, first, end, count, amount))
+            lines.append(StatementLine(plan, first, end, count, amount, voided))
     return lines
 
 
 def prorate_amounts(
     period: BillingPeriod, segments: Sequence[PlanSegment], *, until: date | None = None
 ) -> list[StatementLine]:
-    """One line per plan charged during the period: price x days_charged / days_in_period.
+    """One line per plan charged during the period: price x days_charged / days_in_period,
+    then the lines of a voided purchase (charged and refunded), in order of their first day.
 
     Every plan in force at any moment of a day is charged for that day; a day with several
     plans is charged once, at the highest price among them. With `until`, only the days before
     it: what has accrued so far.
     """
-    return _lines(period, day_plans(period, segments), until=until)
+    days = day_plans(period, segments)
+    lines = _lines(period, days, until=until) + _lines(period, days, until=until, voided=True)
+    return sorted(lines, key=lambda line: line.start)
 
 
 def voided_amounts(period: BillingPeriod, segments: Sequence[PlanSegment]) -> list[StatementLine]:
     """The lines of the days charged at a voided purchase: what its cancellation refunds."""
-    return _lines(period, day_plans(period, segments), voided_only=True)
+    return _lines(period, day_plans(period, segments), voided=True)
 
 
 def prorate_quota(period: BillingPeriod, segments: Sequence[PlanSegment], app: App) -> int:
@@ -223,9 +237,9 @@ def prorate_quota(period: BillingPeriod, segments: Sequence[PlanSegment], app: A
     of the plan it was voided back to.
     """
     days = day_plans(period, segments)
-    if all(plan is None for _, plan in days):
+    if all(day.quota is None for day in days):
         raise ValueError(f"no plan segment covers the period {period.start}..{period.end}")
-    weighted = sum(plan.quotas[app] for _, plan in days if plan is not None)
+    weighted = sum(day.quota.quotas[app] for day in days if day.quota is not None)
     return weighted // period.days
 
 

@@ -6,7 +6,7 @@ key it lacks falls back to English.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -39,6 +39,8 @@ def fmt_date(locale: str | None, value: date | datetime) -> str:
 
 
 def fmt_datetime(locale: str | None, value: datetime) -> str:
+    # Shown as UTC, whatever zone the instant came in.
+    value = value.astimezone(UTC) if value.tzinfo is not None else value
     if language(locale) == "de":
         return f"{fmt_date(locale, value)} {value:%H:%M} UTC"
     return f"{fmt_date(locale, value)} {value:%H:%M} UTC"

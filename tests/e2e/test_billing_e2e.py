@@ -225,7 +225,7 @@ async def test_cancelling_within_72_hours_refunds_in_full(bot: Bot, any_db: Data
     statement = only_card(await bot.say(ADA, "billing"))
     rows = facts(statement)
     assert rows[:2] == [
-        ("Standard, monthly (3 days)", euros(standard_2)),
+        ("Standard, monthly (3 days, cancelled within 72 hours)", euros(standard_2)),
         ("Free, monthly (27 days)", "€0.00"),
     ]
     assert len(rows) == 3
@@ -314,7 +314,7 @@ async def test_bought_and_cancelled_the_same_day_refunds_the_charge_and_nets_to_
     after = only_card(await bot.say(ADA, "billing"))
     rows = facts(after)
     assert rows == [
-        ("Premium, monthly (1 day)", "€1.63"),
+        ("Premium, monthly (1 day, cancelled within 72 hours)", "€1.63"),
         ("Free, monthly (29 days)", "€0.00"),
         ("Refund", "-€1.63"),
     ]

@@ -733,6 +733,29 @@ async def test_an_annual_purchase_cancelled_is_refunded_only_in_its_own_period(
     assert sum(len(s.refunds) for s in later) == 1
 
 
+async def test_a_plan_bought_again_the_day_it_was_cancelled_is_charged_again(
+    uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
+) -> None:
+    await change(uow, clock, catalog, "premium")
+    await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
+    clock.advance(timedelta(hours=1))
+    await change(uow, clock, catalog, "premium")
+
+    st = await statement(uow, clock, catalog)
+    # The voided purchase keeps its own line and refund; the new one pays for the whole month.
+    assert [(ln.plan.id, ln.days, ln.amount, ln.voided) for ln in st.lines] == [
+        ("premium", 30, EUR("49.00"), False),
+        ("premium", 1, EUR("1.63"), True),
+    ]
+    assert (st.refunds, st.total) == ((EUR("1.63"),), EUR("49.00"))
+
+    again = await subscriptions.cancel_subscription(uow(TENANT), clock, catalog, ADA)
+    # Nov 2 was charged and refunded once already: nothing is left to refund twice.
+    assert again.refund == EUR("0.00")
+    st = await statement(uow, clock, catalog)
+    assert (st.refunds, st.total) == ((EUR("1.63"),), EUR("0.00"))
+
+
 async def test_buying_and_cancelling_does_not_reset_the_free_quota(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
