@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.domain.clock import FixedClock
 from bot.domain.errors import DomainError
 from bot.domain.plans import App, load_catalog
-from bot.domain.quota import QuotaExceeded
+from bot.domain.quota import QuotaExceeded, QuotaPolicy
 from bot.domain.tickets import TicketDraft
 from bot.services import subscriptions
 from bot.services import tickets as ticket_service
@@ -60,7 +60,11 @@ async def _run(steps: list[tuple[str, int | str]]) -> None:
                 if op == "create":
                     for _ in range(int(arg)):
                         await ticket_service.create_ticket(
-                            uow(TENANT), clock, CATALOG, ADA, TicketDraft("Request")
+                            uow(TENANT),
+                            clock,
+                            QuotaPolicy(CATALOG, (80, 90)),
+                            ADA,
+                            TicketDraft("Request"),
                         )
                         created[before] = created.get(before, 0) + 1
                 elif op == "change":

@@ -122,7 +122,9 @@ def _renders(locale: str) -> dict[str, Card]:
 # are the bot's own (the plan catalog is the operator's file).
 NO_USER_TEXT = {
     "billing.app_title",
+    "billing.call_off_card",
     "billing.cancellation_card",
+    "billing.end_of_term_card",
     "billing.near_limit_banner",
     "billing.plan_change_card",
     "billing.plans_card",
