@@ -47,7 +47,7 @@ class QuotaBanner:
         states = None if refresh else self._cached(tenant_id, now)
         if states is None:
             states = await subscriptions.near_limits(
-                self.units(tenant_id), self.clock, self.catalog, self.first
+                self.units.reader(tenant_id), self.clock, self.catalog, self.first
             )
             if len(self._entries) >= self.MAX_TENANTS:
                 self._entries.clear()

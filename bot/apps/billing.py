@@ -39,14 +39,14 @@ def _plan_id(data: dict[str, Any]) -> str:
 
 
 async def show_usage(turn: Turn, data: dict[str, Any]) -> Card:
-    view = await subscriptions.usage(turn.unit(), turn.clock, turn.policy.catalog, turn.who)
+    view = await subscriptions.usage(turn.reader(), turn.clock, turn.policy.catalog, turn.who)
     return usage_card(
         turn.locale, view.plan, view.period, view.quotas, view.suspended, view.scheduled
     )
 
 
 async def show_plans(turn: Turn, data: dict[str, Any]) -> Card:
-    view = await subscriptions.plans(turn.unit(), turn.clock, turn.policy.catalog, turn.who)
+    view = await subscriptions.plans(turn.reader(), turn.clock, turn.policy.catalog, turn.who)
     return plans_card(turn.locale, view.current, view.plans, view.other_term, view.is_admin)
 
 

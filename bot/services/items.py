@@ -125,9 +125,7 @@ async def create_item(
     "created". At the limit nothing is written (QuotaExceeded)."""
     async with uow:
         actor = await resolve_actor(uow, clock, who)
-        await consume(
-            uow, clock, policy.catalog, app, thresholds=policy.thresholds, locale=who.locale
-        )
+        await consume(uow, clock, policy, app, who.locale)
         number = await uow.tenants.next_number(counter)
         row = await insert(uow, actor, number, clock.now())
         await record_change(uow, clock, actor, app, row, "created", None, label)

@@ -27,8 +27,8 @@ from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.plans import App, Plan, PlanCatalog, Term
 from bot.domain.quota import (
-    DEFAULT_THRESHOLDS,
     QuotaExceeded,
+    QuotaPolicy,
     QuotaState,
     SubscriptionSuspended,
 )
@@ -45,7 +45,7 @@ from bot.domain.subscription import (
     void_purchase,
     voided_charges,
 )
-from bot.services.identity import Identity, resolve_actor
+from bot.services.identity import Identity, find_actor, resolve_actor
 from bot.services.notifications import notice_quota
 from bot.services.roles import require_admin
 from storage.models import PlanSegmentRow, RefundRow, SubscriptionRow
@@ -197,6 +197,47 @@ async def load(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
     return Subscription(row, plan, tuple(eras_of(history)), now.date(), tuple(history), scheduled)
 
 
+async def peek(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscription:
+    """The subscription as `load` would give it, for a reading use-case: no row lock and
+    nothing written. A tenant with no subscription row is on free from its first activity; a
+    scheduled change whose day has come is applied to the values, not to the rows."""
+    now = clock.now()
+    stored = await uow.billing.subscription()
+    if stored is None:
+        free = catalog.free
+        anchor = (await uow.tenants.created_at() or now).date()
+        row = SubscriptionRow(
+            tenant_id=uow.tenant_id,
+            plan_id=free.id,
+            term=free.term.value,
+            anchor=anchor,
+            updated_at=now,
+        )
+        history = [HistoryItem(PlanSegment(free, anchor, None), anchor, free.term)]
+    else:
+        # A copy: changing the loaded row would be flushed by the session.
+        row = SubscriptionRow.model_validate(stored.model_dump())
+        history = _history(await uow.billing.segments(), catalog)
+    if scheduled_change_due(row.scheduled_on, now.date()):
+        assert row.scheduled_plan_id is not None and row.scheduled_on is not None
+        on, target = row.scheduled_on, catalog.get(row.scheduled_plan_id)
+        anchor = row.anchor if target.term == catalog.get(row.plan_id).term else on
+        history = [
+            HistoryItem(PlanSegment(i.segment.plan, i.segment.start, on), i.anchor, i.term)
+            if i.segment.end is None
+            else i
+            for i in history
+        ]
+        history.append(HistoryItem(PlanSegment(target, on, None), anchor, target.term))
+        row.plan_id, row.term, row.anchor = target.id, target.term.value, anchor
+        row.scheduled_plan_id = row.scheduled_on = None
+    plan = catalog.get(row.plan_id)
+    scheduled = None
+    if row.scheduled_plan_id is not None and row.scheduled_on is not None:
+        scheduled = ScheduledChange(plan, catalog.get(row.scheduled_plan_id), row.scheduled_on)
+    return Subscription(row, plan, tuple(eras_of(history)), now.date(), tuple(history), scheduled)
+
+
 async def _apply_scheduled(
     uow: UnitOfWork, row: SubscriptionRow, catalog: PlanCatalog, now: datetime
 ) -> None:
@@ -240,16 +281,12 @@ async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
 
 
 async def consume(
-    uow: UnitOfWork,
-    clock: Clock,
-    catalog: PlanCatalog,
-    app: App,
-    *,
-    thresholds: Sequence[int] = DEFAULT_THRESHOLDS,
-    locale: str | None = None,
+    uow: UnitOfWork, clock: Clock, policy: QuotaPolicy, app: App, locale: str | None
 ) -> QuotaState:
     """Count one new item of `app` against the period's quota, or refuse. Runs inside the
-    caller's unit of work, which also records the warning if this item crosses a threshold."""
+    caller's unit of work, which also records the warning if this item crosses a threshold of
+    the operator's `policy`."""
+    catalog = policy.catalog
     sub = await load(uow, clock, catalog)
     if sub.suspended:
         raise SubscriptionSuspended()
@@ -272,16 +309,16 @@ async def consume(
         QuotaState(app, used - 1, limit, period.end),
         after,
         period.start,
-        thresholds,
+        policy.thresholds,
         locale,
     )
     return after
 
 
 async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity) -> UsageView:
+    """The quota of this period, per app; `uow` may be a reading unit of work."""
     async with uow:
-        await resolve_actor(uow, clock, who)
-        sub = await load(uow, clock, catalog)
+        sub = await peek(uow, clock, catalog)
         used = await _usage(uow, sub)
         stored = {r.app: r.quota_limit for r in await uow.billing.usage(sub.period.start)}
         quotas = tuple(
@@ -293,33 +330,29 @@ async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identi
             )
             for app in App
         )
-        await uow.commit()
         return UsageView(sub.plan, sub.period, quotas, sub.suspended, sub.scheduled)
 
 
 async def near_limits(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, first_threshold: int
 ) -> tuple[QuotaState, ...]:
-    """The quotas of the tenant at or above the first warning threshold, for the banner."""
+    """The quotas of the tenant at or above the first warning threshold, for the banner;
+    `uow` may be a reading unit of work."""
     async with uow:
-        sub = await load(uow, clock, catalog)
-        rows = await uow.billing.usage(sub.period.start)
-        await uow.commit()
-    return tuple(
-        state
-        for state in (
+        sub = await peek(uow, clock, catalog)
+        states = [
             QuotaState(App(r.app), r.used, r.quota_limit, sub.period.end)
-            for r in rows
+            for r in await uow.billing.usage(sub.period.start)
             if r.app in set(App)
-        )
-        if state.used * 100 >= first_threshold * state.limit
-    )
+        ]
+    return tuple(s for s in states if s.used * 100 >= first_threshold * s.limit)
 
 
 async def plans(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity) -> PlansView:
+    """The plans an admin may change to; `uow` may be a reading unit of work."""
     async with uow:
-        actor = await resolve_actor(uow, clock, who)
-        sub = await load(uow, clock, catalog)
+        actor = await find_actor(uow, who)
+        sub = await peek(uow, clock, catalog)
         term = sub.plan.term
         same = [p for p in catalog.for_term(term)]
         # An annual term ends only at its end: free is reached by "do not renew", not here.
@@ -333,7 +366,6 @@ async def plans(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identi
             tuple(other) if sub.plan.is_free else (),
             actor.role is Role.ADMIN,
         )
-        await uow.commit()
         return view
 
 

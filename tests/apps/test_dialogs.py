@@ -83,7 +83,7 @@ async def test_a_member_opens_a_ticket_and_reads_it_back(dialog: Dialog) -> None
 
 
 async def test_an_agent_works_the_ticket_and_a_stale_number_is_not_found(dialog: Dialog) -> None:
-    await dialog.say(ALICE, "usage")  # Alice is the first user: admin
+    await dialog.say(ALICE, "tickets")  # Alice is the first user: admin
     await dialog.say(BOB, "tickets")
     made = card_text(await dialog.say(ALICE, "role @Bob agent", (BOB,)))
     assert "Bob is now agent." in made
@@ -98,7 +98,7 @@ async def test_an_agent_works_the_ticket_and_a_stale_number_is_not_found(dialog:
 
 
 async def test_a_member_sees_only_what_they_may_use(dialog: Dialog) -> None:
-    await dialog.say(ALICE, "usage")
+    await dialog.say(ALICE, "tickets")
     card = await dialog.say(CAROL, "new ticket Scanner offline")
     assert "ticket.assign_me" not in verbs(card)
     assert "ticket.close" in verbs(card)

@@ -186,7 +186,9 @@ async def test_a_notice_is_rolled_back_with_the_create_that_caused_it(
     with pytest.raises(Boom):
         async with factory(A) as uow:
             await resolve_actor(uow, clock, CAROL)
-            state = await subscriptions.consume(uow, clock, catalog, App.TICKETS)
+            state = await subscriptions.consume(
+                uow, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None
+            )
             assert (state.used, state.limit) == (20, 25)
             raise Boom
 

@@ -17,7 +17,7 @@ from bot.domain.quota import QuotaExceeded, QuotaPolicy
 from bot.domain.tickets import TicketDraft, TicketFilter
 from bot.services import subscriptions
 from bot.services import tickets as ticket_service
-from bot.services.identity import Identity
+from bot.services.identity import Identity, resolve_actor
 from bot.services.tickets import TicketView
 from storage.db import Database
 from storage.uow import UnitOfWorkFactory
@@ -26,6 +26,17 @@ from tests.support.billing_db import ticket_numbers, ticket_titles, usage_rows
 TENANT = "tenant-rush"
 USERS = [Identity(TENANT, f"29:user-{i}", f"User {i}", f"aad-{i}") for i in range(4)]
 FREE_TICKETS = 25
+
+
+async def first_contact(
+    units: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog, who: Identity
+) -> None:
+    """What the bot records when a tenant first talks to it: the user and the free
+    subscription, anchored that day."""
+    async with units(who.tenant_id) as unit:
+        await resolve_actor(unit, clock, who)
+        await subscriptions.load(unit, clock, catalog)
+        await unit.commit()
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +172,7 @@ async def test_concurrent_creates_right_after_an_upgrade_use_the_new_limit(
     admin = USERS[0]
     for user in USERS:
         await ticket_service.list_tickets(factory(TENANT), clock, user, TicketFilter.ALL)
-    await subscriptions.usage(factory(TENANT), clock, catalog, admin)  # the free subscription
+    await first_contact(factory, clock, catalog, admin)  # the free subscription
     filled, _ = await rush(factory, clock, catalog, FREE_TICKETS, "Before")
     assert len(filled) == FREE_TICKETS
     await subscriptions.change_plan(factory(TENANT), clock, catalog, admin, "standard")

@@ -28,7 +28,7 @@ from bot.domain.subscription import Statement
 from bot.domain.tickets import Status, TicketDraft, TicketFilter
 from bot.services import subscriptions
 from bot.services import tickets as ticket_service
-from bot.services.identity import Identity
+from bot.services.identity import Identity, resolve_actor
 from bot.services.subscriptions import NoTermToEnd, NothingScheduled, NothingToCancel
 from bot.services.tickets import TicketView
 from storage.uow import UnitOfWorkFactory
@@ -43,6 +43,17 @@ CY = Identity(OTHER_TENANT, "29:cy", "Cy Other", "aad-cy")
 DAY0 = date(2026, 11, 2)
 RENEWAL = date(2026, 12, 2)
 EUR = Decimal
+
+
+async def first_contact(
+    units: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog, who: Identity
+) -> None:
+    """What the bot records when a tenant first talks to it: the user and the free
+    subscription, anchored that day."""
+    async with units(who.tenant_id) as unit:
+        await resolve_actor(unit, clock, who)
+        await subscriptions.load(unit, clock, catalog)
+        await unit.commit()
 
 
 @pytest.fixture(scope="module")
@@ -147,10 +158,12 @@ async def test_the_free_period_is_anchored_at_the_first_activity_not_the_first_q
 async def test_consume_counts_one_unit_per_item_and_refuses_at_the_limit(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
-    await subscriptions.usage(uow(TENANT), clock, catalog, ADA)
+    await first_contact(uow, clock, catalog, ADA)
     for n in range(1, 26):
         async with uow(TENANT) as unit:
-            after = await subscriptions.consume(unit, clock, catalog, App.TICKETS)
+            after = await subscriptions.consume(
+                unit, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None
+            )
             await unit.commit()
         assert after.app is App.TICKETS
         assert after.used == n
@@ -159,7 +172,9 @@ async def test_consume_counts_one_unit_per_item_and_refuses_at_the_limit(
 
     with pytest.raises(QuotaExceeded) as refused:
         async with uow(TENANT) as unit:
-            await subscriptions.consume(unit, clock, catalog, App.TICKETS)
+            await subscriptions.consume(
+                unit, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None
+            )
 
     error = refused.value
     assert error.state == QuotaState(App.TICKETS, 25, 25, RENEWAL)
@@ -169,7 +184,9 @@ async def test_consume_counts_one_unit_per_item_and_refuses_at_the_limit(
     assert error.params["used"] == 25 and error.params["limit"] == 25
     # Each app has its own allowance: checklists are untouched by the ticket quota.
     async with uow(TENANT) as unit:
-        checklists = await subscriptions.consume(unit, clock, catalog, App.CHECKLISTS)
+        checklists = await subscriptions.consume(
+            unit, clock, QuotaPolicy(catalog, (80, 90)), App.CHECKLISTS, None
+        )
         await unit.commit()
     assert (checklists.used, checklists.limit) == (1, 10)
 
@@ -651,7 +668,7 @@ async def test_a_tenant_on_free_has_nothing_to_cancel(
 async def test_billing_history_lists_each_period_newest_first(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
-    await subscriptions.usage(uow(TENANT), clock, catalog, ADA)  # first activity: Nov 2
+    await first_contact(uow, clock, catalog, ADA)  # first activity: Nov 2
     clock.advance(timedelta(days=10))
     await change(uow, clock, catalog, "standard")  # Nov 12: the subscription starts
     clock.set(datetime(2027, 1, 10, 9, 0, tzinfo=UTC))
@@ -705,7 +722,7 @@ async def test_an_annual_purchase_cancelled_is_refunded_only_in_its_own_period(
     uow: UnitOfWorkFactory, clock: FixedClock, catalog: PlanCatalog
 ) -> None:
     # Defect 3: -2.68 showed in the old free period and again in the annual one.
-    await subscriptions.usage(uow(TENANT), clock, catalog, ADA)  # on free since Nov 2
+    await first_contact(uow, clock, catalog, ADA)  # on free since Nov 2
     clock.set(datetime(2026, 11, 12, 9, 0, tzinfo=UTC))
     await change(uow, clock, catalog, "premium-annual")
     clock.advance(timedelta(days=1))  # Nov 13: Nov 12 and 13 are charged

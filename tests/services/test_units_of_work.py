@@ -10,11 +10,12 @@ from sqlmodel import func, select
 
 from bot.domain.clock import FixedClock
 from bot.domain.errors import NotFound
+from bot.domain.plans import load_catalog
 from bot.domain.roles import Role
-from bot.services import tickets
+from bot.services import subscriptions, tickets
 from bot.services.identity import Identity, find_actor
 from storage.db import Database
-from storage.models import Tenant, UserAccount
+from storage.models import PlanSegmentRow, QuotaUsageRow, SubscriptionRow, Tenant, UserAccount
 from storage.uow import NestedUnitOfWork, UnitOfWorkFactory
 
 ALICE = Identity("tenant-a", "29:alice", "Alice")
@@ -86,3 +87,37 @@ async def test_showing_a_ticket_reads_only(
     with pytest.raises(NotFound):
         await tickets.get_ticket(uow.reader("tenant-a"), clock, BOB, 1)
     assert await count(memory_db, UserAccount) == 0
+
+
+async def test_usage_plans_and_the_banner_read_only(
+    memory_db: Database, uow: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    catalog = load_catalog()
+    view = await subscriptions.usage(uow.reader("tenant-a"), clock, catalog, ALICE)
+    assert view.plan == catalog.free and view.period.start == clock.now().date()
+    offered = await subscriptions.plans(uow.reader("tenant-a"), clock, catalog, ALICE)
+    assert offered.is_admin  # what the first user of the tenant will be
+    assert await subscriptions.near_limits(uow.reader("tenant-a"), clock, catalog, 80) == ()
+    for table in (Tenant, UserAccount, SubscriptionRow, PlanSegmentRow, QuotaUsageRow):
+        assert await count(memory_db, table) == 0, table
+
+
+async def test_a_due_scheduled_change_reads_as_applied_before_it_is_written(
+    uow: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    catalog = load_catalog()
+    async with uow("tenant-a") as unit:
+        await find_actor(unit, ALICE)
+        await subscriptions.load(unit, clock, catalog)
+        row = await unit.billing.subscription()
+        assert row is not None
+        row.scheduled_plan_id, row.scheduled_on = "standard", clock.now().date()
+        await unit.billing.save(row)
+        await unit.commit()
+    async with uow.reader("tenant-a") as unit:
+        peeked = await subscriptions.peek(unit, clock, catalog)
+        assert (await unit.billing.subscription()).scheduled_plan_id == "standard"  # type: ignore[union-attr]
+    async with uow("tenant-a") as unit:
+        loaded = await subscriptions.load(unit, clock, catalog)
+        await unit.commit()
+    assert (peeked.plan, peeked.eras, peeked.scheduled) == (loaded.plan, loaded.eras, None)
