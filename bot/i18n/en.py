@@ -151,7 +151,7 @@ MESSAGES: dict[str, str] = {
     "help.cmd.plans": "compare the plans",
     "help.cmd.change_plan": "change the plan (admins)",
     "help.cmd.cancel": "cancel within 72 hours of purchase (admins)",
-    "help.cmd.do_not_renew": "end an annual plan at the end of its term (admins)",
+    "help.cmd.do_not_renew": "go back to free when the paid term ends (admins)",
     "help.cmd.call_off": "call off a scheduled plan change (admins)",
     "help.cmd.billing": "this period's statement (admins)",
     "help.cmd.billing_history": "the statements of the last twelve periods (admins)",

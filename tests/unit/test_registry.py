@@ -4,11 +4,13 @@ the Teams manifest are all derived from it, so they cannot disagree."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from app_manifest.package import render_manifest
 from bot.apps import build_registry
+from bot.apps.__main__ import command_table
 from bot.apps.registry import AppSpec, Command, Registry, Verb, no_arguments
 from cards.general import help_card
 from tests.support.cards import card_text
@@ -105,3 +107,10 @@ def test_the_longest_phrase_wins() -> None:
     assert REGISTRY.parse("new ticket").verb == "ticket.form"
     assert REGISTRY.parse("tickets").verb == "tickets.list"
     assert REGISTRY.parse("ticket 4").verb == "ticket.show"
+
+
+def test_the_readme_lists_the_commands_of_the_registry() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- commands:start")
+    block = readme[readme.index("\n", start) + 1 : readme.index("<!-- commands:end -->")]
+    assert block.strip() == command_table(), "regenerate it with: python -m bot.apps"
