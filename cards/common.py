@@ -85,11 +85,6 @@ def refresh(action: Element, user_ids: Iterable[str]) -> dict[str, Any]:
     return {"action": action, "userIds": ids}
 
 
-def secondary(action: Element) -> Element:
-    """An action in the card's overflow menu ("..."), not in the row of buttons."""
-    return {**action, "mode": "secondary"}
-
-
 def as_of_line(locale: str | None, at: datetime) -> Element:
     """When the card was made (or last refreshed): a card in a chat ages."""
     return text(t(locale, "card.as_of", at=fmt_datetime(locale, at)), size="Small", isSubtle=True)

@@ -41,7 +41,6 @@ from cards.common import (
     message,
     pager,
     refresh,
-    secondary,
     show_card,
     text,
     text_input,
@@ -81,7 +80,7 @@ def ticket_form(
             placeholder=t(locale, "ticket.placeholder.title"),
             max_length=TITLE_MAX,
             required=True,
-            error=errors.get("title"),
+            error=errors.get("title") or t(locale, "field.required"),
         ),
         text_input(
             "description",
@@ -267,8 +266,8 @@ def _detail_actions(
     agents: Sequence[Person],
     inputs: Mapping[str, Any],
 ) -> list[Element]:
-    """At most three buttons with short whole titles: Comment, Change (a list per field, each
-    with its Save), and Assign to me or Close; the rest in the overflow menu."""
+    """Three buttons with short whole titles: Comment, Change (a list per field, each with its
+    Save; members change the priority only), and Assign to me or Close/Reopen."""
     ref = _ref(ticket)
     comment_value = inputs.get("comment") if isinstance(inputs.get("comment"), str) else None
     comment = show_card(
@@ -329,16 +328,10 @@ def _detail_actions(
         close = execute(t(locale, "button.reopen"), "ticket.reopen", ref)
     else:
         close = execute(t(locale, "button.close"), "ticket.close", ref)
-    actions: list[Element] = [comment, change]
     if works and (ticket.assignee is None or ticket.assignee.id != viewer.id):
-        actions += [
-            execute(t(locale, "button.assign_me"), "ticket.assign_me", ref),
-            secondary(close),
-        ]
-    else:
-        actions.append(close)
-    refresh_action = execute(t(locale, "button.refresh"), "ticket.refresh", ref)
-    return [*actions, secondary(refresh_action)]
+        # An agent closes through the status list; taking the ticket is the next step.
+        return [comment, change, execute(t(locale, "button.assign_me"), "ticket.assign_me", ref)]
+    return [comment, change, close]
 
 
 def ticket_list(

@@ -191,9 +191,9 @@ async def test_a_stale_card_shows_the_ticket_as_it_is_now(dialog: Dialog) -> Non
     await dialog.say(BOB, "tickets")
     await dialog.say(ALICE, "role @Bob agent", (BOB,))
     await dialog.say(CAROL, "new ticket Wi-Fi slow")
-    bobs = await dialog.say(BOB, "ticket 1")
+    bobs, carols = await dialog.say(BOB, "ticket 1"), await dialog.say(CAROL, "ticket 1")
     dialog.clock.advance(timedelta(minutes=5))
-    await dialog.press(CAROL, "ticket.close", action(bobs, "ticket.close")["data"])
+    await dialog.press(CAROL, "ticket.close", action(carols, "ticket.close")["data"])
     dialog.clock.advance(timedelta(minutes=5))
     # Bob's card still offers the moves of an open ticket.
     pressed = await dialog.press(
