@@ -11,7 +11,17 @@ from bot.domain.plans import App, Plan
 from bot.domain.quota import QuotaExceeded, QuotaState
 from bot.domain.subscription import ScheduledChange, Statement
 from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
-from cards.common import Card, Element, attention, card, error_text, execute, heading, text
+from cards.common import (
+    Card,
+    Element,
+    attention,
+    card,
+    choice_set,
+    error_text,
+    execute,
+    heading,
+    text,
+)
 
 # Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
 BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
@@ -227,31 +237,27 @@ def plans_card(
         body.append(
             {"type": "ColumnSet", "columns": [_plan_column(locale, p, False) for p in other_term]}
         )
-    actions: list[Element] = []
-    if is_admin:
-        for plan in (*plans, *other_term):
-            if plan.id != current.id:
-                actions.append(
-                    execute(
-                        t(
-                            locale,
-                            "plans.choose",
-                            plan=plan.name,
-                            term=t(locale, f"term.{plan.term.value}"),
-                        ),
-                        "plan.confirm",
-                        {"plan": plan.id},
-                    )
-                )
-    else:
+    choices = [
+        (
+            plan.id,
+            t(
+                locale,
+                "plans.option",
+                plan=plan.name,
+                term=t(locale, f"term.{plan.term.value}"),
+                price=_price(locale, plan),
+            ),
+        )
+        for plan in (*plans, *other_term)
+        if plan.id != current.id
+    ]
+    if not is_admin:
         body.append(text(t(locale, "plans.ask_admin"), isSubtle=True))
-    if not is_admin or not actions:
+    if not is_admin or not choices:
         return card(body)
-    # Teams shows up to six actions on a card; more go into an inline action set.
-    if len(actions) <= 6:
-        return card(body, actions)
-    body.append({"type": "ActionSet", "actions": actions})
-    return card(body)
+    # One list of plans and one button: a button per plan cannot say which plan it buys.
+    body.append(choice_set("plan", t(locale, "plans.choose_label"), choices, value=choices[0][0]))
+    return card(body, [execute(t(locale, "button.switch_plan"), "plan.confirm")])
 
 
 def _line_rows(locale: str | None, statement_lines: Sequence[tuple[str, str, str]]) -> Element:

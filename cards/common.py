@@ -17,6 +17,8 @@ Element = dict[str, Any]
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ERROR_TEXT_MAX = 300
+# Teams refreshes a card automatically for at most 60 users (`refresh.userIds`).
+REFRESH_USERS_MAX = 60
 
 # U+2060 WORD JOINER: invisible, and no markdown parser or linkifier reads through it.
 JOINER = "\u2060"
@@ -57,7 +59,11 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return f"{indent}\\{marker}"
 
 
-def card(body: Sequence[Element], actions: Sequence[Element] = ()) -> Card:
+def card(
+    body: Sequence[Element],
+    actions: Sequence[Element] = (),
+    refresh: Mapping[str, Any] | None = None,
+) -> Card:
     result: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -67,7 +73,37 @@ def card(body: Sequence[Element], actions: Sequence[Element] = ()) -> Card:
     }
     if actions:
         result["actions"] = list(actions)
+    if refresh:
+        result["refresh"] = dict(refresh)
     return result
+
+
+def refresh(action: Element, user_ids: Iterable[str]) -> dict[str, Any]:
+    """Teams' Universal Actions refresh: each of `user_ids` (the first 60 distinct ones) sees the
+    card the `action` returns for them; everybody else sees the card as it was sent."""
+    ids = [u for u in dict.fromkeys(user_ids) if u][:REFRESH_USERS_MAX]
+    return {"action": action, "userIds": ids}
+
+
+def as_of_line(locale: str | None, at: datetime) -> Element:
+    """When the card was made (or last refreshed): a card in a chat ages."""
+    return text(t(locale, "card.as_of", at=fmt_datetime(locale, at)), size="Small", isSubtle=True)
+
+
+def choice_row(choice: Element, button: Element) -> Element:
+    """One choice and its one button, side by side: choices of many are a list, not buttons."""
+    return {
+        "type": "ColumnSet",
+        "columns": [
+            {"type": "Column", "width": "stretch", "items": [choice]},
+            {
+                "type": "Column",
+                "width": "auto",
+                "verticalContentAlignment": "Bottom",
+                "items": [{"type": "ActionSet", "actions": [button]}],
+            },
+        ],
+    }
 
 
 def text(value: str, **style: Any) -> Element:
@@ -89,7 +125,9 @@ def execute(title: str, verb: str, data: Mapping[str, Any] | None = None, **extr
 
 
 def show_card(title: str, body: Sequence[Element], actions: Sequence[Element]) -> Element:
-    inner: Card = {"type": "AdaptiveCard", "body": list(body), "actions": list(actions)}
+    inner: Card = {"type": "AdaptiveCard", "body": list(body)}
+    if actions:
+        inner["actions"] = list(actions)
     return {"type": "Action.ShowCard", "title": title, "card": inner}
 
 

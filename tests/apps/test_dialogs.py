@@ -5,6 +5,7 @@ in sight. They read like the help text, and survive a change of Bot Framework SD
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from bot.services.identity import Identity
 from cards.common import Card
 from storage.uow import UnitOfWorkFactory
 from tests.support.apps import dispatcher, policy
-from tests.support.cards import card_text, verbs
+from tests.support.cards import action, card_text, inputs, submission, verbs
 
 ALICE = Identity("tenant-a", "29:alice", "Alice", locale="en-US")
 BOB = Identity("tenant-a", "29:bob", "Bob", locale="en-US")
@@ -32,15 +33,30 @@ class Dialog:
     clock: FixedClock
     quota: QuotaPolicy
 
-    def turn(self, who: Identity) -> Turn:
+    def turn(self, who: Identity, *, channel: bool = False, everyone: bool = False) -> Turn:
         return Turn(
             who,
             who.locale,
-            f"a:personal-{who.user_id}",
+            "19:general@thread.tacv2" if channel else f"a:personal-{who.user_id}",
             self.units,
             self.clock,
             self.quota,
             self.dispatcher.registry,
+            shared=channel,
+            everyone=everyone,
+        )
+
+    async def in_channel(self, who: Identity, line: str) -> Card:
+        """A line typed in a channel: the answer is a message everyone there reads."""
+        parsed = self.dispatcher.registry.parse(line)
+        turn = self.turn(who, channel=True, everyone=True)
+        return await self.dispatcher.dispatch(turn, parsed.verb, parsed.data)
+
+    async def refresh(self, who: Identity, card: Card) -> Card:
+        """What Teams asks for `who` when it shows the channel's card (trigger: automatic)."""
+        action = card["refresh"]["action"]
+        return await self.dispatcher.dispatch(
+            self.turn(who, channel=True), action["verb"], action["data"]
         )
 
     async def say(self, who: Identity, line: str, mentions: tuple[Identity, ...] = ()) -> Card:
@@ -135,3 +151,56 @@ async def test_a_forged_verb_or_payload_is_refused_plainly(dialog: Dialog) -> No
         assert unreadable in card_text(await dialog.dispatcher.dispatch(turn, verb, data))
     huge = card_text(await dialog.dispatcher.dispatch(turn, "help", {"x": "y" * 20_000}))
     assert "That is more than I can take at once" in huge
+
+
+def primary_titles(card: Card) -> list[str]:
+    return [a["title"] for a in card.get("actions", []) if a.get("mode") != "secondary"]
+
+
+async def test_in_a_channel_each_person_sees_the_actions_of_their_role(dialog: Dialog) -> None:
+    await dialog.say(ALICE, "usage")  # Alice is the first user: admin
+    await dialog.say(BOB, "tickets")
+    await dialog.say(ALICE, "role @Bob agent", (BOB,))
+    posted = await dialog.in_channel(CAROL, "new ticket Projector flickers")
+    # What the channel reads: the ticket, no one's buttons, and one Refresh.
+    assert "#1 Projector flickers" in card_text(posted)
+    assert set(verbs(posted)) == {"ticket.refresh"} and len(posted["actions"]) == 1
+    assert posted["refresh"]["action"]["verb"] == "ticket.refresh"
+    assert {CAROL.user_id, ALICE.user_id, BOB.user_id} <= set(posted["refresh"]["userIds"])
+
+    bobs, carols = await dialog.refresh(BOB, posted), await dialog.refresh(CAROL, posted)
+    assert {"ticket.assign_me", "ticket.status", "ticket.assign"} <= set(verbs(bobs))
+    assert "ticket.status" not in verbs(carols) and "ticket.assign" not in verbs(carols)
+    assert {"ticket.comment", "ticket.close", "ticket.priority"} <= set(verbs(carols))
+    assert primary_titles(bobs) == ["Comment", "Change", "Assign to me"]
+    assert primary_titles(carols) == ["Comment", "Priority", "Close"]
+    for own in (bobs, carols):  # still live for the next change
+        assert own["refresh"]["action"]["verb"] == "ticket.refresh"
+        assert "As of " in card_text(own)
+
+
+async def test_a_user_of_another_tenant_gets_nothing_from_a_refresh(dialog: Dialog) -> None:
+    posted = await dialog.in_channel(CAROL, "new ticket Badge reader broken")
+    seen = await dialog.refresh(DAVE, posted)
+    assert "That was not found." in card_text(seen)
+    assert "Badge reader" not in str(seen) and not verbs(seen)
+
+
+async def test_a_stale_card_shows_the_ticket_as_it_is_now(dialog: Dialog) -> None:
+    await dialog.say(ALICE, "usage")
+    await dialog.say(BOB, "tickets")
+    await dialog.say(ALICE, "role @Bob agent", (BOB,))
+    await dialog.say(CAROL, "new ticket Wi-Fi slow")
+    bobs, carols = await dialog.say(BOB, "ticket 1"), await dialog.say(CAROL, "ticket 1")
+    dialog.clock.advance(timedelta(minutes=5))
+    await dialog.press(CAROL, "ticket.close", action(carols, "ticket.close")["data"])
+    dialog.clock.advance(timedelta(minutes=5))
+    # Bob's card still offers the moves of an open ticket.
+    pressed = await dialog.press(
+        BOB, "ticket.status", submission(bobs, "ticket.status", status="in_progress")
+    )
+    shown = card_text(pressed)
+    assert "Ticket #1 has changed since this card was sent: this is how it is now." in shown
+    statuses = [c["value"] for c in inputs(pressed)["status"]["choices"]]
+    assert "Closed" in shown and statuses == ["open"]  # what a closed ticket can become
+    assert "Choose one of" not in shown and "cannot" not in shown.lower()
