@@ -158,7 +158,7 @@ def primary_titles(card: Card) -> list[str]:
 
 
 async def test_in_a_channel_each_person_sees_the_actions_of_their_role(dialog: Dialog) -> None:
-    await dialog.say(ALICE, "usage")  # Alice is the first user: admin
+    await dialog.say(ALICE, "tickets")  # Alice is the first user: admin
     await dialog.say(BOB, "tickets")
     await dialog.say(ALICE, "role @Bob agent", (BOB,))
     posted = await dialog.in_channel(CAROL, "new ticket Projector flickers")
@@ -187,7 +187,7 @@ async def test_a_user_of_another_tenant_gets_nothing_from_a_refresh(dialog: Dial
 
 
 async def test_a_stale_card_shows_the_ticket_as_it_is_now(dialog: Dialog) -> None:
-    await dialog.say(ALICE, "usage")
+    await dialog.say(ALICE, "tickets")
     await dialog.say(BOB, "tickets")
     await dialog.say(ALICE, "role @Bob agent", (BOB,))
     await dialog.say(CAROL, "new ticket Wi-Fi slow")
