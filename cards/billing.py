@@ -20,11 +20,9 @@ from cards.common import (
     error_text,
     execute,
     heading,
+    progress_bar,
     text,
 )
-
-# Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
-BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
 
 
 def _app(locale: str | None, app: App) -> str:
@@ -52,33 +50,6 @@ def _price(locale: str | None, plan: Plan) -> str:
     return t(locale, f"price.{plan.term.value}", price=fmt_money(locale, plan.price, plan.currency))
 
 
-def _bar(percent: int) -> Element:
-    level = "full" if percent >= 100 else "near" if percent >= 80 else "ok"
-    filled = max(0, min(100, percent))
-    columns: list[Element] = []
-    if filled > 0:
-        columns.append(
-            {
-                "type": "Column",
-                "width": filled,
-                "style": BAR_STYLE[level],
-                "minHeight": "8px",
-                "items": [],
-            }
-        )
-    if filled < 100:
-        columns.append(
-            {
-                "type": "Column",
-                "width": 100 - filled,
-                "style": "emphasis",
-                "minHeight": "8px",
-                "items": [],
-            }
-        )
-    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
-
-
 def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
     return [
         text(
@@ -92,7 +63,7 @@ def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
             ),
             weight="Bolder",
         ),
-        _bar(quota.percent),
+        progress_bar(quota.percent),
     ]
 
 

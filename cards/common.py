@@ -90,6 +90,41 @@ def as_of_line(locale: str | None, at: datetime) -> Element:
     return text(t(locale, "card.as_of", at=fmt_datetime(locale, at)), size="Small", isSubtle=True)
 
 
+# Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
+BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
+
+
+def progress_bar(percent: int, *, warn_from: int = 80, calm: bool = False) -> Element:
+    """A strip filled to `percent`. A quota turns to a warning colour from `warn_from`; a
+    checklist (`calm`) stays green however far it is."""
+    level = "full" if percent >= 100 else "near" if percent >= warn_from else "ok"
+    if calm:
+        level = "ok"
+    filled = max(0, min(100, percent))
+    columns: list[Element] = []
+    if filled > 0:
+        columns.append(
+            {
+                "type": "Column",
+                "width": filled,
+                "style": BAR_STYLE[level],
+                "minHeight": "8px",
+                "items": [],
+            }
+        )
+    if filled < 100:
+        columns.append(
+            {
+                "type": "Column",
+                "width": 100 - filled,
+                "style": "emphasis",
+                "minHeight": "8px",
+                "items": [],
+            }
+        )
+    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
+
+
 def choice_row(choice: Element, button: Element) -> Element:
     """One choice and its one button, side by side: choices of many are a list, not buttons."""
     return {

@@ -93,6 +93,7 @@ class TicketRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number"),
         sa.Index("ix_tickets_tenant_updated", "tenant_id", "updated_at"),
+        sa.Index("ix_tickets_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)
@@ -110,6 +111,78 @@ class TicketRow(SQLModel, table=True):
     conversation_id: str | None = Field(default=None, max_length=400)
     created_at: datetime = ts()
     updated_at: datetime = ts()
+
+
+class ChecklistTemplateRow(SQLModel, table=True):
+    """A checklist template: its items as JSON ([{"text": ..., "required": ...}]), copied into
+    each checklist started from it, so editing a template never changes a running checklist."""
+
+    __tablename__ = "checklist_templates"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.Index("ix_checklist_templates_tenant_title", "tenant_id", "archived", "title"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    number: int
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+    items: str = Field(sa_type=sa.Text)
+    archived: bool = False
+    author_id: str = Field(max_length=200)
+    author_name: str = Field(default="", max_length=200)
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
+
+
+class ChecklistRow(SQLModel, table=True):
+    __tablename__ = "checklists"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.Index("ix_checklists_tenant_updated", "tenant_id", "updated_at"),
+        sa.Index("ix_checklists_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    number: int
+    title: str = Field(max_length=200)
+    template_number: int | None = None
+    status: str = Field(max_length=16)
+    starter_id: str = Field(max_length=200)
+    starter_name: str = Field(default="", max_length=200)
+    assignee_id: str | None = Field(default=None, max_length=200)
+    assignee_name: str | None = Field(default=None, max_length=200)
+    reviewer_id: str | None = Field(default=None, max_length=200)
+    reviewer_name: str | None = Field(default=None, max_length=200)
+    due: date | None = None
+    conversation_id: str | None = Field(default=None, max_length=400)
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
+
+
+class ChecklistItemRow(SQLModel, table=True):
+    __tablename__ = "checklist_items"
+    __table_args__ = (sa.UniqueConstraint("checklist_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    checklist_id: int = Field(foreign_key="checklists.id")
+    position: int
+    text: str = Field(max_length=300)
+    required: bool = False
+    checked_by_id: str | None = Field(default=None, max_length=200)
+    checked_by_name: str | None = Field(default=None, max_length=200)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    note: str = Field(default="", max_length=300)
+
+
+class ReminderRow(SQLModel, table=True):
+    """A reminder digest already sent: each person once per (UTC) day."""
+
+    __tablename__ = "reminders"
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    created_at: datetime = ts()
 
 
 class ItemCommentRow(SQLModel, table=True):

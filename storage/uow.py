@@ -15,7 +15,9 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.checklists import ChecklistRepository
 from storage.db import Database
+from storage.reminders import ReminderRepository
 from storage.repositories import (
     BillingRepository,
     ConversationRepository,
@@ -75,6 +77,8 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
         self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
+        self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect)
+        self.reminders = ReminderRepository(self.session, self.tenant_id, dialect)
         self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
         self.billing = BillingRepository(self.session, self.tenant_id, dialect)
         self.notices = NoticeRepository(self.session, self.tenant_id, dialect)

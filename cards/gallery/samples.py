@@ -10,6 +10,18 @@ from typing import Any
 
 from bot.apps import build_registry
 from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
+from bot.domain.checklists import (
+    Checklist,
+    ChecklistEvent,
+    ChecklistFilter,
+    ChecklistItem,
+    ChecklistNotice,
+    ChecklistStatus,
+    DueItem,
+    ItemSpec,
+    ReminderNotice,
+    Template,
+)
 from bot.domain.errors import InvalidInput, InvalidTransition, NotFound, OnlyAdmins
 from bot.domain.items import Comment, HistoryEntry
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
@@ -20,7 +32,7 @@ from bot.domain.quota import QuotaExceeded, QuotaState
 from bot.domain.roles import Role
 from bot.domain.subscription import ScheduledChange, Statement
 from bot.domain.tickets import Priority, Status, Ticket, TicketFilter
-from cards import billing, general, notifications, tickets
+from cards import billing, checklists, general, notifications, tickets
 from cards.common import Card, card
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -107,6 +119,39 @@ def _statement(lines: list[tuple[Plan, int]], *, current: bool, refund: str = "0
     return Statement(PERIOD, tuple(made), refunds, total, current)
 
 
+ONBOARDING = {
+    "en": ("Onboarding a new hire", ["Laptop ready", "Accounts created", "Welcome lunch"]),
+    "de": ("Einarbeitung", ["Laptop bereit", "Konten angelegt", "Begrüßungsessen"]),
+}
+
+
+def _template(locale: str, number: int = 3) -> Template:
+    title, items = ONBOARDING[locale[:2]]
+    specs = tuple(ItemSpec(text, i == 1) for i, text in enumerate(items))
+    return Template(number, title, "", specs, False, GRACE, NOW)
+
+
+def _checklist(locale: str, status: ChecklistStatus = ChecklistStatus.IN_PROGRESS) -> Checklist:
+    title, texts = ONBOARDING[locale[:2]]
+    items = tuple(
+        ChecklistItem(i + 1, text, i == 1, GRACE if i == 0 else None, NOW if i == 0 else None)
+        for i, text in enumerate(texts)
+    )
+    return Checklist(
+        number=7,
+        title=f"{title}: José",
+        status=status,
+        starter=ADA,
+        assignee=GRACE,
+        reviewer=ALAN,
+        due=date(2026, 11, 20),
+        items=items,
+        template=3,
+        created_at=NOW,
+        updated_at=NOW + timedelta(hours=1),
+    )
+
+
 def _as_card(rendered: Any) -> Card:
     """A card as is; a banner (card elements) inside a card, as the product shows it."""
     return rendered if isinstance(rendered, dict) else card(list(rendered))
@@ -171,6 +216,48 @@ def samples(locale: str) -> dict[str, Card]:
             locale,
             Page(tuple(_ticket(locale, 40 + i, list(Status)[i]) for i in range(5)), 0, 35),
             TicketFilter.MINE,
+        ),
+        "checklists.template_form: empty": lambda: checklists.template_form(locale),
+        "checklists.template_detail: agent": lambda: checklists.template_detail(
+            locale, _template(locale), can_manage=True
+        ),
+        "checklists.template_list: agent": lambda: checklists.template_list(
+            locale, Page((_template(locale), _template(locale, 4)), 0, 2), can_manage=True
+        ),
+        "checklists.template_choice_card: default": lambda: checklists.template_choice_card(
+            locale, "onb", (_template(locale), _template(locale, 4))
+        ),
+        "checklists.checklist_form: from a template": lambda: checklists.checklist_form(
+            locale,
+            templates=(_template(locale),),
+            people=AGENTS,
+            template=_template(locale),
+        ),
+        "checklists.checklist_detail: assignee": lambda: checklists.checklist_detail(
+            locale, _checklist(locale), can_check=True, can_submit=True, can_review=False
+        ),
+        "checklists.checklist_detail: reviewer": lambda: checklists.checklist_detail(
+            locale,
+            _checklist(locale, ChecklistStatus.SUBMITTED),
+            can_check=False,
+            can_submit=False,
+            can_review=True,
+        ),
+        "checklists.checklist_list: mine": lambda: checklists.checklist_list(
+            locale, Page((_checklist(locale),), 0, 1), ChecklistFilter.MINE, NOW.date()
+        ),
+        "checklists.checklist_notice_card: submitted": lambda: checklists.checklist_notice_card(
+            locale, ChecklistNotice(ChecklistEvent.SUBMITTED, 7, _checklist(locale).title, "Grace")
+        ),
+        "checklists.reminder_card: default": lambda: checklists.reminder_card(
+            locale,
+            ReminderNotice(
+                NOW.date(),
+                (
+                    DueItem("tickets", 42, _text(locale, "title"), date(2026, 10, 30)),
+                    DueItem("checklists", 7, _checklist(locale).title, NOW.date()),
+                ),
+            ),
         ),
         "billing.usage_card: standard": lambda: billing.usage_card(
             locale, STANDARD, PERIOD, QUOTAS

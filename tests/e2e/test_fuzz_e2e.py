@@ -89,6 +89,23 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "subscription.end_confirm": (),
     "subscription.end": (),
     "billing": ("history",),
+    "template.form": (),
+    "template.create": ("title", "description", "items"),
+    "template.edit_form": ("number",),
+    "template.update": ("number", "title", "description", "items"),
+    "template.archive": ("number",),
+    "template.restore": ("number",),
+    "templates.list": ("page",),
+    "template.show": ("number",),
+    "checklist.form": ("template",),
+    "checklist.start": ("title", "template", "items", "assignee", "reviewer", "due"),
+    "checklists.list": ("filter", "page"),
+    "checklist.show": ("number",),
+    "checklist.check": ("number", "position", "checked"),
+    "checklist.note": ("number", "position", "note"),
+    "checklist.submit": ("number",),
+    "checklist.approve": ("number",),
+    "checklist.return": ("number", "comment"),
 }
 
 # -- values ----------------------------------------------------------------------------------
@@ -291,6 +308,12 @@ VALID: dict[str, st.SearchStrategy[Any]] = {
     "comment": st.sampled_from(["On it.", "x"]),
     "plan": st.sampled_from(PLAN_IDS),
     "history": st.sampled_from([True, False, "true"]),
+    "items": st.sampled_from(["Laptop\n* Accounts", "one", "* a\n* b\nc"]),
+    "position": st.sampled_from([1, 2, "1", "3"]),
+    "checked": st.sampled_from([True, False, "true"]),
+    "note": st.sampled_from(["", "done early"]),
+    "template": st.sampled_from(["", "1", 1, "Onboarding"]),
+    "reviewer": st.sampled_from([u.user_id for u in USERS]),
     "seen": st.sampled_from(["2026-11-02T09:00:00+00:00", "2026-11-02T09:00:00", "2020-01-01"]),
 }
 

@@ -63,6 +63,7 @@ from bot.domain.tickets import (
 from cards.billing import quota_reached_banner
 from cards.common import card as make_card
 from cards.common import execute
+from cards.gallery.samples import samples
 from cards.tickets import ticket_detail
 from tests.support.cards import verbs, walk
 from tests.support.schemas import not_run
@@ -248,6 +249,30 @@ def scenarios(card_id: str) -> Callable[[Scenarios], Scenarios]:
         return fn
 
     return register
+
+
+def _from_gallery(card_id: str) -> None:
+    """The gallery's samples of a card function serve as its scenarios here too."""
+
+    def made(fn: CardFn, locale: str) -> dict[str, Rendered]:
+        prefix = card_id + ": "
+        return {n[len(prefix) :]: c for n, c in samples(locale).items() if n.startswith(prefix)}
+
+    HAND_WRITTEN[card_id] = made
+
+
+for _name in (
+    "template_form",
+    "template_detail",
+    "template_list",
+    "template_choice_card",
+    "checklist_form",
+    "checklist_detail",
+    "checklist_list",
+    "checklist_notice_card",
+    "reminder_card",
+):
+    _from_gallery(f"checklists.{_name}")
 
 
 @scenarios("general.welcome_card")

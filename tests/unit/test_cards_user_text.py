@@ -15,6 +15,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cards
+from bot.domain.checklists import (
+    Checklist,
+    ChecklistEvent,
+    ChecklistFilter,
+    ChecklistItem,
+    ChecklistNotice,
+    ChecklistStatus,
+    DueItem,
+    ItemSpec,
+    ReminderNotice,
+    Template,
+)
 from bot.domain.errors import DomainError, InvalidInput, OnlyAdmins
 from bot.domain.items import Comment, HistoryEntry
 from bot.domain.notices import TicketEvent, TicketNotice
@@ -26,6 +38,17 @@ from bot.domain.tickets import (
     Status,
     Ticket,
     TicketFilter,
+)
+from cards.checklists import (
+    checklist_detail,
+    checklist_form,
+    checklist_list,
+    checklist_notice_card,
+    reminder_card,
+    template_choice_card,
+    template_detail,
+    template_form,
+    template_list,
 )
 from cards.common import card as make_card
 from cards.common import literal
@@ -81,6 +104,73 @@ def hostile_errors() -> dict[str, DomainError]:
     }
 
 
+def hostile_template(index: int) -> Template:
+    text = HOSTILE[index % len(HOSTILE)]
+    items = tuple(ItemSpec(h, i % 2 == 0) for i, h in enumerate(HOSTILE))
+    return Template(3 + index, text, text, items, False, person(index), NOW)
+
+
+def hostile_checklist(index: int, status: ChecklistStatus) -> Checklist:
+    text = HOSTILE[index % len(HOSTILE)]
+    items = tuple(
+        ChecklistItem(i + 1, h, i % 2 == 0, person(i) if i % 2 else None, NOW, h)
+        for i, h in enumerate(HOSTILE)
+    )
+    return Checklist(
+        number=7 + index,
+        title=text,
+        status=status,
+        starter=person(index),
+        assignee=person(index + 1),
+        reviewer=person(index + 2),
+        due=date(2026, 11, 1),
+        items=items,
+        template=None,
+        created_at=NOW,
+        updated_at=NOW,
+        comments=tuple(Comment(person(i), h, NOW) for i, h in enumerate(HOSTILE)),
+    )
+
+
+def _checklist_renders(locale: str) -> dict[str, Card]:
+    rendered: dict[str, Card] = {}
+    templates = tuple(hostile_template(i) for i in range(len(HOSTILE)))
+    people = tuple(person(i) for i in range(len(HOSTILE)))
+    for i in range(len(HOSTILE)):
+        rendered[f"template_detail {i}"] = template_detail(locale, templates[i], can_manage=True)
+        for status in ChecklistStatus:
+            rendered[f"checklist_detail {i} {status}"] = checklist_detail(
+                locale,
+                hostile_checklist(i, status),
+                can_check=True,
+                can_submit=True,
+                can_review=True,
+                today=NOW.date(),
+            )
+        for event in ChecklistEvent:
+            notice = ChecklistNotice(event, 7, HOSTILE[i], HOSTILE[i - 1], HOSTILE[i])
+            rendered[f"checklist_notice_card {event} {i}"] = checklist_notice_card(locale, notice)
+    values = {"title": HOSTILE[0], "items": HOSTILE[1], "description": HOSTILE[2]}
+    for name, error in hostile_errors().items():
+        rendered[f"template_form {name}"] = template_form(locale, values, error)
+        rendered[f"checklist_form {name}"] = checklist_form(
+            locale, values, error, templates=templates, people=people, template=templates[0]
+        )
+    rendered["template_list"] = template_list(
+        locale, Page(templates, 0, len(templates)), can_manage=True
+    )
+    rendered["template_choice_card"] = template_choice_card(locale, HOSTILE[3], templates)
+    rendered["checklist_list"] = checklist_list(
+        locale,
+        Page(tuple(hostile_checklist(i, ChecklistStatus.IN_PROGRESS) for i in range(5)), 0, 5),
+        ChecklistFilter.ALL,
+        NOW.date(),
+    )
+    due = tuple(DueItem("tickets", i, h, NOW.date()) for i, h in enumerate(HOSTILE))
+    rendered["reminder_card"] = reminder_card(locale, ReminderNotice(NOW.date(), due))
+    return rendered
+
+
 def _renders(locale: str) -> dict[str, Card]:
     rendered: dict[str, Card] = {}
     viewer = person(0)
@@ -110,6 +200,7 @@ def _renders(locale: str) -> dict[str, Card]:
         ),
         TicketFilter.ALL,
     )
+    rendered.update(_checklist_renders(locale))
     people = [person(i) for i in range(len(HOSTILE))]
     rendered["roles_card"] = roles_card(locale, people, people, changed=(people[1], Role.AGENT))
     rendered["notice_card"] = notice_card(
@@ -138,6 +229,15 @@ NO_USER_TEXT = {
     "notifications.quota_warning_card",
 }
 RENDERED_HERE = {
+    "checklists.checklist_detail",
+    "checklists.checklist_form",
+    "checklists.checklist_list",
+    "checklists.checklist_notice_card",
+    "checklists.reminder_card",
+    "checklists.template_choice_card",
+    "checklists.template_detail",
+    "checklists.template_form",
+    "checklists.template_list",
     "general.error_card",
     "general.notice_card",
     "general.roles_card",
