@@ -239,7 +239,7 @@ def check_submit(actor: Actor, checklist: Checklist) -> ChecklistStatus:
     if missing:
         raise DomainError(
             "checklists.required_open",
-            items="; ".join(f"{i.position}. {i.text}" for i in missing[:10]),
+            items="; ".join(f"{i.text} ({i.position})" for i in missing[:10]),
             count=len(missing),
         )
     return ChecklistStatus.SUBMITTED

@@ -204,3 +204,42 @@ async def test_a_stale_card_shows_the_ticket_as_it_is_now(dialog: Dialog) -> Non
     statuses = [c["value"] for c in inputs(pressed)["status"]["choices"]]
     assert "Closed" in shown and statuses == ["open"]  # what a closed ticket can become
     assert "Choose one of" not in shown and "cannot" not in shown.lower()
+
+
+async def test_a_team_lead_runs_a_checklist_from_a_template(dialog: Dialog) -> None:
+    await dialog.say(ALICE, "tickets")  # Alice is the first user: admin
+    await dialog.say(CAROL, "tickets")
+    made = card_text(
+        await dialog.press(
+            ALICE, "template.create", {"title": "Opening the shop", "items": "Lights\n* Till"}
+        )
+    )
+    assert "Template T1 was created." in made
+    await dialog.verify(
+        ALICE,
+        [
+            ("templates", ["Opening the shop", "2 items"]),
+            ("template 1", ["Till (required)"]),
+            ("new checklist opening", ["Start a checklist", "Carol"]),
+        ],
+    )
+    started = await dialog.press(
+        ALICE, "checklist.start", {"title": "Monday", "template": "1", "assignee": CAROL.user_id}
+    )
+    assert "Checklist #1 was started." in card_text(started)
+    checked = await dialog.press(
+        CAROL, "checklist.check", {"number": 1, "position": 2, "checked": True}
+    )
+    assert "1/2 done" in card_text(checked)
+    await dialog.verify(
+        CAROL,
+        [
+            ("checklists", ["#1", "1/2"]),
+            ("checklist 1", ["1/2 done", "checked by Carol"]),
+            ("checklist ²", ["Which checklist?"]),
+            ("checklists bogus", ["I do not know the filter"]),
+        ],
+    )
+    done = await dialog.press(CAROL, "checklist.submit", {"number": 1})
+    assert "Checklist #1 is submitted." in card_text(done)
+    assert "That was not found." in card_text(await dialog.say(DAVE, "checklist 1"))
