@@ -17,6 +17,7 @@ from app_manifest.package import (
     PackageError,
     build_package,
     validate_app_id,
+    validate_offer,
     validate_version,
 )
 
@@ -33,6 +34,13 @@ def _app_id(value: str) -> str:
 def _version(value: str) -> str:
     try:
         return validate_version(value)
+    except PackageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _offer(value: str) -> str:
+    try:
+        return validate_offer(value)
     except PackageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -56,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_version,
         help=f"app version, MAJOR.MINOR.PATCH (default: {DEFAULT_VERSION})",
     )
+    parser.add_argument(
+        "--offer",
+        type=_offer,
+        default=None,
+        help="the marketplace SaaS offer, publisherId.offerId: written to subscriptionOffer",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     return parser
 
@@ -67,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        path = build_package(args.app_id, args.out, version=args.version)
+        path = build_package(args.app_id, args.out, version=args.version, offer=args.offer)
     except PackageError as exc:
         logger.error("cannot build the app package: %s", exc)
         return 2

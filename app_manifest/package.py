@@ -131,8 +131,22 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_OFFER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def validate_offer(offer: str) -> str:
+    """A commercial marketplace SaaS offer: ``publisherId.offerId``."""
+    offer = offer.strip()
+    if not _OFFER.match(offer) or len(offer) > 2048:
+        raise PackageError(f"the offer must be publisherId.offerId, got {offer!r}")
+    return offer
+
+
 def render_manifest(
-    app_id: str, version: str = DEFAULT_VERSION, registry: Registry | None = None
+    app_id: str,
+    version: str = DEFAULT_VERSION,
+    registry: Registry | None = None,
+    offer: str | None = None,
 ) -> dict[str, Any]:
     """Fill the template with ``app_id`` and ``version``, add the command lists of the app
     registry, and sanity-check the result."""
@@ -148,12 +162,17 @@ def render_manifest(
     if manifest.get("id") != app_id or not bots or bots[0].get("botId") != app_id:
         raise PackageError(f"{TEMPLATE_NAME} must use {APP_ID_PLACEHOLDER} for id and botId")
     bots[0]["commandLists"] = command_lists(registry or build_registry())
+    if offer is not None:
+        # Teams shows "Buy a subscription" on the app for this marketplace offer.
+        manifest["subscriptionOffer"] = {"offerId": validate_offer(offer)}
     return manifest
 
 
-def build_package_bytes(app_id: str, version: str = DEFAULT_VERSION) -> bytes:
+def build_package_bytes(
+    app_id: str, version: str = DEFAULT_VERSION, offer: str | None = None
+) -> bytes:
     """The app package as zip bytes: manifest.json, color.png, outline.png at the root."""
-    manifest = render_manifest(app_id, version)
+    manifest = render_manifest(app_id, version, offer=offer)
     icons = manifest.get("icons", {})
     if icons != {"color": COLOR_ICON_NAME, "outline": OUTLINE_ICON_NAME}:
         raise PackageError(
@@ -174,9 +193,11 @@ def build_package_bytes(app_id: str, version: str = DEFAULT_VERSION) -> bytes:
     return buffer.getvalue()
 
 
-def build_package(app_id: str, out: Path | str, version: str = DEFAULT_VERSION) -> Path:
+def build_package(
+    app_id: str, out: Path | str, version: str = DEFAULT_VERSION, offer: str | None = None
+) -> Path:
     """Write the app package zip to ``out`` (parent folders are created); return its path."""
-    data = build_package_bytes(app_id, version)
+    data = build_package_bytes(app_id, version, offer)
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")

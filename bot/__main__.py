@@ -35,11 +35,48 @@ async def serve(app: web.Application, host: str, port: int, log: logging.Logger)
         await runner.cleanup()
 
 
+def marketplace_sync(settings: Settings, log: logging.Logger) -> int:
+    """python -m bot marketplace sync: the marketplace's state wins; print what changed."""
+    from bot.domain.clock import SystemClock
+    from bot.domain.plans import load_catalog
+    from bot.marketplace import build_service
+    from bot.marketplace.api import FulfillmentError
+
+    if not settings.marketplace.enabled:
+        sys.stderr.write(
+            "configuration error: set MARKETPLACE_CLIENT_ID, MARKETPLACE_CLIENT_SECRET and "
+            "MARKETPLACE_TENANT_ID\n"
+        )
+        return 2
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        service = build_service(settings, db, SystemClock(), load_catalog(settings.plans_file))
+        try:
+            await migrate(db)
+            changes = await service.sync(lambda line: print(line, flush=True))
+        except (FulfillmentError, PermissionError) as error:
+            log.error("marketplace sync failed: %s", error)
+            return 1
+        finally:
+            await service.close()
+            await db.dispose()
+        print(f"{len(changes)} subscription(s) corrected", flush=True)
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="TeamsWork bot")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve the bot (the default)")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    market = sub.add_parser("marketplace", help="the commercial marketplace")
+    market_sub = market.add_subparsers(dest="marketplace_command", required=True)
+    market_sub.add_parser(
+        "sync", help="fetch every SaaS subscription and correct drift, printing each change"
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -60,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run())
         log.info("database is at the latest migration")
         return 0
+    if args.command == "marketplace":
+        return marketplace_sync(settings, log)
     try:
         app = create_app(settings)
     except CatalogError as error:

@@ -11,6 +11,7 @@ from bot.apps import build_registry
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.plans import load_catalog
 from bot.domain.quota import QuotaPolicy
+from bot.marketplace import install as install_marketplace
 from bot.settings import Settings
 from bot.teams.adapter import build_runtime, messages_handler
 from bot.teams.sender import ProactiveSender
@@ -68,4 +69,5 @@ def create_app(
     app.cleanup_ctx.append(database_life)
     app.router.add_post("/api/messages", messages_handler(runtime))
     app.router.add_get("/healthz", healthz)
+    install_marketplace(app, settings, db, clock, policy.catalog, background=start_sender)
     return app

@@ -4,10 +4,48 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/teamswork.db"
+MARKETPLACE_API_URL = "https://marketplaceapi.microsoft.com/api"
+ENTRA_LOGIN_URL = "https://login.microsoftonline.com"
+
+
+@dataclass(frozen=True)
+class MarketplaceSettings:
+    """The SaaS offer's Entra app (Partner Center's "Microsoft Entra application ID") and the
+    Fulfillment API. Without the app id, secret and tenant the marketplace routes answer 404."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    tenant_id: str = ""
+    api_url: str = MARKETPLACE_API_URL
+    # Overrides for offline tests: the Entra login host and a CA bundle to trust for it.
+    login_url: str = ENTRA_LOGIN_URL
+    ca_file: str | None = None
+    # The public https origin of the landing page, for the sign-in redirect (default: the
+    # origin the request came to).
+    public_url: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id and self.client_secret and self.tenant_id)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> MarketplaceSettings:
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        return cls(
+            client_id=get("MARKETPLACE_CLIENT_ID"),
+            client_secret=get("MARKETPLACE_CLIENT_SECRET"),
+            tenant_id=get("MARKETPLACE_TENANT_ID"),
+            api_url=(get("MARKETPLACE_API_URL") or MARKETPLACE_API_URL).rstrip("/"),
+            login_url=(get("MARKETPLACE_LOGIN_URL") or ENTRA_LOGIN_URL).rstrip("/"),
+            ca_file=get("MARKETPLACE_CA_FILE") or None,
+            public_url=get("MARKETPLACE_PUBLIC_URL").rstrip("/") or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -29,6 +67,7 @@ class Settings:
     # The UTC hour from which the daily reminder digests go out.
     reminder_hour_utc: int = 7
     log_level: str = "INFO"
+    marketplace: MarketplaceSettings = field(default_factory=MarketplaceSettings)
 
     @property
     def auth_enabled(self) -> bool:
@@ -64,6 +103,7 @@ class Settings:
             quota_thresholds=thresholds,
             reminder_hour_utc=int(hour_text),
             log_level=get("LOG_LEVEL", "INFO").upper(),
+            marketplace=MarketplaceSettings.from_env(env),
         )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checklists import ChecklistRepository
 from storage.db import Database
+from storage.marketplace import MarketplaceRepository
 from storage.reminders import ReminderRepository
 from storage.repositories import (
     BillingRepository,
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.billing = BillingRepository(self.session, self.tenant_id, dialect)
         self.notices = NoticeRepository(self.session, self.tenant_id, dialect)
         self.outbox = OutboxRepository(self.session, self.tenant_id, dialect)
+        self.marketplace = MarketplaceRepository(self.session, self.tenant_id, dialect)
         return self
 
     def _release(self) -> None:

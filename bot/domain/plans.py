@@ -22,7 +22,9 @@ DEFAULT_CURRENCY = "EUR"
 FREE_TIER = "free"
 
 _CENT = Decimal("0.01")
-_PLAN_FIELDS = frozenset({"id", "name", "tier", "rank", "term", "price", "currency", "quotas"})
+_PLAN_FIELDS = frozenset(
+    {"id", "name", "tier", "rank", "term", "price", "currency", "quotas", "marketplace_plan"}
+)
 _REQUIRED_FIELDS = ("id", "name", "tier", "rank", "term", "price", "quotas")
 
 
@@ -56,6 +58,8 @@ class Plan:
     currency: str
     # Excluded from the hash because a mapping is not hashable; equality still compares it.
     quotas: Mapping[App, int] = field(hash=False)
+    # The plan id of the marketplace's SaaS offer that sells this plan, if it is sold there.
+    marketplace_plan: str | None = None
 
     def __post_init__(self) -> None:
         # A read-only copy, so a caller's dict cannot change a plan after the fact.
@@ -85,12 +89,28 @@ class PlanCatalog:
                 f"got {free[0].price}"
             )
         self._free = free[0]
+        self._marketplace: dict[str, Plan] = {}
+        for plan in self._plans.values():
+            if plan.marketplace_plan is None:
+                continue
+            other = self._marketplace.get(plan.marketplace_plan)
+            if other is not None:
+                raise CatalogError(
+                    f"plan {plan.id!r}: field 'marketplace_plan' {plan.marketplace_plan!r} is "
+                    f"used by plan {other.id!r} too"
+                )
+            self._marketplace[plan.marketplace_plan] = plan
 
     def get(self, plan_id: str) -> Plan:
         try:
             return self._plans[plan_id]
         except KeyError:
             raise UnknownPlan(plan_id=plan_id, valid=", ".join(self._plans)) from None
+
+    def by_marketplace_plan(self, marketplace_plan: str) -> Plan | None:
+        """The catalog plan a marketplace plan id sells; None for a plan we do not map (the
+        caller refuses it: a plan is never guessed)."""
+        return self._marketplace.get(marketplace_plan)
 
     def all(self) -> list[Plan]:
         return list(self._plans.values())
@@ -174,7 +194,19 @@ def _parse_plan(raw: Any, index: int, default_currency: str) -> Plan:
         price=_price(raw["price"], where),
         currency=_currency(raw.get("currency", default_currency), where),
         quotas=_quotas(raw["quotas"], where),
+        marketplace_plan=_marketplace_plan(raw.get("marketplace_plan"), where),
     )
+
+
+def _marketplace_plan(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 64 or value != value.strip():
+        raise CatalogError(
+            f"{where}: field 'marketplace_plan' must be a marketplace plan id "
+            f"(a non-empty string of at most 64 characters), got {value!r}"
+        )
+    return value
 
 
 def _text(value: Any, where: str, name: str) -> str:

@@ -413,4 +413,48 @@ MESSAGES: dict[str, str] = {
     "reminders.today": "heute fällig",
     "reminders.kind.tickets": "Ticket",
     "reminders.kind.checklists": "Checkliste",
+    # The marketplace: landing page and chat
+    "marketplace.offer": "Angebot",
+    "marketplace.subscription": "Abonnement",
+    "marketplace.plan": "Tarif",
+    "marketplace.purchaser": "Gekauft von",
+    "marketplace.beneficiary": "Für",
+    "marketplace.organization": "Organisation (Mandant)",
+    "marketplace.signed_in_as": "Angemeldet als",
+    "marketplace.activate": "Aktivieren",
+    "marketplace.confirm.title": "TeamsWork-Abonnement aktivieren",
+    "marketplace.confirm.text": "Prüfen Sie den Kauf und aktivieren Sie ihn dann. Die "
+    "Abrechnung über Microsoft beginnt mit der Aktivierung.",
+    "marketplace.done.title": "Ihr Abonnement ist aktiv",
+    "marketplace.done.text": "Die Organisation {organization} hat jetzt ihren Tarif. Wer ihn "
+    "gekauft hat, wird mit der ersten Nachricht an den Bot Admin von TeamsWork.",
+    "marketplace.next_steps": "Als Nächstes: Fügen Sie die App TeamsWork in Microsoft Teams "
+    "hinzu und schreiben Sie dem Bot.",
+    "marketplace.open_teams": "TeamsWork in Microsoft Teams öffnen",
+    "marketplace.active.title": "Dieses Abonnement ist bereits aktiv",
+    "marketplace.active.text": "Hier ist nichts mehr zu tun: Das Abonnement wurde schon aktiviert.",
+    "marketplace.invalid.title": "Dieser Link ist ungültig",
+    "marketplace.invalid.text": "Der Kauflink ist abgelaufen oder ungültig. Öffnen Sie das "
+    'Abonnement im Microsoft 365 Admin Center und wählen Sie erneut "Konto verwalten".',
+    "marketplace.other_tenant.title": "Kauf einer anderen Organisation",
+    "marketplace.other_tenant.text": "Sie sind mit einem Konto einer Organisation angemeldet, "
+    "die dieses Abonnement weder gekauft hat noch erhält. Melden Sie sich mit einem Konto der "
+    "kaufenden Organisation an.",
+    "marketplace.failure.title": "Der Microsoft Marketplace hat nicht geantwortet",
+    "marketplace.failure.text": "Der Microsoft Marketplace war gerade nicht erreichbar. Es "
+    "wurde nichts geändert; bitte versuchen Sie es in ein paar Minuten erneut.",
+    "marketplace.signin_failed.title": "Die Anmeldung hat nicht funktioniert",
+    "marketplace.signin_failed.text": "Microsoft hat Ihre Anmeldung nicht bestätigt. Öffnen Sie "
+    "den Kauflink erneut.",
+    "marketplace.forbidden.title": "Anfrage abgelehnt",
+    "marketplace.forbidden.text": "Dieses Formular ist veraltet oder stammt nicht von dieser "
+    "Seite. Öffnen Sie den Kauflink erneut.",
+    "marketplace.unmapped.title": "Dieser Tarif ist nicht verfügbar",
+    "marketplace.unmapped.text": "Den Tarif {plan} bieten wir nicht an. Es wurde nichts "
+    "aktiviert; bitte wenden Sie sich an den Support.",
+    "marketplace.unmapped_plan": "Der Marketplace-Tarif {plan} steht nicht im Tarifkatalog.",
+    "marketplace.unknown_action": "Unbekannte Marketplace-Aktion {action}.",
+    "marketplace.change_requested": "Das Abonnement Ihrer Organisation läuft über den "
+    "Microsoft Marketplace: Die Änderung zu {plan} wurde dorthin gesendet und gilt, sobald der "
+    "Marketplace sie bestätigt.",
 }

@@ -383,4 +383,48 @@ MESSAGES: dict[str, str] = {
     "reminders.today": "due today",
     "reminders.kind.tickets": "Ticket",
     "reminders.kind.checklists": "Checklist",
+    # The marketplace: landing page and chat
+    "marketplace.offer": "Offer",
+    "marketplace.subscription": "Subscription",
+    "marketplace.plan": "Plan",
+    "marketplace.purchaser": "Purchased by",
+    "marketplace.beneficiary": "For",
+    "marketplace.organization": "Organization (tenant)",
+    "marketplace.signed_in_as": "Signed in as",
+    "marketplace.activate": "Activate",
+    "marketplace.confirm.title": "Activate your TeamsWork subscription",
+    "marketplace.confirm.text": "Check the purchase below, then activate it. Billing through "
+    "Microsoft starts when you activate.",
+    "marketplace.done.title": "Your subscription is active",
+    "marketplace.done.text": "The organization {organization} now has its plan. Whoever bought "
+    "it becomes an admin of TeamsWork on their first message to the bot.",
+    "marketplace.next_steps": "Next: add the TeamsWork app in Microsoft Teams and say hello to "
+    "the bot.",
+    "marketplace.open_teams": "Open TeamsWork in Microsoft Teams",
+    "marketplace.active.title": "This subscription is already active",
+    "marketplace.active.text": "Nothing more to do here: the subscription was activated before.",
+    "marketplace.invalid.title": "This link is not valid",
+    "marketplace.invalid.text": "The purchase link has expired or is not valid. Open the "
+    'subscription in the Microsoft 365 admin center and choose "Manage account" again.',
+    "marketplace.other_tenant.title": "Another organization's purchase",
+    "marketplace.other_tenant.text": "You are signed in with an account of an organization that "
+    "neither bought nor receives this subscription. Sign in with an account of the purchasing "
+    "organization.",
+    "marketplace.failure.title": "Microsoft's marketplace did not answer",
+    "marketplace.failure.text": "We could not reach the Microsoft marketplace just now. Nothing "
+    "was changed; please try again in a few minutes.",
+    "marketplace.signin_failed.title": "Sign-in did not work",
+    "marketplace.signin_failed.text": "Microsoft did not confirm your sign-in. Open the purchase "
+    "link again to retry.",
+    "marketplace.forbidden.title": "Request refused",
+    "marketplace.forbidden.text": "This form is out of date or did not come from this page. "
+    "Open the purchase link again.",
+    "marketplace.unmapped.title": "This plan is not available",
+    "marketplace.unmapped.text": "The plan {plan} is not one we offer. Nothing was activated; "
+    "please contact support.",
+    "marketplace.unmapped_plan": "The marketplace plan {plan} is not in the plan catalog.",
+    "marketplace.unknown_action": "Unknown marketplace action {action}.",
+    "marketplace.change_requested": "Your organization's subscription is sold through the "
+    "Microsoft marketplace: the change to {plan} was sent there and takes effect as soon as the "
+    "marketplace confirms it.",
 }

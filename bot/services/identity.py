@@ -34,6 +34,9 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
         created = await uow.tenants.ensure(now)
         admins = [] if created else await uow.users.with_roles([Role.ADMIN.value])
         role = Role.ADMIN if created or not admins else Role.MEMBER
+        # Whoever bought the tenant's subscription in the marketplace is an admin too.
+        if who.aad_object_id and await uow.marketplace.claim_purchaser(who.aad_object_id):
+            role = Role.ADMIN
         # A user's first messages may arrive together: the first insert wins.
         user = await uow.users.add_if_absent(
             UserAccount(

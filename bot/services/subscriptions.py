@@ -450,6 +450,14 @@ async def _plan_change(
         target = catalog.get(plan_id)
         sub = await _as_admin(uow, clock, catalog, who)
         change = await _preview(uow, sub, target)
+        if apply and sub.row.source == "marketplace":
+            # The marketplace sells this subscription: it changes the plan, and its answer
+            # (the operation succeeding) applies it here.
+            from bot.services.marketplace import PlanChangeRequested, request_plan_change
+
+            if await request_plan_change(uow, clock, target) is not None:
+                await uow.commit()
+                raise PlanChangeRequested(plan=target.name)
         if apply and change.kind is ChangeKind.SCHEDULED:
             assert change.effective is not None
             await _schedule(uow, sub, target, change.effective, clock.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import storage.marketplace  # noqa: F401  (registers the tables)
 import storage.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata
