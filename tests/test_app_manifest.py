@@ -314,3 +314,23 @@ def test_manifest_matches_official_schema(tmp_path: Path) -> None:
     assert not errors, "\n".join(
         f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors
     )
+
+
+def test_cli_writes_the_marketplace_offer(tmp_path: Path) -> None:
+    out = tmp_path / "teamswork.zip"
+    result = run_cli("--app-id", APP_ID, "--out", str(out), "--offer", "contoso-pub.teamswork")
+    assert result.returncode == 0, result.stderr
+    manifest = check_package(out)
+    assert manifest["subscriptionOffer"] == {"offerId": "contoso-pub.teamswork"}
+    schema_path = find_schema()
+    if schema_path is not None:
+        errors = list(schema_validator(schema_path).iter_errors(manifest))
+        assert not errors, [e.message for e in errors]
+    assert "subscriptionOffer" not in check_package(build_package(APP_ID, tmp_path / "b.zip"))
+
+
+@pytest.mark.parametrize("bad", ["teamswork", ".teamswork", "pub.", "pub offer.x"])
+def test_cli_rejects_an_offer_that_is_not_publisher_dot_offer(tmp_path: Path, bad: str) -> None:
+    result = run_cli("--app-id", APP_ID, "--out", str(tmp_path / "x.zip"), "--offer", bad)
+    assert result.returncode == 2
+    assert "publisherId.offerId" in result.stderr

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import jwt
 import msal
+import requests
 
 from bot.marketplace.api import MARKETPLACE_RESOURCE, SCOPE
 from bot.settings import MarketplaceSettings
@@ -33,12 +34,19 @@ KEYS_REFRESH_MIN = 60.0
 
 def _application(settings: MarketplaceSettings, tenant: str) -> msal.ConfidentialClientApplication:
     # Built on first use, in a worker thread: msal fetches the authority's metadata at once.
+    options: dict[str, Any] = {}
+    if settings.ca_file:
+        # requests lets REQUESTS_CA_BUNDLE override a session's `verify`: not this session's.
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = settings.ca_file
+        options["http_client"] = session
     return msal.ConfidentialClientApplication(
         settings.client_id,
         client_credential=settings.client_secret,
         authority=f"{settings.login_url}/{tenant}",
         instance_discovery=False,
-        verify=settings.ca_file or True,
+        **options,
     )
 
 

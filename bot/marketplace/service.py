@@ -19,7 +19,7 @@ from bot.services import marketplace as market
 from bot.services import subscriptions
 from bot.services.marketplace import Purchase
 from storage.db import Database
-from storage.marketplace import REQUESTED, SENT, MarketplaceStore
+from storage.marketplace import REQUESTED, SENT, MarketplaceRequestRow, MarketplaceStore
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -195,8 +195,12 @@ class MarketplaceService:
         return applied
 
     async def _requests_of(self, tenant_id: str) -> int:
-        async with self.units(tenant_id) as uow:
-            pending = await uow.marketplace.requests((REQUESTED, SENT))
+        async with self.units.reader(tenant_id) as uow:
+            # Copies: the rows are updated one by one, each in a transaction of its own.
+            pending = [
+                MarketplaceRequestRow.model_validate(r.model_dump())
+                for r in await uow.marketplace.requests((REQUESTED, SENT))
+            ]
         applied = 0
         for request in pending:
             if request.status == REQUESTED:
@@ -238,7 +242,7 @@ class MarketplaceService:
             await self._save_request(tenant_id, request)
         return applied
 
-    async def _save_request(self, tenant_id: str, request: Any) -> None:
+    async def _save_request(self, tenant_id: str, request: MarketplaceRequestRow) -> None:
         async with self.units(tenant_id) as uow:
             row = next(
                 r for r in await uow.marketplace.requests((REQUESTED, SENT)) if r.id == request.id

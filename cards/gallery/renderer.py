@@ -189,48 +189,19 @@ class Renderer:
         with tempfile.TemporaryDirectory(prefix="card-gallery-") as scratch:
             page_file = Path(scratch) / "gallery.html"
             page_file.write_text(html, encoding="utf-8")
-            process = await asyncio.create_subprocess_exec(
-                chromium_path(),
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--allow-file-access-from-files",
-                "--no-first-run",
-                "--remote-debugging-port=0",
-                f"--user-data-dir={Path(scratch) / 'profile'}",
-                "about:blank",
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            try:
-                url = await asyncio.wait_for(_devtools_url(process), timeout=30)
-                async with (
-                    aiohttp.ClientSession() as http,
-                    http.ws_connect(url, max_msg_size=0) as socket,
-                ):
-                    page = await DevTools.attach(socket)
-                    try:
-                        await page.call("Page.enable")
-                        await page.call("Runtime.enable")
-                        await page.call("Page.navigate", url=page_file.as_uri())
-                        for _ in range(200):
-                            ready = await page.evaluate(
-                                "typeof window.renderCard === 'function' && "
-                                "typeof AdaptiveCards === 'object'"
-                            )
-                            if ready:
-                                break
-                            await asyncio.sleep(0.05)
-                        else:
-                            raise RendererMissing("the renderer page did not load")
-                        yield cls(page)
-                    finally:
-                        page.close()
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                await process.wait()
+            async with chromium_page("--allow-file-access-from-files") as page:
+                await page.call("Page.navigate", url=page_file.as_uri())
+                for _ in range(200):
+                    ready = await page.evaluate(
+                        "typeof window.renderCard === 'function' && "
+                        "typeof AdaptiveCards === 'object'"
+                    )
+                    if ready:
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise RendererMissing("the renderer page did not load")
+                yield cls(page)
 
     async def render(self, card: Card, width: int) -> Rendering:
         page = self._page
@@ -255,6 +226,43 @@ class Renderer:
             tuple(report["cut"]),
             int(report["titles"]),
         )
+
+
+@contextlib.asynccontextmanager
+async def chromium_page(*arguments: str) -> AsyncIterator[DevTools]:
+    """A headless Chromium with one blank page (Page and Runtime enabled), over DevTools."""
+    with tempfile.TemporaryDirectory(prefix="chromium-") as scratch:
+        process = await asyncio.create_subprocess_exec(
+            chromium_path(),
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={Path(scratch) / 'profile'}",
+            *arguments,
+            "about:blank",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            url = await asyncio.wait_for(_devtools_url(process), timeout=30)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.ws_connect(url, max_msg_size=0) as socket,
+            ):
+                page = await DevTools.attach(socket)
+                try:
+                    await page.call("Page.enable")
+                    await page.call("Runtime.enable")
+                    yield page
+                finally:
+                    page.close()
+        finally:
+            if process.returncode is None:
+                process.kill()
+            await process.wait()
 
 
 async def _devtools_url(process: asyncio.subprocess.Process) -> str:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,6 +14,11 @@ from bot.teams.sender import ProactiveSender
 from storage.db import Database
 from tests.support import teams
 from tests.support.connector import FakeConnector, Posted
+from tests.support.fake_issuer import FakeIssuer
+from tests.support.fake_marketplace import FakeMarketplace
+
+if TYPE_CHECKING:
+    from tests.support.marketplace import MarketBot
 
 
 @pytest.fixture
@@ -87,5 +92,36 @@ async def start_bot(db: Database, connector: FakeConnector, clock: FixedClock) -
 @pytest.fixture
 async def bot(any_db: Database, connector: FakeConnector, clock: FixedClock) -> AsyncIterator[Bot]:
     running = await start_bot(any_db, connector, clock)
+    yield running
+    await running.client.close()
+
+
+@pytest.fixture
+def issuer() -> Iterator[FakeIssuer]:
+    from tests.support.marketplace import CLIENT_ID, SECRET
+
+    with FakeIssuer(clients={CLIENT_ID: SECRET}) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def market(issuer: FakeIssuer) -> AsyncIterator[FakeMarketplace]:
+    fake = FakeMarketplace(issuer)
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def market_bot(
+    any_db: Database,
+    connector: FakeConnector,
+    clock: FixedClock,
+    issuer: FakeIssuer,
+    market: FakeMarketplace,
+) -> AsyncIterator[MarketBot]:
+    from tests.support.marketplace import start_market_bot
+
+    running = await start_market_bot(any_db, connector, clock, issuer, market)
     yield running
     await running.client.close()

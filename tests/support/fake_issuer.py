@@ -23,8 +23,10 @@ Why a thread and TLS:
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import ipaddress
+import json
 import shutil
 import ssl
 import tempfile
@@ -180,6 +182,9 @@ class FakeIssuer:
         # app id -> password the token endpoint accepts
         self.clients: dict[str, str] = dict(clients or {})
         self.token_lifetime = token_lifetime
+        # Who signs in at the authorization endpoint (the authorization-code flow).
+        self.user: dict[str, str] = {}
+        self._codes: dict[str, dict[str, Any]] = {}
         self.token_requests: list[TokenRequest] = []
         self.access_tokens: list[str] = []
         self.requests: list[str] = []  # "METHOD /path" of every request, in order
@@ -354,6 +359,7 @@ class FakeIssuer:
         app.router.add_get("/common/discovery/instance", self._instance_discovery)
         app.router.add_get("/{tenant}/.well-known/openid-configuration", self._login_openid)
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._login_openid)
+        app.router.add_get("/{tenant}/oauth2/v2.0/authorize", self._authorize)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_post("/{tenant}/oauth2/token", self._token)
         return app
@@ -387,7 +393,7 @@ class FakeIssuer:
             "response_types_supported": ["code", "token"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "grant_types_supported": ["client_credentials"],
+            "grant_types_supported": ["client_credentials", "authorization_code"],
             "token_endpoint_auth_methods_supported": ["client_secret_post"],
         }
 
@@ -412,9 +418,80 @@ class FakeIssuer:
             }
         )
 
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Signs `self.user` in at once and sends the browser back with a code."""
+        query = request.query
+        if query.get("client_id") not in self.clients or not self.user:
+            return _oauth_error(400, "invalid_request", "unknown client or nobody to sign in")
+        code = uuid.uuid4().hex
+        self._codes[code] = {
+            "client_id": query["client_id"],
+            "nonce": query.get("nonce"),
+            "redirect_uri": query.get("redirect_uri"),
+            "tenant": request.match_info["tenant"],
+            "user": dict(self.user),
+        }
+        target = f"{query['redirect_uri']}?code={code}&state={query.get('state', '')}"
+        raise web.HTTPFound(target)
+
+    def _code_token(self, form: Mapping[str, str]) -> web.Response:
+        grant = self._codes.pop(form.get("code", ""), None)
+        client_id = form.get("client_id", "")
+        if grant is None or grant["client_id"] != client_id:
+            return _oauth_error(400, "invalid_grant", "AADSTS70008: the code has expired.")
+        if form.get("client_secret") != self.clients.get(client_id):
+            return _oauth_error(401, "invalid_client", "AADSTS7000215: Invalid client secret.")
+        if form.get("redirect_uri") != grant["redirect_uri"]:
+            return _oauth_error(400, "invalid_grant", "redirect_uri does not match")
+        now = int(time.time())
+        user = grant["user"]
+        issuer = f"{self.base_url}/{grant['tenant']}/"
+        id_token = self.sign(
+            {
+                "iss": issuer,
+                "aud": client_id,
+                "iat": now,
+                "nbf": now,
+                "exp": now + 3600,
+                "nonce": grant["nonce"],
+                "ver": "2.0",
+                **user,
+            }
+        )
+        info = json.dumps({"uid": user.get("oid", ""), "utid": user.get("tid", "")})
+        return web.json_response(
+            {
+                "token_type": "Bearer",
+                "scope": form.get("scope", ""),
+                "expires_in": 3600,
+                "access_token": self.sign({"iss": issuer, "aud": "graph", "exp": now + 3600}),
+                "id_token": id_token,
+                "client_info": base64.urlsafe_b64encode(info.encode()).decode().rstrip("="),
+            }
+        )
+
+    def webhook_token(
+        self, app_id: str, tenant: str, *, lifetime: int = 3600, **overrides: Any
+    ) -> str:
+        """A bearer token as Entra issues the marketplace for our webhook."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": f"https://sts.windows.net/{tenant}/",
+            "aud": app_id,
+            "appid": "20e940b3-4c77-4b0b-9a53-9e16a1b010a7",
+            "tid": tenant,
+            "iat": now - 60,
+            "nbf": now - 60,
+            "exp": now + lifetime,
+        }
+        claims.update(overrides)
+        return self.sign({k: v for k, v in claims.items() if v is not None})
+
     async def _token(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
         self.token_requests.append(TokenRequest(request.path, form))
+        if form.get("grant_type") == "authorization_code":
+            return self._code_token(form)
         if form.get("grant_type") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "only client_credentials here")
         client_id = form.get("client_id", "")
