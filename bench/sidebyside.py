@@ -465,7 +465,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     names = tenants(args, "s")
                     await warm_up([bot.url], service_url, names)
                     for phase, build in (("steady", steady), ("first contact", first_contact)):
+                        if phase not in args.phases:
+                            continue
                         for case, make in our_cases(service_url).items():
+                            if args.cases and case not in args.cases:
+                                continue
                             acts = build(service_url, names, args.turns, make)
                             results.append(
                                 await run_case(
@@ -584,12 +588,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="stock,agents,sqlite,data,postgres",
         help="comma-separated parts: stock, agents, sqlite, data, postgres",
     )
+    parser.add_argument(
+        "--cases", default="", help="only these of our SQLite cases (e.g. 'new ticket')"
+    )
+    parser.add_argument("--phases", default="steady,first contact")
     parser.add_argument("--bot-root", default="", help="run the bot from another checkout")
     parser.add_argument("--out", default="", help="JSON file (default bench/results/<time>.json)")
 
 
 def main(args: argparse.Namespace) -> int:
     args.only = set(args.only.split(","))
+    args.cases = set(filter(None, args.cases.split(",")))
+    args.phases = set(args.phases.split(","))
     report = asyncio.run(run(args))
     out = (
         Path(args.out)
