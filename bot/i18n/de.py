@@ -155,7 +155,9 @@ MESSAGES: dict[str, str] = {
     "help.cmd.plans": "die Tarife vergleichen",
     "help.cmd.change_plan": "den Tarif wechseln (Admins)",
     "help.cmd.cancel": "innerhalb von 72 Stunden nach dem Kauf kündigen (Admins)",
-    "help.cmd.do_not_renew": "zum Ende der bezahlten Laufzeit zum kostenlosen Tarif wechseln (Admins)",
+    "help.cmd.do_not_renew": (
+        "zum Ende der bezahlten Laufzeit zum kostenlosen Tarif wechseln (Admins)"
+    ),
     "help.cmd.call_off": "einen geplanten Tarifwechsel zurücknehmen (Admins)",
     "help.cmd.billing": "die Abrechnung dieses Zeitraums (Admins)",
     "help.cmd.billing_history": "die Abrechnungen der letzten zwölf Zeiträume (Admins)",
