@@ -27,6 +27,7 @@ class Settings:
     plans_file: Path | None = None
     quota_thresholds: tuple[int, ...] = (80, 90)
     log_level: str = "INFO"
+    access_log: bool = False  # aiohttp's line per request: off unless ACCESS_LOG=1
 
     @property
     def auth_enabled(self) -> bool:
@@ -58,6 +59,7 @@ class Settings:
             plans_file=Path(plans) if plans else None,
             quota_thresholds=thresholds,
             log_level=get("LOG_LEVEL", "INFO").upper(),
+            access_log=get("ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         )
 
 

@@ -93,6 +93,8 @@ class TicketRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number"),
         sa.Index("ix_tickets_tenant_updated", "tenant_id", "updated_at"),
+        sa.Index("ix_tickets_tenant_requester_updated", "tenant_id", "requester_id", "updated_at"),
+        sa.Index("ix_tickets_tenant_assignee_updated", "tenant_id", "assignee_id", "updated_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)
