@@ -180,7 +180,7 @@ MESSAGES: dict[str, str] = {
     "usage.title": "Kontingent in diesem Abrechnungszeitraum",
     "usage.plan": "Tarif: **{plan}** ({term}). Abrechnungszeitraum {period}; das Kontingent "
     "erneuert sich am {renews} (UTC).",
-    "usage.line": "{app}: {used} von {limit} ({percent} %)",
+    "usage.line": "{app}: {used} von {limit} ({percent})",
     "plans.title": "Tarife",
     "plans.intro": "Eine Lizenz gilt für Ihre gesamte Organisation, mit unbegrenzt vielen "
     "Benutzern; jeder Tarif legt fest, wie viele neue Elemente jede App pro "
@@ -270,7 +270,7 @@ MESSAGES: dict[str, str] = {
     "quota.upgrades": "Tarife mit mehr Kontingent:",
     "quota.kept": "Ihre Eingabe bleibt unten erhalten: Senden Sie sie nach dem Upgrade oder der "
     "Erneuerung noch einmal.",
-    "quota.near_banner": "{app}: {percent} % des Kontingents für diesen Abrechnungszeitraum "
+    "quota.near_banner": "{app}: {percent} des Kontingents für diesen Abrechnungszeitraum "
     "genutzt (erneuert sich am {renews} UTC).",
     "subscription.suspended": "Das Abonnement Ihrer Organisation ist im Microsoft Marketplace "
     "ausgesetzt, daher können keine neuen Elemente erstellt werden. Alles andere funktioniert "
@@ -279,7 +279,7 @@ MESSAGES: dict[str, str] = {
     "warning.title_near": "Kontingent für {app} fast ausgeschöpft",
     "warning.title_reached": "Kontingent für {app} ausgeschöpft",
     "warning.near": "Ihre Organisation hat in diesem Abrechnungszeitraum {used} von {limit} "
-    "{app} genutzt ({percent} %). Das Kontingent erneuert sich am {renews} (UTC). Die Arbeit "
+    "{app} genutzt ({percent}). Das Kontingent erneuert sich am {renews} (UTC). Die Arbeit "
     "geht wie gewohnt weiter; ein Admin kann ein Upgrade durchführen, um mehr zu erhalten.",
     "warning.reached": "Ihre Organisation hat alle {limit} {app} dieses Abrechnungszeitraums "
     "genutzt. Neue {app} können ab dem {renews} (UTC) wieder erstellt werden, oder sofort, nachdem "

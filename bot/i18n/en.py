@@ -175,7 +175,7 @@ MESSAGES: dict[str, str] = {
     "button.billing_history": "Billing history",
     "usage.title": "Quota this period",
     "usage.plan": "Plan: **{plan}** ({term}). Period {period}; the quota renews on {renews} (UTC).",
-    "usage.line": "{app}: {used} of {limit} ({percent} %)",
+    "usage.line": "{app}: {used} of {limit} ({percent})",
     "plans.title": "Plans",
     "plans.intro": "One license covers your whole organization, with unlimited users; each "
     "plan sets how many new items each app may create per billing period ({term} term).",
@@ -253,7 +253,7 @@ MESSAGES: dict[str, str] = {
     "{renews} (UTC), or at once after an admin upgrades. Everything else keeps working.",
     "quota.upgrades": "Plans with more:",
     "quota.kept": "What you typed is kept below: send it again after the upgrade or renewal.",
-    "quota.near_banner": "{app}: {percent} % of this period's quota used (renews {renews} UTC).",
+    "quota.near_banner": "{app}: {percent} of this period's quota used (renews {renews} UTC).",
     "subscription.suspended": "Your organization's subscription is suspended in the Microsoft "
     "marketplace, so new items cannot be created. Everything else keeps working; an admin can "
     "settle it in the Microsoft 365 admin center.",
@@ -261,7 +261,7 @@ MESSAGES: dict[str, str] = {
     "warning.title_near": "{app} quota almost used",
     "warning.title_reached": "{app} quota reached",
     "warning.near": "Your organization has used {used} of its {limit} {app} this period "
-    "({percent} %). The quota renews on {renews} (UTC). Work goes on as usual; an admin can "
+    "({percent}). The quota renews on {renews} (UTC). Work goes on as usual; an admin can "
     "upgrade to get more.",
     "warning.reached": "Your organization has used all {limit} {app} of this period. New {app} "
     "can be created again on {renews} (UTC), or at once after an admin upgrades. Everything else "

@@ -24,7 +24,7 @@ async def test_an_admin_reads_the_warning_in_her_language_whoever_crossed_the_li
 
     to_anna = bot.connector.to(ANNA.personal_chat)
     assert len(to_anna) == 1
-    assert "20 von 25 Tickets genutzt (80 %)" in to_anna[0].text
+    assert "20 von 25 Tickets genutzt (80 %)" in to_anna[0].text
     # The channel has no single reader: it gets the language of the turn that crossed the line.
     to_channel = bot.connector.to(CHANNEL.id)
     assert len(to_channel) == 1
