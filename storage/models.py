@@ -36,6 +36,9 @@ class Tenant(SQLModel, table=True):
     __tablename__ = "tenants"
     id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = ts()
+    # The language of what the bot posts on its own into channels and group chats ("de",
+    # "en"); None: the language of the turn that caused it.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class TenantCounter(SQLModel, table=True):

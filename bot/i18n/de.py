@@ -413,4 +413,34 @@ MESSAGES: dict[str, str] = {
     "reminders.today": "heute fällig",
     "reminders.kind.tickets": "Ticket",
     "reminders.kind.checklists": "Checkliste",
+    "help.cmd.language": "die Sprache meiner Beiträge in Kanälen und Gruppenchats (Admins)",
+    "organization.language_usage": "Nennen Sie die Sprache: **sprache de** oder **sprache "
+    "en** ({allowed}).",
+    "organization.language_set": "Ab jetzt schreibe ich in Kanälen und Gruppenchats auf: "
+    "{language}. Alle behalten die Sprache ihrer eigenen "
+    "Nachrichten.",
+    # The Teams app's store listing (app_manifest)
+    "manifest.name_short": "TeamsWork",
+    "manifest.name_full": "TeamsWork: Tickets, Checklisten und CRM",
+    "manifest.description_short": "Helpdesk-Tickets und Team-Checklisten, direkt in Teams.",
+    "manifest.description_full": "TeamsWork bringt Helpdesk-Tickets und Checklisten in "
+    "Microsoft Teams, mit einem Abonnement für Ihre ganze "
+    "Organisation. Öffnen Sie ein Ticket aus jedem Chat oder "
+    "Kanal mit „neues ticket“, oder tippen Sie „neues ticket "
+    "<titel>“, um es sofort anzulegen. Mit „tickets“ sehen Sie "
+    "Ihre, zugewiesene, offene oder geschlossene Tickets, und "
+    "mit „ticket <nummer>“ öffnen Sie eines, um es zuzuweisen, "
+    "Status oder Priorität zu ändern, zu kommentieren, zu "
+    "schließen oder wieder zu öffnen. Wiederkehrende Abläufe "
+    "laufen als Checklisten: Agenten pflegen Vorlagen („neue "
+    "vorlage“, „vorlagen“), jeder startet eine mit „neue "
+    "checkliste“, hakt Punkte auf der Karte ab und reicht sie "
+    "zur Prüfung ein; „checklisten“ zeigt Ihre, die zu prüfenden "
+    "und die überfälligen, und Zuständige erhalten täglich eine "
+    "Erinnerung. Admins vergeben Rollen mit „rolle @person "
+    "admin|agent|mitglied“. Das Kontingent dieses "
+    "Abrechnungszeitraums zeigt „verbrauch“, die Tarife "
+    "„tarife“, die Abrechnung „abrechnung“; die Organisation "
+    "wird gewarnt, bevor ihr Kontingent aufgebraucht ist. "
+    "„hilfe“ zeigt jederzeit alles, was der Bot kann.",
 }

@@ -383,4 +383,36 @@ MESSAGES: dict[str, str] = {
     "reminders.today": "due today",
     "reminders.kind.tickets": "Ticket",
     "reminders.kind.checklists": "Checklist",
+    "help.cmd.language": "the language of what I post in channels and group chats (admins)",
+    "organization.language_usage": "Name the language: **language de** or **language en** "
+    "({allowed}).",
+    "organization.language_set": "From now on I post in channels and group chats in: "
+    "{language}. Everyone keeps the language of their own "
+    "messages.",
+    # The Teams app's store listing (app_manifest)
+    "manifest.name_short": "TeamsWork",
+    "manifest.name_full": "TeamsWork: Ticketing, Checklists and CRM",
+    "manifest.description_short": "Help-desk tickets and team checklists, right inside Teams.",
+    "manifest.description_full": "TeamsWork brings help-desk ticketing and checklists into "
+    "Microsoft Teams, with one subscription for your whole "
+    "organization. Open a ticket from any chat or channel with "
+    '"new ticket", or type "new ticket <title>" to create '
+    "one at once. List tickets that are yours, assigned to you, "
+    'unassigned, open or closed with "tickets", and open any '
+    'ticket by number with "ticket <number>" to assign it, '
+    "change its status or priority, comment, close or reopen it. "
+    "Requesters hear when their ticket moves; assignees when a "
+    "ticket is assigned to them. Run repeatable procedures as "
+    'checklists: agents keep templates ("new template", '
+    '"templates"), anyone starts one with "new checklist", '
+    "checks items off on the card, and submits it for review; "
+    '"checklists" lists yours, those to review and the overdue '
+    "ones, and assignees get a daily reminder of what is due. "
+    'Admins decide who are agents and admins with "role @user '
+    "admin|agent|member\" and can see everyone's role with "
+    '"roles". Check the quota used this period with "usage", '
+    'compare plans with "plans", and see this period\'s '
+    'statement with "billing"; the organization is warned '
+    'before its quota runs out. Type "help" at any time to see '
+    "everything the bot can do.",
 }

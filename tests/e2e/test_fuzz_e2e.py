@@ -106,6 +106,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "checklist.submit": ("number",),
     "checklist.approve": ("number",),
     "checklist.return": ("number", "comment"),
+    "organization.language": ("language",),
 }
 
 # -- values ----------------------------------------------------------------------------------
@@ -308,6 +309,7 @@ VALID: dict[str, st.SearchStrategy[Any]] = {
     "comment": st.sampled_from(["On it.", "x"]),
     "plan": st.sampled_from(PLAN_IDS),
     "history": st.sampled_from([True, False, "true"]),
+    "language": st.sampled_from(["de", "en", "fr", "DE"]),
     "items": st.sampled_from(["Laptop\n* Accounts", "one", "* a\n* b\nc"]),
     "position": st.sampled_from([1, 2, "1", "3"]),
     "checked": st.sampled_from([True, False, "true"]),
