@@ -15,6 +15,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crm import CrmRepository
 from storage.db import Database
 from storage.repositories import (
     BillingRepository,
@@ -74,6 +75,7 @@ class UnitOfWork:
         self.users = UserRepository(self.session, self.tenant_id, dialect)
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
+        self.crm = CrmRepository(self.session, self.tenant_id, dialect)
         self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
         self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
         self.billing = BillingRepository(self.session, self.tenant_id, dialect)
