@@ -4,65 +4,14 @@ in sight. They read like the help text, and survive a change of Bot Framework SD
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import pytest
-
-from bot.apps.dispatch import Dispatcher, Turn
-from bot.domain.clock import FixedClock
-from bot.domain.people import Person
-from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity
-from cards.common import Card
-from storage.uow import UnitOfWorkFactory
-from tests.support.apps import dispatcher, policy
 from tests.support.cards import card_text, verbs
+from tests.support.dialogs import Dialog
 
 ALICE = Identity("tenant-a", "29:alice", "Alice", locale="en-US")
 BOB = Identity("tenant-a", "29:bob", "Bob", locale="en-US")
 CAROL = Identity("tenant-a", "29:carol", "Carol", locale="en-US")
 DAVE = Identity("tenant-b", "29:dave", "Dave", locale="en-US")
-
-
-@dataclass
-class Dialog:
-    dispatcher: Dispatcher
-    units: UnitOfWorkFactory
-    clock: FixedClock
-    quota: QuotaPolicy
-
-    def turn(self, who: Identity) -> Turn:
-        return Turn(
-            who,
-            who.locale,
-            f"a:personal-{who.user_id}",
-            self.units,
-            self.clock,
-            self.quota,
-            self.dispatcher.registry,
-        )
-
-    async def say(self, who: Identity, line: str, mentions: tuple[Identity, ...] = ()) -> Card:
-        people = [Person(m.user_id, m.name) for m in mentions]
-        parsed = self.dispatcher.registry.parse(line, people)
-        return await self.dispatcher.dispatch(self.turn(who), parsed.verb, parsed.data)
-
-    async def press(self, who: Identity, verb: str, data: dict[str, Any]) -> Card:
-        return await self.dispatcher.dispatch(self.turn(who), verb, {"verb": verb, **data})
-
-    async def verify(self, who: Identity, steps: list[tuple[str, list[str]]]) -> None:
-        """Each step: a line and the texts its card must show."""
-        for line, expected in steps:
-            shown = card_text(await self.say(who, line))
-            for text in expected:
-                assert text in shown, (line, text, shown)
-
-
-@pytest.fixture
-def dialog(uow: UnitOfWorkFactory, clock: FixedClock) -> Dialog:
-    quota = policy()
-    return Dialog(dispatcher(uow, clock, quota), uow, clock, quota)
 
 
 async def test_a_member_opens_a_ticket_and_reads_it_back(dialog: Dialog) -> None:
