@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +36,7 @@ from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.items import HistoryEntry
 from bot.domain.paging import Page
 from bot.domain.people import Person
-from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
+from bot.i18n import fmt_date, fmt_datetime, fmt_decimal, fmt_money, fmt_number, t
 from cards.common import (
     Card,
     Element,
@@ -54,6 +56,9 @@ from cards.common import (
     text,
     text_input,
 )
+
+_AMOUNT = re.compile(r"[0-9]{1,12}\.[0-9]{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 NOTES_SHOWN = 5
 HISTORY_SHOWN = 5
@@ -170,8 +175,18 @@ def _history_value(locale: str | None, field: str, value: str | None) -> str:
             return _stage(locale, Stage(value))
         except ValueError:
             return literal(value)
-    if field == "probability":
-        return _percent(locale, int(value)) if value.isdigit() else literal(value)
+    if field == "probability" and value.isdigit():
+        return _percent(locale, int(value))
+    # Amounts, currency codes and dates in the history are the bot's own values.
+    if field == "amount" and _AMOUNT.fullmatch(value):
+        return fmt_decimal(locale, Decimal(value))
+    if field == "currency" and _CURRENCY.fullmatch(value):
+        return value
+    if field == "close_date":
+        try:
+            return fmt_date(locale, date.fromisoformat(value))
+        except ValueError:
+            pass
     return literal(value)
 
 

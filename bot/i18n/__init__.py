@@ -51,6 +51,12 @@ def fmt_number(locale: str | None, value: int) -> str:
     return text.replace(",", ".") if language(locale) == "de" else text
 
 
+def fmt_decimal(locale: str | None, amount: Decimal) -> str:
+    """An amount with cents and no currency: 12,500.50 (de: 12.500,50)."""
+    whole, cents = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}".split(".")
+    return f"{whole.replace(',', '.')},{cents}" if language(locale) == "de" else f"{whole}.{cents}"
+
+
 def fmt_money(locale: str | None, amount: Decimal, currency: str = "EUR") -> str:
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
