@@ -16,6 +16,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checklists import ChecklistRepository
+from storage.crm import CrmRepository
 from storage.db import Database
 from storage.reminders import ReminderRepository
 from storage.repositories import (
@@ -76,6 +77,7 @@ class UnitOfWork:
         self.users = UserRepository(self.session, self.tenant_id, dialect)
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
+        self.crm = CrmRepository(self.session, self.tenant_id, dialect)
         self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
         self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect)
         self.reminders = ReminderRepository(self.session, self.tenant_id, dialect)

@@ -92,7 +92,6 @@ def general_app() -> AppSpec:
                 "role",
                 _read_role,
                 (("role @user admin|agent|member", "help.cmd.role"),),
-                featured=True,
                 de=("rolle",),
                 help_de=("rolle @person admin|agent|mitglied",),
             ),

@@ -71,6 +71,12 @@ def fmt_percent(locale: str | None, percent: int) -> str:
     return format_percent(Decimal(percent) / 100, locale=babel_locale(locale))
 
 
+def fmt_decimal(locale: str | None, amount: Decimal) -> str:
+    """An amount with cents and no currency: 12,500.50 (de: 12.500,50)."""
+    whole, cents = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}".split(".")
+    return f"{whole.replace(',', '.')},{cents}" if language(locale) == "de" else f"{whole}.{cents}"
+
+
 def fmt_money(locale: str | None, amount: Decimal, currency: str = "EUR") -> str:
     """An amount in its own currency, as the user's locale writes money; never converted."""
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

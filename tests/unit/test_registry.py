@@ -35,6 +35,10 @@ EXAMPLES = {
     "[meine|zugewiesen|prüfen|offen|überfällig|alle]": "überfällig",
     "@person admin|agent|mitglied": "mitglied",
     "[mine|assigned|review|open|overdue|all]": "overdue",
+    "[mine|open|won|lost|<stage>|all]": "won",
+    "[<name>]": "acme",
+    "[meine|offen|gewonnen|verloren|<phase>|alle]": "gewonnen",
+    "<name>": "Acme",
 }
 
 
@@ -117,7 +121,11 @@ def test_the_help_card_lists_every_command_in_the_registrys_order(locale: str) -
 
 def test_only_creating_verbs_count_against_a_quota() -> None:
     creating = {v.name: v.creates for v in REGISTRY.verbs.values() if v.creates}
-    assert creating == {"ticket.create": App.TICKETS, "checklist.start": App.CHECKLISTS}
+    assert creating == {
+        "ticket.create": App.TICKETS,
+        "checklist.start": App.CHECKLISTS,
+        "opportunity.create": App.OPPORTUNITIES,
+    }
 
 
 def test_aliases_reach_the_same_verb() -> None:
