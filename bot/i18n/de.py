@@ -568,7 +568,7 @@ MESSAGES: dict[str, str] = {
     # The Teams app's store listing (app_manifest)
     "manifest.name_short": "TeamsWork",
     "manifest.name_full": "TeamsWork: Tickets, Checklisten und CRM",
-    "manifest.description_short": "Helpdesk-Tickets und Team-Checklisten, direkt in Teams.",
+    "manifest.description_short": "Tickets, Checklisten und Vertriebspipeline, direkt in Teams.",
     "manifest.description_full": "TeamsWork bringt Helpdesk-Tickets und Checklisten in "
     "Microsoft Teams, mit einem Abonnement für Ihre ganze "
     "Organisation. Öffnen Sie ein Ticket aus jedem Chat oder "
@@ -583,8 +583,12 @@ MESSAGES: dict[str, str] = {
     "checkliste“, hakt Punkte auf der Karte ab und reicht sie "
     "zur Prüfung ein; „checklisten“ zeigt Ihre, die zu prüfenden "
     "und die überfälligen, und Zuständige erhalten täglich eine "
-    "Erinnerung. Admins vergeben Rollen mit „rolle @person "
-    "admin|agent|mitglied“. Das Kontingent dieses "
+    "Erinnerung. Auch Ihre Verkaufschancen bleiben in Teams: "
+    "„neue chance“ erfasst eine Chance mit Konto, Kontakt, "
+    "Betrag und Währung, „chancen“ und „pipeline“ zeigen, wo "
+    "jede Chance steht, je Phase und Währung, und „konten“ und "
+    "„kontakte“ listen Ihre Kunden. Admins vergeben Rollen mit "
+    "„rolle @person admin|agent|mitglied“. Das Kontingent dieses "
     "Abrechnungszeitraums zeigt „verbrauch“, die Tarife "
     "„tarife“, die Abrechnung „abrechnung“; die Organisation "
     "wird gewarnt, bevor ihr Kontingent aufgebraucht ist. "

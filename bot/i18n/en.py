@@ -531,7 +531,7 @@ MESSAGES: dict[str, str] = {
     # The Teams app's store listing (app_manifest)
     "manifest.name_short": "TeamsWork",
     "manifest.name_full": "TeamsWork: Ticketing, Checklists and CRM",
-    "manifest.description_short": "Help-desk tickets and team checklists, right inside Teams.",
+    "manifest.description_short": "Tickets, checklists and a sales pipeline, right inside Teams.",
     "manifest.description_full": "TeamsWork brings help-desk ticketing and checklists into "
     "Microsoft Teams, with one subscription for your whole "
     "organization. Open a ticket from any chat or channel with "
@@ -547,11 +547,16 @@ MESSAGES: dict[str, str] = {
     "checks items off on the card, and submits it for review; "
     '"checklists" lists yours, those to review and the overdue '
     "ones, and assignees get a daily reminder of what is due. "
-    'Admins decide who are agents and admins with "role @user '
-    "admin|agent|member\" and can see everyone's role with "
-    '"roles". Check the quota used this period with "usage", '
-    'compare plans with "plans", and see this period\'s '
-    'statement with "billing"; the organization is warned '
-    'before its quota runs out. Type "help" at any time to see '
-    "everything the bot can do.",
+    'Keep your deals in Teams too: "new opportunity" records '
+    "an opportunity with its account, contact, amount and "
+    'currency, "opportunities" and "pipeline" show where '
+    'each deal stands, per stage and currency, and "accounts" '
+    'and "contacts" list your customers. Admins decide who are '
+    'agents and admins with "role @user admin|agent|member" '
+    'and can see everyone\'s role with "roles". Check the quota '
+    'used this period with "usage", compare plans with '
+    '"plans", and see this period\'s statement with '
+    '"billing"; the organization is warned before its quota '
+    'runs out. Type "help" at any time to see everything the '
+    "bot can do.",
 }
