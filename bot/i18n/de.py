@@ -195,8 +195,8 @@ MESSAGES: dict[str, str] = {
     "change.done_title": "Ihre Organisation nutzt jetzt {target}",
     "change.restart": "Am {start} (UTC) beginnt ein neuer Abrechnungszeitraum ({term}) mit neuem "
     "Kontingent.",
-    "change.prorated": "Die Änderung gilt sofort. Dieser Abrechnungszeitraum ({period}) wird "
-    "tageweise nach dem jeweiligen Tarif berechnet:",
+    "change.prorated": "Die Änderung gilt sofort. Anteilige Abrechnung: Dieser "
+    "Abrechnungszeitraum ({period}) wird tageweise nach dem jeweiligen Tarif berechnet:",
     "change.total": "Voraussichtlich für den ganzen Abrechnungszeitraum: {total}",
     "change.accrued": "Bisher angefallen (bis heute, UTC): {accrued}",
     "change.quota_title": "Kontingent in diesem Abrechnungszeitraum nach der Änderung",

@@ -157,3 +157,19 @@ def test_percentages_and_times_follow_the_locale_and_say_utc() -> None:
     moment = datetime(2026, 11, 2, 21, 5, tzinfo=UTC)
     assert fmt_datetime("en-US", moment) == "Nov 2, 2026 9:05\u202fPM UTC"
     assert fmt_datetime("de-DE", moment) == "02.11.2026 21:05 UTC"
+
+
+@pytest.mark.parametrize(
+    ("key", "word"),
+    [
+        ("usage.title", "Kontingent"),
+        ("plans.title", "Tarif"),
+        ("change.prorated", "Abrechnungszeitraum"),
+        ("change.prorated", "Anteilige Abrechnung"),
+        ("help.cmd.new_ticket", "Ticket"),
+        ("help.cmd.new_checklist", "Checkliste"),
+        ("help.cmd.new_opportunity", "Chance"),
+    ],
+)
+def test_german_uses_the_vendors_own_words(key: str, word: str) -> None:
+    assert word.lower() in de.MESSAGES[key].lower()
