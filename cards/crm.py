@@ -43,12 +43,13 @@ from cards.common import (
     attention,
     card,
     choice_set,
-    clip,
+    comment_section,
     error_text,
     execute,
     facts,
     field_errors,
     heading,
+    history_section,
     literal,
     message,
     pager,
@@ -247,39 +248,16 @@ def opportunity_detail(
         shown.append((t(locale, "crm.field.closed_on"), fmt_date(locale, o.closed_on)))
     shown.append((t(locale, "crm.field.updated"), fmt_datetime(locale, o.updated_at)))
     body.append(facts(shown))
-    body.append(text(t(locale, "crm.notes"), weight="Bolder", separator=True))
-    notes = o.comments[-NOTES_SHOWN:]
-    if not notes:
-        body.append(text(t(locale, "crm.no_notes"), isSubtle=True))
-    elif len(o.comments) > len(notes):
-        body.append(
-            text(
-                t(locale, "crm.more_notes", count=len(o.comments) - len(notes)),
-                isSubtle=True,
-                size="Small",
-            )
-        )
-    for note in notes:
-        body.append(
-            text(
-                t(
-                    locale,
-                    "crm.note_line",
-                    author=literal(note.author.name),
-                    at=fmt_datetime(locale, note.at),
-                ),
-                size="Small",
-                isSubtle=True,
-                spacing="Small",
-            )
-        )
-        body.append(text(literal(clip(note.text, NOTE_SHOWN_MAX)), spacing="None"))
-    if o.history:
-        body.append(text(t(locale, "crm.history"), weight="Bolder", separator=True))
-        for entry in o.history[-HISTORY_SHOWN:]:
-            body.append(
-                text(_history_line(locale, entry), size="Small", isSubtle=True, spacing="None")
-            )
+    body += comment_section(
+        locale,
+        o.comments,
+        ("crm.notes", "crm.no_notes", "crm.more_notes", "crm.note_line"),
+        shown=NOTES_SHOWN,
+        clip_at=NOTE_SHOWN_MAX,
+    )
+    body += history_section(
+        locale, "crm.history", [_history_line(locale, e) for e in o.history[-HISTORY_SHOWN:]]
+    )
     return card(body, _detail_actions(locale, o, people, inputs))
 
 

@@ -31,12 +31,13 @@ from cards.common import (
     card,
     choice_row,
     choice_set,
-    clip,
+    comment_section,
     error_text,
     execute,
     facts,
     field_errors,
     heading,
+    history_section,
     literal,
     message,
     pager,
@@ -210,39 +211,18 @@ def ticket_detail(
     )
     if ticket.description:
         body.append(text(literal(ticket.description), separator=True))
-    body.append(text(t(locale, "ticket.comments"), weight="Bolder", separator=True))
-    shown = ticket.comments[-COMMENTS_SHOWN:]
-    if not shown:
-        body.append(text(t(locale, "ticket.no_comments"), isSubtle=True))
-    elif len(ticket.comments) > len(shown):
-        body.append(
-            text(
-                t(locale, "ticket.more_comments", count=len(ticket.comments) - len(shown)),
-                isSubtle=True,
-                size="Small",
-            )
-        )
-    for comment in shown:
-        body.append(
-            text(
-                t(
-                    locale,
-                    "ticket.comment_line",
-                    author=literal(comment.author.name),
-                    at=fmt_datetime(locale, comment.at),
-                ),
-                size="Small",
-                isSubtle=True,
-                spacing="Small",
-            )
-        )
-        body.append(text(literal(clip(comment.text, COMMENT_SHOWN_MAX)), spacing="None"))
-    if ticket.history:
-        body.append(text(t(locale, "ticket.history"), weight="Bolder", separator=True))
-        for entry in ticket.history[-HISTORY_SHOWN:]:
-            body.append(
-                text(_history_line(locale, entry), size="Small", isSubtle=True, spacing="None")
-            )
+    body += comment_section(
+        locale,
+        ticket.comments,
+        ("ticket.comments", "ticket.no_comments", "ticket.more_comments", "ticket.comment_line"),
+        shown=COMMENTS_SHOWN,
+        clip_at=COMMENT_SHOWN_MAX,
+    )
+    body += history_section(
+        locale,
+        "ticket.history",
+        [_history_line(locale, e) for e in ticket.history[-HISTORY_SHOWN:]],
+    )
     if as_of is not None:
         body.append(as_of_line(locale, as_of))
     again = execute(t(locale, "button.refresh"), "ticket.refresh", _ref(ticket))

@@ -3,37 +3,16 @@ SQLite file and on PostgreSQL; the amount column is NUMERIC(14, 2)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.migrate import alembic_config
-from tests.support.databases import database_url
+from tests.support.migrations import bare_db, migrate_to
 
 CRM_TABLES = {"crm_accounts", "crm_contacts", "crm_opportunities"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    async with database_url(request.param, tmp_path) as url:
-        database = Database(url)
-        try:
-            yield database
-        finally:
-            await database.dispose()
-
-
-async def _to(db: Database, revision: str, *, down: bool = False) -> None:
-    def run(connection: Connection) -> None:
-        (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
-
-    async with db.engine.begin() as connection:
-        await connection.run_sync(run)
+db = bare_db
 
 
 def _schema(connection: Connection) -> dict[str, object]:
@@ -55,14 +34,14 @@ async def _inspect(db: Database) -> dict[str, object]:
 
 
 async def test_the_crm_tables_come_and_go(db: Database) -> None:
-    await _to(db, "head")
+    await migrate_to(db, "head")
     schema = await _inspect(db)
     assert schema["tables"] == CRM_TABLES
     assert schema["amount"] == (14, 2)
     assert {"ix_crm_opportunities_tenant_owner", "ix_crm_opportunities_tenant_stage"} <= set(
         schema["indexes"]  # type: ignore[call-overload]
     )
-    await _to(db, "0009", down=True)
+    await migrate_to(db, "0009", down=True)
     assert (await _inspect(db))["tables"] == set()
-    await _to(db, "head")
+    await migrate_to(db, "head")
     assert (await _inspect(db))["tables"] == CRM_TABLES
