@@ -26,6 +26,8 @@ class Settings:
     login_url: str | None = None
     plans_file: Path | None = None
     quota_thresholds: tuple[int, ...] = (80, 90)
+    # The UTC hour from which the daily reminder digests go out.
+    reminder_hour_utc: int = 7
     log_level: str = "INFO"
     access_log: bool = False  # aiohttp's line per request: off unless ACCESS_LOG=1
 
@@ -45,6 +47,9 @@ class Settings:
             raise ValueError(f"PORT must be a number between 1 and 65535, got {port_text!r}")
         plans = get("PLANS_FILE")
         thresholds = _thresholds(get("QUOTA_WARNING_THRESHOLDS", "80,90"))
+        hour_text = get("REMINDER_HOUR_UTC", "7")
+        if not (hour_text.isascii() and hour_text.isdigit() and 0 <= int(hour_text) <= 23):
+            raise ValueError(f"REMINDER_HOUR_UTC must be an hour from 0 to 23, got {hour_text!r}")
         return cls(
             host=get("HOST", "127.0.0.1"),
             port=int(port_text),
@@ -58,6 +63,7 @@ class Settings:
             login_url=get("BOT_LOGIN_URL") or None,
             plans_file=Path(plans) if plans else None,
             quota_thresholds=thresholds,
+            reminder_hour_utc=int(hour_text),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             access_log=get("ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         )

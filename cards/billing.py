@@ -10,11 +10,19 @@ from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
 from bot.domain.plans import App, Plan
 from bot.domain.quota import QuotaExceeded, QuotaState
 from bot.domain.subscription import ScheduledChange, Statement
-from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
-from cards.common import Card, Element, attention, card, error_text, execute, heading, text
-
-# Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
-BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
+from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, fmt_percent, t
+from cards.common import (
+    Card,
+    Element,
+    attention,
+    card,
+    choice_set,
+    error_text,
+    execute,
+    heading,
+    progress_bar,
+    text,
+)
 
 
 def _app(locale: str | None, app: App) -> str:
@@ -42,33 +50,6 @@ def _price(locale: str | None, plan: Plan) -> str:
     return t(locale, f"price.{plan.term.value}", price=fmt_money(locale, plan.price, plan.currency))
 
 
-def _bar(percent: int) -> Element:
-    level = "full" if percent >= 100 else "near" if percent >= 80 else "ok"
-    filled = max(0, min(100, percent))
-    columns: list[Element] = []
-    if filled > 0:
-        columns.append(
-            {
-                "type": "Column",
-                "width": filled,
-                "style": BAR_STYLE[level],
-                "minHeight": "8px",
-                "items": [],
-            }
-        )
-    if filled < 100:
-        columns.append(
-            {
-                "type": "Column",
-                "width": 100 - filled,
-                "style": "emphasis",
-                "minHeight": "8px",
-                "items": [],
-            }
-        )
-    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
-
-
 def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
     return [
         text(
@@ -78,11 +59,11 @@ def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
                 app=app_title(locale, quota.app),
                 used=fmt_number(locale, quota.used),
                 limit=fmt_number(locale, quota.limit),
-                percent=quota.percent,
+                percent=fmt_percent(locale, quota.percent),
             ),
             weight="Bolder",
         ),
-        _bar(quota.percent),
+        progress_bar(quota.percent),
     ]
 
 
@@ -227,31 +208,27 @@ def plans_card(
         body.append(
             {"type": "ColumnSet", "columns": [_plan_column(locale, p, False) for p in other_term]}
         )
-    actions: list[Element] = []
-    if is_admin:
-        for plan in (*plans, *other_term):
-            if plan.id != current.id:
-                actions.append(
-                    execute(
-                        t(
-                            locale,
-                            "plans.choose",
-                            plan=plan.name,
-                            term=t(locale, f"term.{plan.term.value}"),
-                        ),
-                        "plan.confirm",
-                        {"plan": plan.id},
-                    )
-                )
-    else:
+    choices = [
+        (
+            plan.id,
+            t(
+                locale,
+                "plans.option",
+                plan=plan.name,
+                term=t(locale, f"term.{plan.term.value}"),
+                price=_price(locale, plan),
+            ),
+        )
+        for plan in (*plans, *other_term)
+        if plan.id != current.id
+    ]
+    if not is_admin:
         body.append(text(t(locale, "plans.ask_admin"), isSubtle=True))
-    if not is_admin or not actions:
+    if not is_admin or not choices:
         return card(body)
-    # Teams shows up to six actions on a card; more go into an inline action set.
-    if len(actions) <= 6:
-        return card(body, actions)
-    body.append({"type": "ActionSet", "actions": actions})
-    return card(body)
+    # One list of plans and one button: a button per plan cannot say which plan it buys.
+    body.append(choice_set("plan", t(locale, "plans.choose_label"), choices, value=choices[0][0]))
+    return card(body, [execute(t(locale, "button.switch_plan"), "plan.confirm")])
 
 
 def _line_rows(locale: str | None, statement_lines: Sequence[tuple[str, str, str]]) -> Element:
@@ -591,7 +568,7 @@ def near_limit_banner(locale: str | None, quotas: Sequence[QuotaState]) -> list[
                 locale,
                 "quota.near_banner",
                 app=app_title(locale, q.app),
-                percent=q.percent,
+                percent=fmt_percent(locale, q.percent),
                 renews=fmt_date(locale, q.renews_on),
             ),
             color="Warning",

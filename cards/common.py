@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.items import Comment
 from bot.domain.paging import Page
 from bot.i18n import fmt_date, fmt_datetime, fmt_number, t
 
@@ -17,6 +18,8 @@ Element = dict[str, Any]
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ERROR_TEXT_MAX = 300
+# Teams refreshes a card automatically for at most 60 users (`refresh.userIds`).
+REFRESH_USERS_MAX = 60
 
 # U+2060 WORD JOINER: invisible, and no markdown parser or linkifier reads through it.
 JOINER = "\u2060"
@@ -57,7 +60,11 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return f"{indent}\\{marker}"
 
 
-def card(body: Sequence[Element], actions: Sequence[Element] = ()) -> Card:
+def card(
+    body: Sequence[Element],
+    actions: Sequence[Element] = (),
+    refresh: Mapping[str, Any] | None = None,
+) -> Card:
     result: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -67,7 +74,72 @@ def card(body: Sequence[Element], actions: Sequence[Element] = ()) -> Card:
     }
     if actions:
         result["actions"] = list(actions)
+    if refresh:
+        result["refresh"] = dict(refresh)
     return result
+
+
+def refresh(action: Element, user_ids: Iterable[str]) -> dict[str, Any]:
+    """Teams' Universal Actions refresh: each of `user_ids` (the first 60 distinct ones) sees the
+    card the `action` returns for them; everybody else sees the card as it was sent."""
+    ids = [u for u in dict.fromkeys(user_ids) if u][:REFRESH_USERS_MAX]
+    return {"action": action, "userIds": ids}
+
+
+def as_of_line(locale: str | None, at: datetime) -> Element:
+    """When the card was made (or last refreshed): a card in a chat ages."""
+    return text(t(locale, "card.as_of", at=fmt_datetime(locale, at)), size="Small", isSubtle=True)
+
+
+# Teams renders Adaptive Cards without a progress bar; a two-column strip stands in for one.
+BAR_STYLE = {"ok": "good", "near": "warning", "full": "attention"}
+
+
+def progress_bar(percent: int, *, warn_from: int = 80, calm: bool = False) -> Element:
+    """A strip filled to `percent`. A quota turns to a warning colour from `warn_from`; a
+    checklist (`calm`) stays green however far it is."""
+    level = "full" if percent >= 100 else "near" if percent >= warn_from else "ok"
+    if calm:
+        level = "ok"
+    filled = max(0, min(100, percent))
+    columns: list[Element] = []
+    if filled > 0:
+        columns.append(
+            {
+                "type": "Column",
+                "width": filled,
+                "style": BAR_STYLE[level],
+                "minHeight": "8px",
+                "items": [],
+            }
+        )
+    if filled < 100:
+        columns.append(
+            {
+                "type": "Column",
+                "width": 100 - filled,
+                "style": "emphasis",
+                "minHeight": "8px",
+                "items": [],
+            }
+        )
+    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
+
+
+def choice_row(choice: Element, button: Element) -> Element:
+    """One choice and its one button, side by side: choices of many are a list, not buttons."""
+    return {
+        "type": "ColumnSet",
+        "columns": [
+            {"type": "Column", "width": "stretch", "items": [choice]},
+            {
+                "type": "Column",
+                "width": "auto",
+                "verticalContentAlignment": "Bottom",
+                "items": [{"type": "ActionSet", "actions": [button]}],
+            },
+        ],
+    }
 
 
 def text(value: str, **style: Any) -> Element:
@@ -89,7 +161,9 @@ def execute(title: str, verb: str, data: Mapping[str, Any] | None = None, **extr
 
 
 def show_card(title: str, body: Sequence[Element], actions: Sequence[Element]) -> Element:
-    inner: Card = {"type": "AdaptiveCard", "body": list(body), "actions": list(actions)}
+    inner: Card = {"type": "AdaptiveCard", "body": list(body)}
+    if actions:
+        inner["actions"] = list(actions)
     return {"type": "Action.ShowCard", "title": title, "card": inner}
 
 
@@ -205,6 +279,46 @@ def pager(
     if page.has_next:
         actions.append(execute(t(locale, "button.next"), verb, {**data, "page": page.page + 1}))
     return line, actions
+
+
+def comment_section(
+    locale: str | None,
+    comments: Sequence[Comment],
+    keys: tuple[str, str, str, str],
+    *,
+    shown: int,
+    clip_at: int,
+) -> list[Element]:
+    """An item's comments (notes), newest `shown` of them, as every app's detail card shows
+    them; `keys` are the app's (title, none yet, N more, "author, when") messages."""
+    title, empty, more, line = keys
+    body: list[Element] = [text(t(locale, title), weight="Bolder", separator=True)]
+    recent = comments[-shown:]
+    if not recent:
+        body.append(text(t(locale, empty), isSubtle=True))
+    elif len(comments) > len(recent):
+        body.append(
+            text(t(locale, more, count=len(comments) - len(recent)), isSubtle=True, size="Small")
+        )
+    for comment in recent:
+        author, at = literal(comment.author.name), fmt_datetime(locale, comment.at)
+        body.append(
+            text(
+                t(locale, line, author=author, at=at), size="Small", isSubtle=True, spacing="Small"
+            )
+        )
+        body.append(text(literal(clip(comment.text, clip_at)), spacing="None"))
+    return body
+
+
+def history_section(locale: str | None, title: str, lines: Sequence[str]) -> list[Element]:
+    """An item's last changes, one small line each (nothing when there are none)."""
+    if not lines:
+        return []
+    return [
+        text(t(locale, title), weight="Bolder", separator=True),
+        *(text(line, size="Small", isSubtle=True, spacing="None") for line in lines),
+    ]
 
 
 def clip(value: str, limit: int) -> str:

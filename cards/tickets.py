@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput
@@ -25,18 +26,22 @@ from bot.i18n import fmt_date, fmt_datetime, t
 from cards.common import (
     Card,
     Element,
+    as_of_line,
     attention,
     card,
+    choice_row,
     choice_set,
-    clip,
+    comment_section,
     error_text,
     execute,
     facts,
     field_errors,
     heading,
+    history_section,
     literal,
     message,
     pager,
+    refresh,
     show_card,
     text,
     text_input,
@@ -76,7 +81,7 @@ def ticket_form(
             placeholder=t(locale, "ticket.placeholder.title"),
             max_length=TITLE_MAX,
             required=True,
-            error=errors.get("title"),
+            error=errors.get("title") or t(locale, "field.required"),
         ),
         text_input(
             "description",
@@ -153,7 +158,15 @@ def ticket_detail(
     error: DomainError | None = None,
     inputs: Mapping[str, Any] | None = None,
     banner: Sequence[Element] = (),
+    as_of: datetime | None = None,
+    refresh_for: Sequence[str] = (),
+    read_only: bool = False,
 ) -> Card:
+    """One ticket, with the actions `viewer` may use in `role`.
+
+    Posted where many read it (a channel, a group chat), the card is `read_only` (its one action
+    is "Refresh") and carries a Universal Actions refresh for `refresh_for` (the people involved):
+    Teams shows each of them their own view. `as_of` says when the card was made or refreshed."""
     inputs = inputs or {}
     body: list[Element] = list(banner)
     if error is not None:
@@ -198,40 +211,31 @@ def ticket_detail(
     )
     if ticket.description:
         body.append(text(literal(ticket.description), separator=True))
-    body.append(text(t(locale, "ticket.comments"), weight="Bolder", separator=True))
-    shown = ticket.comments[-COMMENTS_SHOWN:]
-    if not shown:
-        body.append(text(t(locale, "ticket.no_comments"), isSubtle=True))
-    elif len(ticket.comments) > len(shown):
-        body.append(
-            text(
-                t(locale, "ticket.more_comments", count=len(ticket.comments) - len(shown)),
-                isSubtle=True,
-                size="Small",
-            )
-        )
-    for comment in shown:
-        body.append(
-            text(
-                t(
-                    locale,
-                    "ticket.comment_line",
-                    author=literal(comment.author.name),
-                    at=fmt_datetime(locale, comment.at),
-                ),
-                size="Small",
-                isSubtle=True,
-                spacing="Small",
-            )
-        )
-        body.append(text(literal(clip(comment.text, COMMENT_SHOWN_MAX)), spacing="None"))
-    if ticket.history:
-        body.append(text(t(locale, "ticket.history"), weight="Bolder", separator=True))
-        for entry in ticket.history[-HISTORY_SHOWN:]:
-            body.append(
-                text(_history_line(locale, entry), size="Small", isSubtle=True, spacing="None")
-            )
-    return card(body, _detail_actions(locale, ticket, viewer, role, agents, inputs))
+    body += comment_section(
+        locale,
+        ticket.comments,
+        ("ticket.comments", "ticket.no_comments", "ticket.more_comments", "ticket.comment_line"),
+        shown=COMMENTS_SHOWN,
+        clip_at=COMMENT_SHOWN_MAX,
+    )
+    body += history_section(
+        locale,
+        "ticket.history",
+        [_history_line(locale, e) for e in ticket.history[-HISTORY_SHOWN:]],
+    )
+    if as_of is not None:
+        body.append(as_of_line(locale, as_of))
+    again = execute(t(locale, "button.refresh"), "ticket.refresh", _ref(ticket))
+    actions = (
+        [again] if read_only else _detail_actions(locale, ticket, viewer, role, agents, inputs)
+    )
+    return card(body, actions, refresh(again, refresh_for) if refresh_for else None)
+
+
+def _ref(ticket: Ticket) -> dict[str, Any]:
+    """What every action of a ticket card sends: the ticket, and the version the card shows (a
+    change refused on a ticket that has changed since shows the ticket as it is now)."""
+    return {"number": ticket.number, "seen": ticket.updated_at.isoformat()}
 
 
 def _detail_actions(
@@ -242,77 +246,72 @@ def _detail_actions(
     agents: Sequence[Person],
     inputs: Mapping[str, Any],
 ) -> list[Element]:
-    ref = {"number": ticket.number}
+    """Three buttons with short whole titles: Comment, Change (a list per field, each with its
+    Save; members change the priority only), and Assign to me or Close/Reopen."""
+    ref = _ref(ticket)
     comment_value = inputs.get("comment") if isinstance(inputs.get("comment"), str) else None
-    actions: list[Element] = [
-        show_card(
-            t(locale, "button.comment"),
-            [
-                text_input(
-                    "comment",
-                    t(locale, "button.comment"),
-                    value=comment_value,
-                    placeholder=t(locale, "ticket.placeholder.comment"),
-                    multiline=True,
-                    max_length=COMMENT_MAX,
-                )
-            ],
-            [execute(t(locale, "button.send_comment"), "ticket.comment", ref)],
-        )
-    ]
-    works = role.works_all_items
-    if works and (ticket.assignee is None or ticket.assignee.id != viewer.id):
-        actions.append(execute(t(locale, "button.assign_me"), "ticket.assign_me", ref))
-    if works and agents:
-        actions.append(
-            show_card(
-                t(locale, "button.assign"),
-                [
-                    choice_set(
-                        "assignee",
-                        t(locale, "ticket.choose_agent"),
-                        [(a.id, a.name) for a in agents],
-                        value=ticket.assignee.id if ticket.assignee else None,
-                    )
-                ],
-                [execute(t(locale, "button.save"), "ticket.assign", ref)],
+    comment = show_card(
+        t(locale, "button.comment"),
+        [
+            text_input(
+                "comment",
+                t(locale, "button.comment"),
+                value=comment_value,
+                placeholder=t(locale, "ticket.placeholder.comment"),
+                multiline=True,
+                max_length=COMMENT_MAX,
             )
-        )
+        ],
+        [execute(t(locale, "button.send_comment"), "ticket.comment", ref)],
+    )
+    works = role.works_all_items
+    save = t(locale, "button.save")
+    rows: list[Element] = []
     if works:
         allowed = TRANSITIONS[ticket.status]
-        actions.append(
-            show_card(
-                t(locale, "button.status"),
-                [
-                    choice_set(
-                        "status",
-                        t(locale, "ticket.choose_status"),
-                        [(s.value, t(locale, f"status.{s.value}")) for s in allowed],
-                        value=allowed[0].value,
-                    )
-                ],
-                [execute(t(locale, "button.save"), "ticket.status", ref)],
+        rows.append(
+            choice_row(
+                choice_set(
+                    "status",
+                    t(locale, "ticket.choose_status"),
+                    [(s.value, t(locale, f"status.{s.value}")) for s in allowed],
+                    value=allowed[0].value,
+                ),
+                execute(save, "ticket.status", ref),
             )
         )
-    actions.append(
-        show_card(
-            t(locale, "button.priority"),
-            [
-                choice_set(
-                    "priority",
-                    t(locale, "ticket.choose_priority"),
-                    _priority_choices(locale),
-                    value=ticket.priority.value,
-                )
-            ],
-            [execute(t(locale, "button.save"), "ticket.priority", ref)],
+    rows.append(
+        choice_row(
+            choice_set(
+                "priority",
+                t(locale, "ticket.choose_priority"),
+                _priority_choices(locale),
+                value=ticket.priority.value,
+            ),
+            execute(save, "ticket.priority", ref),
         )
     )
+    if works and agents:
+        rows.append(
+            choice_row(
+                choice_set(
+                    "assignee",
+                    t(locale, "ticket.choose_agent"),
+                    [(a.id, a.name) for a in agents],
+                    value=ticket.assignee.id if ticket.assignee else None,
+                ),
+                execute(save, "ticket.assign", ref),
+            )
+        )
+    change = show_card(t(locale, "button.change" if works else "button.priority"), rows, [])
     if ticket.status in (Status.RESOLVED, Status.CLOSED):
-        actions.append(execute(t(locale, "button.reopen"), "ticket.reopen", ref))
+        close = execute(t(locale, "button.reopen"), "ticket.reopen", ref)
     else:
-        actions.append(execute(t(locale, "button.close"), "ticket.close", ref))
-    return actions
+        close = execute(t(locale, "button.close"), "ticket.close", ref)
+    if works and (ticket.assignee is None or ticket.assignee.id != viewer.id):
+        # An agent closes through the status list; taking the ticket is the next step.
+        return [comment, change, execute(t(locale, "button.assign_me"), "ticket.assign_me", ref)]
+    return [comment, change, close]
 
 
 def ticket_list(

@@ -58,6 +58,16 @@ class TenantRepository(Repository):
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def language(self) -> str | None:
+        tenant = await self.session.get(Tenant, self.tenant_id)
+        return tenant.language if tenant is not None else None
+
+    async def set_language(self, language: str, now: datetime) -> None:
+        await self.ensure(now)
+        await self.session.execute(
+            sa.update(Tenant).where(col(Tenant.id) == self.tenant_id).values(language=language)
+        )
+
     async def created_at(self) -> datetime | None:
         tenant = await self.session.get(Tenant, self.tenant_id)
         return tenant.created_at if tenant is not None else None
@@ -121,6 +131,16 @@ class UserRepository(Repository):
         )
         assert stored is not None
         return stored
+
+    async def everyone(self, *, limit: int = 200) -> list[UserAccount]:
+        """The users the bot knows in the tenant, by name."""
+        stmt = (
+            select(UserAccount)
+            .where(UserAccount.tenant_id == self.tenant_id)
+            .order_by(col(UserAccount.name), col(UserAccount.id))
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def with_roles(self, roles: Sequence[str]) -> list[UserAccount]:
         stmt = (
@@ -199,6 +219,21 @@ class TicketRepository(Repository):
         if for_update and self.dialect == "postgresql":
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def due_for(self, user_id: str, day: date) -> list[TicketRow]:
+        """Open tickets assigned to `user_id` that are due on `day` or before."""
+        stmt = (
+            select(TicketRow)
+            .where(
+                TicketRow.tenant_id == self.tenant_id,
+                TicketRow.assignee_id == user_id,
+                col(TicketRow.status).not_in([Status.RESOLVED.value, Status.CLOSED.value]),
+                col(TicketRow.due) <= day,
+            )
+            .order_by(col(TicketRow.due), col(TicketRow.number))
+            .limit(50)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def page(
         self,

@@ -22,7 +22,10 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.checklists import ChecklistRepository
+from storage.crm import CrmRepository
 from storage.db import Database
+from storage.reminders import ReminderRepository
 from storage.repositories import (
     BillingRepository,
     ConversationRepository,
@@ -85,7 +88,10 @@ class UnitOfWork:
         self.users = UserRepository(self.session, self.tenant_id, dialect)
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
+        self.crm = CrmRepository(self.session, self.tenant_id, dialect)
         self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
+        self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect)
+        self.reminders = ReminderRepository(self.session, self.tenant_id, dialect)
         self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
         self.billing = BillingRepository(self.session, self.tenant_id, dialect)
         self.notices = NoticeRepository(self.session, self.tenant_id, dialect)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.support.bot_process import BotProcess
 
@@ -51,6 +52,14 @@ def test_bad_warning_thresholds_stop_the_bot(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "QUOTA_WARNING_THRESHOLDS" in result.stderr
+
+
+@pytest.mark.parametrize("hour", ["24", "-1", "seven", "٧"])
+def test_a_bad_reminder_hour_stops_the_bot(tmp_path: Path, hour: str) -> None:
+    result = run_bot(tmp_path, REMINDER_HOUR_UTC=hour)
+
+    assert result.returncode == 2
+    assert "REMINDER_HOUR_UTC" in result.stderr
 
 
 def test_migrate_applies_the_migrations_and_exits(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.apps.dispatch import Turn, card_id, form_refusal, number_of, page_of
@@ -33,9 +34,21 @@ def _read_new_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
     return Parsed("ticket.create", {"title": rest}) if rest else Parsed("ticket.form")
 
 
+# The filters in German.
+FILTER_WORDS = {
+    "meine": "mine",
+    "zugewiesen": "assigned",
+    "unzugewiesen": "unassigned",
+    "offen": "open",
+    "geschlossen": "closed",
+    "alle": "all",
+}
+
+
 def _read_tickets(rest: str, mentions: Sequence[Person]) -> Parsed:
     words = rest.lower().split()
-    return Parsed("tickets.list", {"filter": words[0] if words else "mine", "page": 0})
+    flt = FILTER_WORDS.get(words[0], words[0]) if words else "mine"
+    return Parsed("tickets.list", {"filter": flt, "page": 0})
 
 
 def _read_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
@@ -44,12 +57,26 @@ def _read_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
 
 
 def _detail(turn: Turn, view: TicketView, **kwargs: Any) -> Card:
+    ticket = view.ticket
+    involved: tuple[str, ...] = ()
+    if turn.shared:
+        # Who gets their own view in a channel: the requester, the assignee, the one acting,
+        # and the help desk (Teams takes the first 60).
+        involved = (
+            ticket.requester.id,
+            *((ticket.assignee.id,) if ticket.assignee else ()),
+            view.actor.user.id,
+            *(agent.id for agent in view.agents),
+        )
     return ticket_detail(
         turn.locale,
-        view.ticket,
+        ticket,
         viewer=view.actor.user,
         role=view.actor.role,
         agents=view.agents,
+        as_of=turn.clock.now(),
+        refresh_for=involved,
+        read_only=turn.everyone,
         **kwargs,
     )
 
@@ -91,10 +118,34 @@ async def show_ticket(turn: Turn, data: dict[str, Any]) -> Card:
     )
 
 
+async def refresh_ticket(turn: Turn, data: dict[str, Any]) -> Card:
+    """The ticket as this user may see and work it now: what Teams asks for on its own
+    (`trigger: automatic`) for the people in a card's refresh, and the Refresh button."""
+    return await show_ticket(turn, data)
+
+
+def _seen(data: dict[str, Any]) -> datetime | None:
+    """The version of the ticket the pressed card showed (its `updated` time)."""
+    raw = data.get("seen")
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        seen = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return seen if seen.tzinfo else seen.replace(tzinfo=UTC)
+
+
 async def _ticket_again(turn: Turn, data: dict[str, Any], error: DomainError) -> Card:
-    """A refused change shows the ticket again with the reason and the user's input kept."""
+    """A refused change shows the ticket again with the reason and the user's input kept; if
+    the ticket has changed since the card was sent, it shows the ticket as it is now instead
+    (the card was stale, the user did nothing wrong)."""
     number = number_of(data, USAGE)
     view = await ticket_service.get_ticket(turn.reader(), turn.clock, turn.who, number)
+    seen = _seen(data)
+    if seen is not None and seen != view.ticket.updated_at:
+        notice = t(turn.locale, "ticket.changed_meanwhile", number=number)
+        return _detail(turn, view, notice=notice)
     return _detail(turn, view, error=error, inputs=data)
 
 
@@ -156,15 +207,24 @@ def ticketing_app() -> AppSpec:
                     ("new ticket <title>", "help.cmd.new_ticket_title"),
                 ),
                 featured=True,
+                de=("neues ticket",),
+                help_de=("neues ticket", "neues ticket <titel>"),
             ),
             Command(
                 "tickets",
                 _read_tickets,
                 (("tickets [mine|assigned|unassigned|open|closed|all]", "help.cmd.tickets"),),
                 featured=True,
+                de=("tickets",),
+                help_de=("tickets [meine|zugewiesen|unzugewiesen|offen|geschlossen|alle]",),
             ),
             Command(
-                "ticket", _read_ticket, (("ticket <number>", "help.cmd.ticket"),), featured=True
+                "ticket",
+                _read_ticket,
+                (("ticket <number>", "help.cmd.ticket"),),
+                featured=True,
+                de=("ticket",),
+                help_de=("ticket <nummer>",),
             ),
         ),
         verbs=(
@@ -177,6 +237,7 @@ def ticketing_app() -> AppSpec:
             ),
             Verb("tickets.list", list_tickets),
             Verb("ticket.show", show_ticket),
+            Verb("ticket.refresh", refresh_ticket),
             Verb("ticket.assign_me", assign_me, refused=_ticket_again),
             Verb("ticket.assign", assign, refused=_ticket_again),
             Verb("ticket.status", _status_change(None), refused=_ticket_again),

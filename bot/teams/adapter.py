@@ -25,6 +25,7 @@ from bot.apps.registry import Registry
 from bot.domain.clock import Clock
 from bot.domain.quota import QuotaPolicy
 from bot.logcontext import log_context
+from bot.services.reminders import send_reminders
 from bot.settings import Settings
 from bot.teams.activity import (
     MAX_CONVERSATION_ID,
@@ -180,7 +181,14 @@ def build_runtime(
     banner = QuotaBanner(units, clock, policy)
     bot = TeamsWorkBot(units, clock, policy, Dispatcher(registry, banner))
     sender = ProactiveSender(
-        adapter, OutboxStore(db), clock, settings.app_id, registry, banner=banner
+        adapter,
+        OutboxStore(db),
+        clock,
+        settings.app_id,
+        registry,
+        banner=banner,
+        daily=lambda: send_reminders(db, units, clock),
+        daily_hour=settings.reminder_hour_utc,
     )
     adapter.use(LogContextMiddleware())
     adapter.use(IdempotencyMiddleware(units, clock))

@@ -31,6 +31,8 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # The keys AdaptiveCardInvokeValue knows; Teams also sends `trigger`, which msrest would warn
 # about on every click.
 INVOKE_VALUE_KEYS = ("action", "authentication", "state")
+# Where many people read one card.
+SHARED_CONVERSATIONS = ("channel", "groupChat")
 
 
 def card_reply(card: Card) -> Any:
@@ -67,9 +69,8 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         if who is None:
             return MissingSender()
         conversation_id = activity.conversation.id if activity.conversation else ""
-        in_channel = bool(activity.conversation) and (
-            activity.conversation.conversation_type == "channel"
-        )
+        kind = activity.conversation.conversation_type if activity.conversation else None
+        in_channel = kind == "channel"
         # A top-level channel message starts a thread: what follows belongs in it.
         if in_channel and ";messageid=" not in conversation_id and activity.id:
             conversation_id = f"{conversation_id};messageid={activity.id}"
@@ -81,6 +82,10 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             self.clock,
             self.policy,
             self.registry,
+            shared=kind in SHARED_CONVERSATIONS,
+            # A typed command is answered with a message everyone there reads; a card action
+            # (an invoke) with a card for the one who pressed.
+            everyone=kind in SHARED_CONVERSATIONS and activity.type != ActivityTypes.invoke,
         )
 
     async def _run(self, turn_context: TurnContext, verb: object, data: object) -> Card:

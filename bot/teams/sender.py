@@ -13,8 +13,8 @@ import json
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -88,6 +88,8 @@ class ProactiveSender:
         lease: timedelta = timedelta(minutes=2),
         poll_interval: float = 1.0,
         jitter: Callable[[], float] | None = None,
+        daily: Callable[[], Awaitable[int]] | None = None,
+        daily_hour: int = 7,
     ) -> None:
         self.adapter = adapter
         self.store = store
@@ -101,6 +103,10 @@ class ProactiveSender:
         self.lease = lease
         self.poll_interval = poll_interval
         self.jitter = jitter or (lambda: random.uniform(0.5, 1.5))
+        # A job for once a UTC day from `daily_hour` on (the reminder digests).
+        self.daily = daily
+        self.daily_hour = daily_hour
+        self._daily_done: date | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -129,6 +135,7 @@ class ProactiveSender:
                     removed = await self.store.prune(now)
                     pruned_at = now
                     log.info("pruned %d old activity ids and outbox rows", removed)
+                await self.run_daily()
                 delivered = await self.run_once()
             except asyncio.CancelledError:
                 raise
@@ -141,6 +148,16 @@ class ProactiveSender:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
     # -- work -------------------------------------------------------------------------------
+
+    async def run_daily(self) -> int:
+        """Run the daily job if its hour has come and it has not run today in this process
+        (the job itself records what it sent, so other processes do not send it again)."""
+        now = self.clock.now()
+        if self.daily is None or now.hour < self.daily_hour or self._daily_done == now.date():
+            return 0
+        done = await self.daily()
+        self._daily_done = now.date()
+        return done
 
     async def run_once(self) -> int:
         """Claim the due messages and deliver them; returns how many were claimed. Messages

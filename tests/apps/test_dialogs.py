@@ -4,65 +4,17 @@ in sight. They read like the help text, and survive a change of Bot Framework SD
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
 
-import pytest
-
-from bot.apps.dispatch import Dispatcher, Turn
-from bot.domain.clock import FixedClock
-from bot.domain.people import Person
-from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity
 from cards.common import Card
-from storage.uow import UnitOfWorkFactory
-from tests.support.apps import dispatcher, policy
-from tests.support.cards import card_text, verbs
+from tests.support.cards import action, card_text, inputs, submission, verbs
+from tests.support.dialogs import Dialog
 
 ALICE = Identity("tenant-a", "29:alice", "Alice", locale="en-US")
 BOB = Identity("tenant-a", "29:bob", "Bob", locale="en-US")
 CAROL = Identity("tenant-a", "29:carol", "Carol", locale="en-US")
 DAVE = Identity("tenant-b", "29:dave", "Dave", locale="en-US")
-
-
-@dataclass
-class Dialog:
-    dispatcher: Dispatcher
-    units: UnitOfWorkFactory
-    clock: FixedClock
-    quota: QuotaPolicy
-
-    def turn(self, who: Identity) -> Turn:
-        return Turn(
-            who,
-            who.locale,
-            f"a:personal-{who.user_id}",
-            self.units,
-            self.clock,
-            self.quota,
-            self.dispatcher.registry,
-        )
-
-    async def say(self, who: Identity, line: str, mentions: tuple[Identity, ...] = ()) -> Card:
-        people = [Person(m.user_id, m.name) for m in mentions]
-        parsed = self.dispatcher.registry.parse(line, people)
-        return await self.dispatcher.dispatch(self.turn(who), parsed.verb, parsed.data)
-
-    async def press(self, who: Identity, verb: str, data: dict[str, Any]) -> Card:
-        return await self.dispatcher.dispatch(self.turn(who), verb, {"verb": verb, **data})
-
-    async def verify(self, who: Identity, steps: list[tuple[str, list[str]]]) -> None:
-        """Each step: a line and the texts its card must show."""
-        for line, expected in steps:
-            shown = card_text(await self.say(who, line))
-            for text in expected:
-                assert text in shown, (line, text, shown)
-
-
-@pytest.fixture
-def dialog(uow: UnitOfWorkFactory, clock: FixedClock) -> Dialog:
-    quota = policy()
-    return Dialog(dispatcher(uow, clock, quota), uow, clock, quota)
 
 
 async def test_a_member_opens_a_ticket_and_reads_it_back(dialog: Dialog) -> None:
@@ -135,3 +87,95 @@ async def test_a_forged_verb_or_payload_is_refused_plainly(dialog: Dialog) -> No
         assert unreadable in card_text(await dialog.dispatcher.dispatch(turn, verb, data))
     huge = card_text(await dialog.dispatcher.dispatch(turn, "help", {"x": "y" * 20_000}))
     assert "That is more than I can take at once" in huge
+
+
+def primary_titles(card: Card) -> list[str]:
+    return [a["title"] for a in card.get("actions", []) if a.get("mode") != "secondary"]
+
+
+async def test_in_a_channel_each_person_sees_the_actions_of_their_role(dialog: Dialog) -> None:
+    await dialog.say(ALICE, "tickets")  # Alice is the first user: admin
+    await dialog.say(BOB, "tickets")
+    await dialog.say(ALICE, "role @Bob agent", (BOB,))
+    posted = await dialog.in_channel(CAROL, "new ticket Projector flickers")
+    # What the channel reads: the ticket, no one's buttons, and one Refresh.
+    assert "#1 Projector flickers" in card_text(posted)
+    assert set(verbs(posted)) == {"ticket.refresh"} and len(posted["actions"]) == 1
+    assert posted["refresh"]["action"]["verb"] == "ticket.refresh"
+    assert {CAROL.user_id, ALICE.user_id, BOB.user_id} <= set(posted["refresh"]["userIds"])
+
+    bobs, carols = await dialog.refresh(BOB, posted), await dialog.refresh(CAROL, posted)
+    assert {"ticket.assign_me", "ticket.status", "ticket.assign"} <= set(verbs(bobs))
+    assert "ticket.status" not in verbs(carols) and "ticket.assign" not in verbs(carols)
+    assert {"ticket.comment", "ticket.close", "ticket.priority"} <= set(verbs(carols))
+    assert primary_titles(bobs) == ["Comment", "Change", "Assign to me"]
+    assert primary_titles(carols) == ["Comment", "Priority", "Close"]
+    for own in (bobs, carols):  # still live for the next change
+        assert own["refresh"]["action"]["verb"] == "ticket.refresh"
+        assert "As of " in card_text(own)
+
+
+async def test_a_user_of_another_tenant_gets_nothing_from_a_refresh(dialog: Dialog) -> None:
+    posted = await dialog.in_channel(CAROL, "new ticket Badge reader broken")
+    seen = await dialog.refresh(DAVE, posted)
+    assert "That was not found." in card_text(seen)
+    assert "Badge reader" not in str(seen) and not verbs(seen)
+
+
+async def test_a_stale_card_shows_the_ticket_as_it_is_now(dialog: Dialog) -> None:
+    await dialog.say(ALICE, "tickets")
+    await dialog.say(BOB, "tickets")
+    await dialog.say(ALICE, "role @Bob agent", (BOB,))
+    await dialog.say(CAROL, "new ticket Wi-Fi slow")
+    bobs, carols = await dialog.say(BOB, "ticket 1"), await dialog.say(CAROL, "ticket 1")
+    dialog.clock.advance(timedelta(minutes=5))
+    await dialog.press(CAROL, "ticket.close", action(carols, "ticket.close")["data"])
+    dialog.clock.advance(timedelta(minutes=5))
+    # Bob's card still offers the moves of an open ticket.
+    pressed = await dialog.press(
+        BOB, "ticket.status", submission(bobs, "ticket.status", status="in_progress")
+    )
+    shown = card_text(pressed)
+    assert "Ticket #1 has changed since this card was sent: this is how it is now." in shown
+    statuses = [c["value"] for c in inputs(pressed)["status"]["choices"]]
+    assert "Closed" in shown and statuses == ["open"]  # what a closed ticket can become
+    assert "Choose one of" not in shown and "cannot" not in shown.lower()
+
+
+async def test_a_team_lead_runs_a_checklist_from_a_template(dialog: Dialog) -> None:
+    await dialog.say(ALICE, "tickets")  # Alice is the first user: admin
+    await dialog.say(CAROL, "tickets")
+    made = card_text(
+        await dialog.press(
+            ALICE, "template.create", {"title": "Opening the shop", "items": "Lights\n* Till"}
+        )
+    )
+    assert "Template T1 was created." in made
+    await dialog.verify(
+        ALICE,
+        [
+            ("templates", ["Opening the shop", "2 items"]),
+            ("template 1", ["Till (required)"]),
+            ("new checklist opening", ["Start a checklist", "Carol"]),
+        ],
+    )
+    started = await dialog.press(
+        ALICE, "checklist.start", {"title": "Monday", "template": "1", "assignee": CAROL.user_id}
+    )
+    assert "Checklist #1 was started." in card_text(started)
+    checked = await dialog.press(
+        CAROL, "checklist.check", {"number": 1, "position": 2, "checked": True}
+    )
+    assert "1/2 done" in card_text(checked)
+    await dialog.verify(
+        CAROL,
+        [
+            ("checklists", ["#1", "1/2"]),
+            ("checklist 1", ["1/2 done", "checked by Carol"]),
+            ("checklist ²", ["Which checklist?"]),
+            ("checklists bogus", ["I do not know the filter"]),
+        ],
+    )
+    done = await dialog.press(CAROL, "checklist.submit", {"number": 1})
+    assert "Checklist #1 is submitted." in card_text(done)
+    assert "That was not found." in card_text(await dialog.say(DAVE, "checklist 1"))

@@ -32,6 +32,17 @@ def escaped_at(text: str, index: int) -> bool:
     return count % 2 == 1
 
 
+def intraword_underscore(text: str, index: int) -> bool:
+    """An underscore between two letters or digits (snake_case): CommonMark lets it neither
+    open nor close emphasis, so the cards leave it unescaped."""
+    return (
+        text[index] == "_"
+        and 0 < index < len(text) - 1
+        and text[index - 1].isalnum()
+        and text[index + 1].isalnum()
+    )
+
+
 def live_markdown(text: str) -> list[str]:
     """Every piece of `text` a CommonMark reader or linkifier would turn into markup."""
     found: list[str] = []
@@ -48,9 +59,19 @@ def live_markdown(text: str) -> list[str]:
     for word in EMPHASIZED:
         for match in re.finditer(word, text):
             before, after = match.start() - 1, match.end()
-            if before >= 0 and text[before] in "*_~" and not escaped_at(text, before):
+            if (
+                before >= 0
+                and text[before] in "*_~"
+                and not escaped_at(text, before)
+                and not intraword_underscore(text, before)
+            ):
                 found.append(f"emphasis before {word}")
-            if after < len(text) and text[after] in "*_~" and not escaped_at(text, after):
+            if (
+                after < len(text)
+                and text[after] in "*_~"
+                and not escaped_at(text, after)
+                and not intraword_underscore(text, after)
+            ):
                 found.append(f"emphasis after {word}")
     for line in re.split(r"[\r\n]", text):
         marker = _BLOCK.match(line)

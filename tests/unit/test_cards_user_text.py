@@ -9,12 +9,35 @@ import inspect
 import pkgutil
 import typing
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import cards
+from bot.domain.checklists import (
+    Checklist,
+    ChecklistEvent,
+    ChecklistFilter,
+    ChecklistItem,
+    ChecklistNotice,
+    ChecklistStatus,
+    DueItem,
+    ItemSpec,
+    ReminderNotice,
+    Template,
+)
+from bot.domain.crm import (
+    Account,
+    AccountRef,
+    Contact,
+    ContactRef,
+    Opportunity,
+    OpportunityFilter,
+    OpportunityNotice,
+    Stage,
+)
 from bot.domain.errors import DomainError, InvalidInput, OnlyAdmins
 from bot.domain.items import Comment, HistoryEntry
 from bot.domain.notices import TicketEvent, TicketNotice
@@ -27,8 +50,29 @@ from bot.domain.tickets import (
     Ticket,
     TicketFilter,
 )
+from cards.checklists import (
+    checklist_detail,
+    checklist_form,
+    checklist_list,
+    checklist_notice_card,
+    reminder_card,
+    template_choice_card,
+    template_detail,
+    template_form,
+    template_list,
+)
 from cards.common import card as make_card
 from cards.common import literal
+from cards.crm import (
+    account_detail,
+    account_list,
+    contact_detail,
+    contact_list,
+    opportunity_detail,
+    opportunity_form,
+    opportunity_list,
+    opportunity_notice_card,
+)
 from cards.general import error_card, notice_card, roles_card, unknown_command_card
 from cards.notifications import ticket_notice_card
 from cards.tickets import ticket_detail, ticket_form, ticket_list
@@ -73,12 +117,147 @@ def hostile_ticket(index: int = 0, *, assigned: bool = True) -> Ticket:
     )
 
 
+def hostile_opportunity(index: int = 0, stage: Stage = Stage.LOST) -> Opportunity:
+    text = HOSTILE[index % len(HOSTILE)]
+    return Opportunity(
+        number=7 + index,
+        name=text,
+        account=AccountRef(3, text),
+        contact=ContactRef(4, HOSTILE[(index + 1) % len(HOSTILE)]),
+        amount=Decimal("1234.50"),
+        currency="EUR",
+        stage=stage,
+        own_probability=None,
+        close_date=date(2026, 12, 1),
+        owner=person(index + 1),
+        next_step=text,
+        lost_reason=text,
+        last_open_stage=Stage.PROPOSAL,
+        closed_on=date(2026, 11, 2),
+        created_at=NOW,
+        updated_at=NOW,
+        comments=tuple(Comment(person(i), h, NOW) for i, h in enumerate(HOSTILE)),
+        history=(
+            HistoryEntry(person(index), "created", None, text, NOW),
+            HistoryEntry(person(index + 1), "owner", text, HOSTILE[index - 1], NOW),
+            HistoryEntry(person(index + 2), "next_step", None, text, NOW),
+            HistoryEntry(person(index + 3), "lost_reason", None, text, NOW),
+            HistoryEntry(person(index + 4), "stage", "proposal", "lost", NOW),
+        ),
+    )
+
+
+def hostile_account(index: int = 0) -> Account:
+    text = HOSTILE[index % len(HOSTILE)]
+    return Account(3 + index, text, text[:50], text, NOW, NOW)
+
+
+def hostile_contact(index: int = 0) -> Contact:
+    text = HOSTILE[index % len(HOSTILE)]
+    return Contact(4 + index, text, text, text[:40], text, AccountRef(3, text), NOW, NOW)
+
+
+def _crm_renders(locale: str) -> dict[str, Card]:
+    rendered: dict[str, Card] = {}
+    opportunities = tuple(hostile_opportunity(i) for i in range(len(HOSTILE)))
+    people = [person(i) for i in range(len(HOSTILE))]
+    for i, opportunity in enumerate(opportunities):
+        rendered[f"opportunity_detail {i}"] = opportunity_detail(locale, opportunity, people=people)
+        notice = OpportunityNotice(7, HOSTILE[i], HOSTILE[i - 1], Stage.PROPOSAL)
+        rendered[f"opportunity_notice_card {i}"] = opportunity_notice_card(locale, notice)
+        rendered[f"account_detail {i}"] = account_detail(
+            locale, hostile_account(i), [hostile_contact(i)], opportunities
+        )
+        rendered[f"contact_detail {i}"] = contact_detail(locale, hostile_contact(i), opportunities)
+    page = Page(opportunities, 0, len(opportunities))
+    rendered["opportunity_list"] = opportunity_list(locale, page, OpportunityFilter.ALL)
+    accounts = tuple(hostile_account(i) for i in range(len(HOSTILE)))
+    rendered["account_list"] = account_list(locale, Page(accounts, 0, len(accounts)), HOSTILE[0])
+    contacts = tuple(hostile_contact(i) for i in range(len(HOSTILE)))
+    rendered["contact_list"] = contact_list(locale, Page(contacts, 0, len(contacts)), HOSTILE[1])
+    for name, error in hostile_errors().items():
+        rendered[f"opportunity_form {name}"] = opportunity_form(
+            locale, {"name": HOSTILE[0], "account": HOSTILE[1]}, error
+        )
+        rendered[f"opportunity_detail {name}"] = opportunity_detail(
+            locale, hostile_opportunity(), error=error
+        )
+    return rendered
+
+
 def hostile_errors() -> dict[str, DomainError]:
     return {
         "only admins": OnlyAdmins(admins=[p.name for p in map(person, range(3))]),
         "bad filter": DomainError("tickets.bad_filter", filter=HOSTILE[0], allowed="mine, all"),
         "invalid input": InvalidInput({"title": ("field.choose_one", {"allowed": HOSTILE[1]})}),
     }
+
+
+def hostile_template(index: int) -> Template:
+    text = HOSTILE[index % len(HOSTILE)]
+    items = tuple(ItemSpec(h, i % 2 == 0) for i, h in enumerate(HOSTILE))
+    return Template(3 + index, text, text, items, False, person(index), NOW)
+
+
+def hostile_checklist(index: int, status: ChecklistStatus) -> Checklist:
+    text = HOSTILE[index % len(HOSTILE)]
+    items = tuple(
+        ChecklistItem(i + 1, h, i % 2 == 0, person(i) if i % 2 else None, NOW, h)
+        for i, h in enumerate(HOSTILE)
+    )
+    return Checklist(
+        number=7 + index,
+        title=text,
+        status=status,
+        starter=person(index),
+        assignee=person(index + 1),
+        reviewer=person(index + 2),
+        due=date(2026, 11, 1),
+        items=items,
+        template=None,
+        created_at=NOW,
+        updated_at=NOW,
+        comments=tuple(Comment(person(i), h, NOW) for i, h in enumerate(HOSTILE)),
+    )
+
+
+def _checklist_renders(locale: str) -> dict[str, Card]:
+    rendered: dict[str, Card] = {}
+    templates = tuple(hostile_template(i) for i in range(len(HOSTILE)))
+    people = tuple(person(i) for i in range(len(HOSTILE)))
+    for i in range(len(HOSTILE)):
+        rendered[f"template_detail {i}"] = template_detail(locale, templates[i], can_manage=True)
+        for status in ChecklistStatus:
+            rendered[f"checklist_detail {i} {status}"] = checklist_detail(
+                locale,
+                hostile_checklist(i, status),
+                can_check=True,
+                can_submit=True,
+                can_review=True,
+                today=NOW.date(),
+            )
+        for event in ChecklistEvent:
+            notice = ChecklistNotice(event, 7, HOSTILE[i], HOSTILE[i - 1], HOSTILE[i])
+            rendered[f"checklist_notice_card {event} {i}"] = checklist_notice_card(locale, notice)
+    values = {"title": HOSTILE[0], "items": HOSTILE[1], "description": HOSTILE[2]}
+    for name, error in hostile_errors().items():
+        rendered[f"template_form {name}"] = template_form(locale, values, error)
+        rendered[f"checklist_form {name}"] = checklist_form(
+            locale, values, error, templates=templates, people=people, template=templates[0]
+        )
+    rendered["template_list"] = template_list(
+        locale, Page(templates, 0, len(templates)), can_manage=True
+    )
+    rendered["template_choice_card"] = template_choice_card(locale, HOSTILE[3], templates)
+    rendered["checklist_list"] = checklist_list(
+        locale,
+        Page(tuple(hostile_checklist(i, ChecklistStatus.IN_PROGRESS) for i in range(5)), 0, 5),
+        ChecklistFilter.ALL,
+        NOW.date(),
+    )
+    due = tuple(DueItem("tickets", i, h, NOW.date()) for i, h in enumerate(HOSTILE))
+    rendered["reminder_card"] = reminder_card(locale, ReminderNotice(NOW.date(), due))
+    return rendered
 
 
 def _renders(locale: str) -> dict[str, Card]:
@@ -110,11 +289,13 @@ def _renders(locale: str) -> dict[str, Card]:
         ),
         TicketFilter.ALL,
     )
+    rendered.update(_checklist_renders(locale))
     people = [person(i) for i in range(len(HOSTILE))]
     rendered["roles_card"] = roles_card(locale, people, people, changed=(people[1], Role.AGENT))
     rendered["notice_card"] = notice_card(
         locale, "tickets.bad_filter", filter=HOSTILE[4], allowed="x"
     )
+    rendered.update(_crm_renders(locale))
     return rendered
 
 
@@ -132,12 +313,30 @@ NO_USER_TEXT = {
     "billing.quota_reached_banner",
     "billing.statement_card",
     "billing.usage_card",
+    "crm.pipeline_card",
     "general.apology_card",
     "general.help_card",
     "general.welcome_card",
     "notifications.quota_warning_card",
 }
 RENDERED_HERE = {
+    "checklists.checklist_detail",
+    "checklists.checklist_form",
+    "checklists.checklist_list",
+    "checklists.checklist_notice_card",
+    "checklists.reminder_card",
+    "checklists.template_choice_card",
+    "checklists.template_detail",
+    "checklists.template_form",
+    "checklists.template_list",
+    "crm.account_detail",
+    "crm.account_list",
+    "crm.contact_detail",
+    "crm.contact_list",
+    "crm.opportunity_detail",
+    "crm.opportunity_form",
+    "crm.opportunity_list",
+    "crm.opportunity_notice_card",
     "general.error_card",
     "general.notice_card",
     "general.roles_card",

@@ -1,0 +1,266 @@
+"""The official Adaptive Cards renderer in headless Chromium, driven over the DevTools
+protocol (a websocket, with aiohttp): no browser download, Debian's `chromium` is enough.
+
+The renderer (npm `adaptivecards`) and the Microsoft Teams light host config and stylesheet
+(npm `adaptivecards-designer`, the designer's Teams container) are installed from the npm
+registry into `.cache/adaptivecards` (`install_renderer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from cards.common import Card
+
+ROOT = Path(__file__).resolve().parents[2]
+# markdown-it is what the renderer's documentation plugs in for markdown, as Teams renders it.
+NPM_PACKAGES = ("adaptivecards@3.0.6", "adaptivecards-designer@2.4.4", "markdown-it@14.1.0")
+NPM_DIR = Path(os.environ.get("ADAPTIVECARDS_NPM_DIR", ROOT / ".cache" / "adaptivecards"))
+RENDERER_JS = "node_modules/adaptivecards/dist/adaptivecards.min.js"
+HOST_CONFIG = "node_modules/adaptivecards-designer/lib/hostConfigs/microsoft-teams-light.json"
+TEAMS_CSS = "node_modules/adaptivecards-designer/dist/containers/teams-container-light.css"
+MARKDOWN_JS = "node_modules/markdown-it/dist/markdown-it.min.js"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# Teams mobile, and a card in a chat.
+WIDTHS = (360, 540)
+LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
+
+
+class RendererMissing(RuntimeError):
+    """Chromium or the npm packages are not installed: the message says what to install."""
+
+
+@dataclass(frozen=True)
+class Rendering:
+    png: bytes
+    errors: tuple[str, ...]
+    cut: tuple[str, ...]
+    titles: int
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return self.errors + self.cut
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM") or next(
+        (p for p in map(shutil.which, CHROMIUM_NAMES) if p), None
+    )
+    if not found:
+        raise RendererMissing("chromium is not installed (apt-get install -y chromium)")
+    return found
+
+
+def assets(npm_dir: Path = NPM_DIR) -> tuple[Path, Path, Path, Path]:
+    paths = tuple(npm_dir / rel for rel in (RENDERER_JS, HOST_CONFIG, TEAMS_CSS, MARKDOWN_JS))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise RendererMissing(
+            f"the renderer is not installed ({', '.join(missing)}); run: npm install "
+            f"--legacy-peer-deps --prefix {npm_dir} {' '.join(NPM_PACKAGES)}"
+        )
+    return paths[0], paths[1], paths[2], paths[3]
+
+
+def install_renderer(npm_dir: Path = NPM_DIR) -> None:
+    """npm-install the renderer and the Teams host config, unless they are there."""
+    try:
+        assets(npm_dir)
+        return
+    except RendererMissing:
+        pass
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RendererMissing("npm is not installed: cannot install the Adaptive Cards renderer")
+    # The designer's peer dependencies (an editor) are not needed for its host configs.
+    command = [npm, "install", "--silent", "--no-audit", "--no-fund", "--legacy-peer-deps"]
+    done = subprocess.run(
+        [*command, "--prefix", str(npm_dir), *NPM_PACKAGES],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RendererMissing(f"npm install failed: {done.stderr.strip()[-500:]}")
+    assets(npm_dir)
+
+
+def _page(npm_dir: Path) -> str:
+    renderer, host_config, css, markdown = assets(npm_dir)
+    script = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8">
+<link rel="stylesheet" href="{css.as_uri()}">
+<style>
+  body {{ margin: 0; background: #F5F5F5; font-family: 'Segoe UI', sans-serif; }}
+  #frame {{ display: inline-block; padding: 8px; background: #F5F5F5; }}
+  #host {{ background: #FFFFFF; border: 1px solid #E1DFDD; border-radius: 4px; }}
+</style>
+<script src="{renderer.as_uri()}"></script>
+<script src="{markdown.as_uri()}"></script>
+<script>window.HOST_CONFIG = {host_config.read_text(encoding="utf-8")};</script>
+<script>{script}</script>
+</head><body><div id="frame"><div id="host" class="teams-card"></div></div></body></html>"""
+
+
+class DevTools:
+    """One page of a headless Chromium, over the DevTools protocol."""
+
+    def __init__(self, socket: aiohttp.ClientWebSocketResponse, session: str) -> None:
+        self._socket = socket
+        self._session = session
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def attach(cls, socket: aiohttp.ClientWebSocketResponse) -> DevTools:
+        browser = cls(socket, "")
+        target = await browser.call("Target.createTarget", url="about:blank")
+        attached = await browser.call(
+            "Target.attachToTarget", targetId=target["targetId"], flatten=True
+        )
+        browser._session = attached["sessionId"]
+        return browser
+
+    async def _read(self) -> None:
+        async for message in self._socket:
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            waiting = self._waiting.pop(data.get("id", -1), None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(data)
+        for waiting in self._waiting.values():
+            waiting.set_exception(ConnectionError("chromium closed the DevTools connection"))
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        number = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[number] = future
+        message: dict[str, Any] = {"id": number, "method": method, "params": params}
+        if self._session:
+            message["sessionId"] = self._session
+        await self._socket.send_str(json.dumps(message))
+        answer = await asyncio.wait_for(future, timeout=60)
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        result: dict[str, Any] = answer.get("result", {})
+        return result
+
+    async def evaluate(self, expression: str) -> Any:
+        result = await self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            raise RuntimeError(details.get("exception", {}).get("description") or str(details))
+        return result["result"].get("value")
+
+    def close(self) -> None:
+        self._reader.cancel()
+
+
+class Renderer:
+    """`async with Renderer.start() as renderer: await renderer.render(card, 360)`."""
+
+    def __init__(self, page: DevTools) -> None:
+        self._page = page
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(cls, npm_dir: Path = NPM_DIR) -> AsyncIterator[Renderer]:
+        html = _page(npm_dir)
+        with tempfile.TemporaryDirectory(prefix="card-gallery-") as scratch:
+            page_file = Path(scratch) / "gallery.html"
+            page_file.write_text(html, encoding="utf-8")
+            process = await asyncio.create_subprocess_exec(
+                chromium_path(),
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--allow-file-access-from-files",
+                "--no-first-run",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={Path(scratch) / 'profile'}",
+                "about:blank",
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                url = await asyncio.wait_for(_devtools_url(process), timeout=30)
+                async with (
+                    aiohttp.ClientSession() as http,
+                    http.ws_connect(url, max_msg_size=0) as socket,
+                ):
+                    page = await DevTools.attach(socket)
+                    try:
+                        await page.call("Page.enable")
+                        await page.call("Runtime.enable")
+                        await page.call("Page.navigate", url=page_file.as_uri())
+                        for _ in range(200):
+                            ready = await page.evaluate(
+                                "typeof window.renderCard === 'function' && "
+                                "typeof AdaptiveCards === 'object'"
+                            )
+                            if ready:
+                                break
+                            await asyncio.sleep(0.05)
+                        else:
+                            raise RendererMissing("the renderer page did not load")
+                        yield cls(page)
+                    finally:
+                        page.close()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                await process.wait()
+
+    async def render(self, card: Card, width: int) -> Rendering:
+        page = self._page
+        await page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width + 16,
+            height=600,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        report = await page.evaluate(f"renderCard({json.dumps(card)}, {width})")
+        box = await page.evaluate("cardBox()")
+        shot = await page.call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={**box, "scale": 1},
+        )
+        return Rendering(
+            base64.b64decode(shot["data"]),
+            tuple(report["errors"]),
+            tuple(report["cut"]),
+            int(report["titles"]),
+        )
+
+
+async def _devtools_url(process: asyncio.subprocess.Process) -> str:
+    assert process.stderr is not None
+    while line := await process.stderr.readline():
+        found = LISTENING.search(line.decode(errors="replace"))
+        if found:
+            return found.group(1)
+    raise RendererMissing("chromium exited before it opened the DevTools port")

@@ -1,0 +1,210 @@
+"""Checklist queries, each scoped to the tenant of its unit of work."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from bot.domain.checklists import ChecklistFilter, ChecklistStatus
+from bot.domain.paging import PAGE_SIZE, clamp_page
+from storage.models import ChecklistItemRow, ChecklistRow, ChecklistTemplateRow
+from storage.repositories import Repository
+
+OPEN = [ChecklistStatus.IN_PROGRESS.value, ChecklistStatus.RETURNED.value]
+
+
+class ChecklistRepository(Repository):
+    # -- templates -------------------------------------------------------------------------
+
+    async def add_template(self, row: ChecklistTemplateRow) -> ChecklistTemplateRow:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("template of another tenant")
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def template(
+        self, number: int, *, for_update: bool = False
+    ) -> ChecklistTemplateRow | None:
+        stmt = select(ChecklistTemplateRow).where(
+            ChecklistTemplateRow.tenant_id == self.tenant_id,
+            ChecklistTemplateRow.number == number,
+        )
+        if for_update and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def templates_named(self, text: str, *, limit: int = 10) -> list[ChecklistTemplateRow]:
+        """Active templates whose title is `text` (any case), else those containing it."""
+        base = select(ChecklistTemplateRow).where(
+            ChecklistTemplateRow.tenant_id == self.tenant_id,
+            col(ChecklistTemplateRow.archived).is_(False),
+        )
+        lowered = sa.func.lower(col(ChecklistTemplateRow.title))
+        exact = (await self.session.execute(base.where(lowered == text.lower()))).scalars().all()
+        if exact:
+            return list(exact)
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = (
+            base.where(lowered.like(pattern + "%", escape="\\"))
+            .order_by(col(ChecklistTemplateRow.number))
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def template_page(
+        self, page: int, *, archived: bool = False
+    ) -> tuple[list[ChecklistTemplateRow], int, int]:
+        conditions: list[Any] = [
+            ChecklistTemplateRow.tenant_id == self.tenant_id,
+            col(ChecklistTemplateRow.archived).is_(archived),
+        ]
+        total = int(
+            (
+                await self.session.execute(
+                    sa.select(sa.func.count()).select_from(ChecklistTemplateRow).where(*conditions)
+                )
+            ).scalar_one()
+        )
+        page = clamp_page(page, total)
+        stmt = (
+            select(ChecklistTemplateRow)
+            .where(*conditions)
+            .order_by(col(ChecklistTemplateRow.title), col(ChecklistTemplateRow.number))
+            .offset(page * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        return list((await self.session.execute(stmt)).scalars()), total, page
+
+    async def all_templates(self, *, limit: int = 50) -> list[ChecklistTemplateRow]:
+        stmt = (
+            select(ChecklistTemplateRow)
+            .where(
+                ChecklistTemplateRow.tenant_id == self.tenant_id,
+                col(ChecklistTemplateRow.archived).is_(False),
+            )
+            .order_by(col(ChecklistTemplateRow.title))
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    # -- checklists ------------------------------------------------------------------------
+
+    async def add(self, row: ChecklistRow) -> ChecklistRow:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("checklist of another tenant")
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def add_items(self, rows: list[ChecklistItemRow]) -> None:
+        if any(r.tenant_id != self.tenant_id for r in rows):
+            raise ValueError("checklist item of another tenant")
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def save_item(self, row: ChecklistItemRow) -> None:
+        if row.tenant_id != self.tenant_id:
+            raise ValueError("checklist item of another tenant")
+        self.session.add(row)
+        await self.session.flush()
+
+    async def get(self, number: int, *, for_update: bool = False) -> ChecklistRow | None:
+        stmt = select(ChecklistRow).where(
+            ChecklistRow.tenant_id == self.tenant_id, ChecklistRow.number == number
+        )
+        if for_update and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def items(self, checklist_id: int) -> list[ChecklistItemRow]:
+        stmt = (
+            select(ChecklistItemRow)
+            .where(
+                ChecklistItemRow.tenant_id == self.tenant_id,
+                ChecklistItemRow.checklist_id == checklist_id,
+            )
+            .order_by(col(ChecklistItemRow.position))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def progress(self, checklist_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """(checked, total) per checklist, for a list."""
+        if not checklist_ids:
+            return {}
+        checked = sa.func.sum(
+            sa.case((col(ChecklistItemRow.checked_by_id).is_not(None), 1), else_=0)
+        )
+        stmt = (
+            sa.select(col(ChecklistItemRow.checklist_id), checked, sa.func.count())
+            .where(
+                col(ChecklistItemRow.tenant_id) == self.tenant_id,
+                col(ChecklistItemRow.checklist_id).in_(checklist_ids),
+            )
+            .group_by(col(ChecklistItemRow.checklist_id))
+        )
+        return {int(c): (int(d or 0), int(n)) for c, d, n in await self.session.execute(stmt)}
+
+    async def page(
+        self, flt: ChecklistFilter, user_id: str, *, sees_all: bool, today: date, page: int
+    ) -> tuple[list[ChecklistRow], int, int]:
+        involved = sa.or_(
+            col(ChecklistRow.starter_id) == user_id,
+            col(ChecklistRow.assignee_id) == user_id,
+            col(ChecklistRow.reviewer_id) == user_id,
+        )
+        conditions: list[Any] = [ChecklistRow.tenant_id == self.tenant_id]
+        if not sees_all:
+            conditions.append(involved)
+        if flt is ChecklistFilter.MINE:
+            conditions.append(
+                sa.or_(
+                    col(ChecklistRow.starter_id) == user_id,
+                    col(ChecklistRow.assignee_id) == user_id,
+                )
+            )
+        elif flt is ChecklistFilter.ASSIGNED:
+            conditions.append(ChecklistRow.assignee_id == user_id)
+        elif flt is ChecklistFilter.REVIEW:
+            conditions += [
+                ChecklistRow.reviewer_id == user_id,
+                ChecklistRow.status == ChecklistStatus.SUBMITTED.value,
+            ]
+        elif flt is ChecklistFilter.OPEN:
+            conditions.append(col(ChecklistRow.status).in_(OPEN))
+        elif flt is ChecklistFilter.OVERDUE:
+            conditions += [col(ChecklistRow.status).in_(OPEN), col(ChecklistRow.due) < today]
+        total = int(
+            (
+                await self.session.execute(
+                    sa.select(sa.func.count()).select_from(ChecklistRow).where(*conditions)
+                )
+            ).scalar_one()
+        )
+        page = clamp_page(page, total)
+        stmt = (
+            select(ChecklistRow)
+            .where(*conditions)
+            .order_by(col(ChecklistRow.updated_at).desc(), col(ChecklistRow.number).desc())
+            .offset(page * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        return list((await self.session.execute(stmt)).scalars()), total, page
+
+    async def due_for(self, user_id: str, day: date) -> list[ChecklistRow]:
+        """Open checklists assigned to `user_id` that are due on `day` or before."""
+        stmt = (
+            select(ChecklistRow)
+            .where(
+                ChecklistRow.tenant_id == self.tenant_id,
+                ChecklistRow.assignee_id == user_id,
+                col(ChecklistRow.status).in_(OPEN),
+                col(ChecklistRow.due) <= day,
+            )
+            .order_by(col(ChecklistRow.due), col(ChecklistRow.number))
+            .limit(50)
+        )
+        return list((await self.session.execute(stmt)).scalars())
