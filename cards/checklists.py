@@ -34,6 +34,7 @@ from cards.common import (
     error_text,
     execute,
     facts,
+    field_error_lines,
     field_errors,
     heading,
     literal,
@@ -289,15 +290,9 @@ def checklist_form(
             **({"value": _value(values, "due")} if _value(values, "due") else {}),
         }
     )
-    for name in ("template", "items", "assignee", "reviewer", "due"):
-        if name in errors:
-            body.append(
-                text(
-                    f"{t(locale, 'checklists.field.' + name)}: {errors[name]}",
-                    color="Attention",
-                    size="Small",
-                )
-            )
+    body += field_error_lines(
+        locale, errors, ("template", "items", "assignee", "reviewer", "due"), "checklists.field."
+    )
     return card(body, [execute(t(locale, "button.start_checklist"), "checklist.start")])
 
 

@@ -321,5 +321,17 @@ def history_section(locale: str | None, title: str, lines: Sequence[str]) -> lis
     ]
 
 
+def field_error_lines(
+    locale: str | None, errors: Mapping[str, str], names: Sequence[str], label_prefix: str
+) -> list[Element]:
+    """Under a form, "Field: what is wrong" for each of `names` that has an error, labelled
+    with the app's field names (`label_prefix` + name)."""
+    return [
+        text(f"{t(locale, label_prefix + name)}: {errors[name]}", color="Attention", size="Small")
+        for name in names
+        if name in errors
+    ]
+
+
 def clip(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -47,6 +47,7 @@ from cards.common import (
     error_text,
     execute,
     facts,
+    field_error_lines,
     field_errors,
     heading,
     history_section,
@@ -155,15 +156,7 @@ def opportunity_form(
         _date_input("close_date", t(locale, "crm.field.close_date"), _typed(values, "close_date")),
         field("next_step", NEXT_STEP_MAX),
     ]
-    for name in FORM_FIELDS:
-        if name in errors:
-            body.append(
-                text(
-                    f"{t(locale, 'crm.field.' + name)}: {errors[name]}",
-                    color="Attention",
-                    size="Small",
-                )
-            )
+    body += field_error_lines(locale, errors, FORM_FIELDS, "crm.field.")
     return card(body, [execute(t(locale, "button.create_opportunity"), "opportunity.create")])
 
 

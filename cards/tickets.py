@@ -35,6 +35,7 @@ from cards.common import (
     error_text,
     execute,
     facts,
+    field_error_lines,
     field_errors,
     heading,
     history_section,
@@ -113,15 +114,9 @@ def ticket_form(
             **({"value": value("due")} if value("due") else {}),
         },
     ]
-    for name in ("title", "description", "category", "priority", "due"):
-        if name in errors:
-            body.append(
-                text(
-                    f"{t(locale, 'ticket.field.' + name)}: {errors[name]}",
-                    color="Attention",
-                    size="Small",
-                )
-            )
+    body += field_error_lines(
+        locale, errors, ("title", "description", "category", "priority", "due"), "ticket.field."
+    )
     return card(body, [execute(t(locale, "button.create_ticket"), "ticket.create")])
 
 
