@@ -29,12 +29,17 @@ TEMPLATE_NAME = "manifest.template.json"
 MANIFEST_NAME = "manifest.json"
 COLOR_ICON_NAME = "color.png"
 OUTLINE_ICON_NAME = "outline.png"
-PACKAGE_FILES = (MANIFEST_NAME, COLOR_ICON_NAME, OUTLINE_ICON_NAME)
+PACKAGE_FILES = (MANIFEST_NAME, COLOR_ICON_NAME, OUTLINE_ICON_NAME, "de.json")
 
 APP_ID_PLACEHOLDER = "{{APP_ID}}"
 VERSION_PLACEHOLDER = "{{APP_VERSION}}"
 DEFAULT_VERSION = "1.0.0"
 BOT_SCOPES = ("personal", "team", "groupChat")
+GERMAN_FILE = "de.json"
+LOCALIZATION_SCHEMA = (
+    "https://developer.microsoft.com/en-us/json-schemas/teams/v1.17/"
+    "MicrosoftTeams.Localization.schema.json"
+)
 
 # Same patterns as the "guid" and "semver" definitions of the Teams manifest schema.
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -161,17 +166,45 @@ def render_manifest(
     bots = manifest.get("bots") or []
     if manifest.get("id") != app_id or not bots or bots[0].get("botId") != app_id:
         raise PackageError(f"{TEMPLATE_NAME} must use {APP_ID_PLACEHOLDER} for id and botId")
-    bots[0]["commandLists"] = command_lists(registry or build_registry())
+    registry = registry or build_registry()
+    bots[0]["commandLists"] = command_lists(registry)
+    listing = {
+        "name": {"short": t("en", "manifest.name_short"), "full": t("en", "manifest.name_full")},
+        "description": {
+            "short": t("en", "manifest.description_short"),
+            "full": t("en", "manifest.description_full"),
+        },
+    }
     if offer is not None:
         # Teams shows "Buy a subscription" on the app for this marketplace offer.
         manifest["subscriptionOffer"] = {"offerId": validate_offer(offer)}
-    return manifest
+    return {**{k: v for k, v in manifest.items() if k not in listing}, **listing}
+
+
+def localization(language: str, registry: Registry | None = None) -> dict[str, Any]:
+    """The manifest's strings in `language` (a `localizationInfo` file): the store listing
+    from the catalog and the command lists from the registry, in the order of manifest.json."""
+    registry = registry or build_registry()
+    strings: dict[str, Any] = {
+        "$schema": LOCALIZATION_SCHEMA,
+        "name.short": t(language, "manifest.name_short"),
+        "name.full": t(language, "manifest.name_full"),
+        "description.short": t(language, "manifest.description_short"),
+        "description.full": t(language, "manifest.description_full"),
+    }
+    for i, _scope in enumerate(BOT_SCOPES):
+        for j, command in enumerate(registry.featured()):
+            prefix = f"bots[0].commandLists[{i}].commands[{j}]"
+            strings[f"{prefix}.title"] = command.phrase_in(language)
+            strings[f"{prefix}.description"] = _sentence(t(language, command.help[0][1]))
+    return strings
 
 
 def build_package_bytes(
     app_id: str, version: str = DEFAULT_VERSION, offer: str | None = None
 ) -> bytes:
-    """The app package as zip bytes: manifest.json, color.png, outline.png at the root."""
+    """The app package as zip bytes: manifest.json, the icons and the German strings (de.json)
+    at the root."""
     manifest = render_manifest(app_id, version, offer=offer)
     icons = manifest.get("icons", {})
     if icons != {"color": COLOR_ICON_NAME, "outline": OUTLINE_ICON_NAME}:
@@ -182,6 +215,7 @@ def build_package_bytes(
         MANIFEST_NAME: (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode(),
         COLOR_ICON_NAME: _asset_bytes(COLOR_ICON_NAME),
         OUTLINE_ICON_NAME: _asset_bytes(OUTLINE_ICON_NAME),
+        GERMAN_FILE: (json.dumps(localization("de"), indent=2, ensure_ascii=False) + "\n").encode(),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -289,8 +289,11 @@ async def bench_fanout(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
+    from bench import sidebyside
+
     parser = argparse.ArgumentParser(prog="python -m bench")
-    sub = parser.add_subparsers(dest="case", required=True)
+    sidebyside.add_arguments(parser)
+    sub = parser.add_subparsers(dest="case")
     turns = sub.add_parser("turns")
     turns.add_argument("--messages", type=int, default=2000)
     turns.add_argument("--concurrency", type=int, default=32)
@@ -301,6 +304,8 @@ def main() -> int:
     fanout.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     fanout.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
+    if args.case is None:
+        return sidebyside.main(args)
     runner = bench_turns if args.case == "turns" else bench_fanout
     result = asyncio.run(runner(args))
     sys.stdout.write(json.dumps(result, indent=2) + "\n")

@@ -18,10 +18,17 @@ from storage.db import Database
 from storage.migrate import migrate
 
 
-async def serve(app: web.Application, host: str, port: int, log: logging.Logger) -> None:
+async def serve(
+    app: web.Application, host: str, port: int, log: logging.Logger, *, access_log: bool = False
+) -> None:
     """Start the app (its startup migrates the database), open the port, and only then say
     that the bot is serving; run until SIGINT or SIGTERM."""
-    runner = web.AppRunner(app, handle_signals=False)
+    # aiohttp's access log formats a line per request even when nothing prints it.
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log=logging.getLogger("aiohttp.access") if access_log else None,
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -104,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as error:
         log.error("the plan catalog %s is invalid: %s", settings.plans_file or "(default)", error)
         return 2
-    asyncio.run(serve(app, settings.host, settings.port, log))
+    serving = serve(app, settings.host, settings.port, log, access_log=settings.access_log)
+    try:
+        import uvloop  # a faster event loop where it is installed (Linux, macOS)
+    except ImportError:
+        asyncio.run(serving)
+    else:
+        uvloop.run(serving)
     return 0
 
 

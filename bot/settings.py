@@ -68,6 +68,7 @@ class Settings:
     reminder_hour_utc: int = 7
     log_level: str = "INFO"
     marketplace: MarketplaceSettings = field(default_factory=MarketplaceSettings)
+    access_log: bool = False  # aiohttp's line per request: off unless ACCESS_LOG=1
 
     @property
     def auth_enabled(self) -> bool:
@@ -104,6 +105,7 @@ class Settings:
             reminder_hour_utc=int(hour_text),
             log_level=get("LOG_LEVEL", "INFO").upper(),
             marketplace=MarketplaceSettings.from_env(env),
+            access_log=get("ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         )
 
 

@@ -10,7 +10,7 @@ from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
 from bot.domain.plans import App, Plan
 from bot.domain.quota import QuotaExceeded, QuotaState
 from bot.domain.subscription import ScheduledChange, Statement
-from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, t
+from bot.i18n import fmt_date, fmt_datetime, fmt_money, fmt_number, fmt_percent, t
 from cards.common import (
     Card,
     Element,
@@ -59,7 +59,7 @@ def quota_lines(locale: str | None, quota: QuotaState) -> list[Element]:
                 app=app_title(locale, quota.app),
                 used=fmt_number(locale, quota.used),
                 limit=fmt_number(locale, quota.limit),
-                percent=quota.percent,
+                percent=fmt_percent(locale, quota.percent),
             ),
             weight="Bolder",
         ),
@@ -568,7 +568,7 @@ def near_limit_banner(locale: str | None, quotas: Sequence[QuotaState]) -> list[
                 locale,
                 "quota.near_banner",
                 app=app_title(locale, q.app),
-                percent=q.percent,
+                percent=fmt_percent(locale, q.percent),
                 renews=fmt_date(locale, q.renews_on),
             ),
             color="Warning",

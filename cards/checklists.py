@@ -30,9 +30,11 @@ from cards.common import (
     attention,
     card,
     choice_set,
+    comment_section,
     error_text,
     execute,
     facts,
+    field_error_lines,
     field_errors,
     heading,
     literal,
@@ -288,15 +290,9 @@ def checklist_form(
             **({"value": _value(values, "due")} if _value(values, "due") else {}),
         }
     )
-    for name in ("template", "items", "assignee", "reviewer", "due"):
-        if name in errors:
-            body.append(
-                text(
-                    f"{t(locale, 'checklists.field.' + name)}: {errors[name]}",
-                    color="Attention",
-                    size="Small",
-                )
-            )
+    body += field_error_lines(
+        locale, errors, ("template", "items", "assignee", "reviewer", "due"), "checklists.field."
+    )
     return card(body, [execute(t(locale, "button.start_checklist"), "checklist.start")])
 
 
@@ -396,22 +392,19 @@ def checklist_detail(
         body.append(_item_row(locale, checklist, position, editable))
     if editable and checklist.items:
         body.append(text(t(locale, "checklists.tap_hint"), size="Small", isSubtle=True))
-    if checklist.comments:
-        body.append(text(t(locale, "ticket.comments"), weight="Bolder", separator=True))
-        for comment in checklist.comments[-COMMENTS_SHOWN:]:
-            body.append(
-                text(
-                    t(
-                        locale,
-                        "ticket.comment_line",
-                        author=literal(comment.author.name),
-                        at=fmt_datetime(locale, comment.at),
-                    ),
-                    size="Small",
-                    isSubtle=True,
-                )
-            )
-            body.append(text(literal(comment.text), spacing="None"))
+    if checklist.comments:  # a checklist has comments only from its reviews
+        body += comment_section(
+            locale,
+            checklist.comments,
+            (
+                "ticket.comments",
+                "ticket.no_comments",
+                "ticket.more_comments",
+                "ticket.comment_line",
+            ),
+            shown=COMMENTS_SHOWN,
+            clip_at=2000,
+        )
     body.append(as_of_line(locale, checklist.updated_at))
     ref = {"number": checklist.number}
     actions: list[Element] = []

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.items import Comment
 from bot.domain.paging import Page
 from bot.i18n import fmt_date, fmt_datetime, fmt_number, t
 
@@ -278,6 +279,58 @@ def pager(
     if page.has_next:
         actions.append(execute(t(locale, "button.next"), verb, {**data, "page": page.page + 1}))
     return line, actions
+
+
+def comment_section(
+    locale: str | None,
+    comments: Sequence[Comment],
+    keys: tuple[str, str, str, str],
+    *,
+    shown: int,
+    clip_at: int,
+) -> list[Element]:
+    """An item's comments (notes), newest `shown` of them, as every app's detail card shows
+    them; `keys` are the app's (title, none yet, N more, "author, when") messages."""
+    title, empty, more, line = keys
+    body: list[Element] = [text(t(locale, title), weight="Bolder", separator=True)]
+    recent = comments[-shown:]
+    if not recent:
+        body.append(text(t(locale, empty), isSubtle=True))
+    elif len(comments) > len(recent):
+        body.append(
+            text(t(locale, more, count=len(comments) - len(recent)), isSubtle=True, size="Small")
+        )
+    for comment in recent:
+        author, at = literal(comment.author.name), fmt_datetime(locale, comment.at)
+        body.append(
+            text(
+                t(locale, line, author=author, at=at), size="Small", isSubtle=True, spacing="Small"
+            )
+        )
+        body.append(text(literal(clip(comment.text, clip_at)), spacing="None"))
+    return body
+
+
+def history_section(locale: str | None, title: str, lines: Sequence[str]) -> list[Element]:
+    """An item's last changes, one small line each (nothing when there are none)."""
+    if not lines:
+        return []
+    return [
+        text(t(locale, title), weight="Bolder", separator=True),
+        *(text(line, size="Small", isSubtle=True, spacing="None") for line in lines),
+    ]
+
+
+def field_error_lines(
+    locale: str | None, errors: Mapping[str, str], names: Sequence[str], label_prefix: str
+) -> list[Element]:
+    """Under a form, "Field: what is wrong" for each of `names` that has an error, labelled
+    with the app's field names (`label_prefix` + name)."""
+    return [
+        text(f"{t(locale, label_prefix + name)}: {errors[name]}", color="Attention", size="Small")
+        for name in names
+        if name in errors
+    ]
 
 
 def clip(value: str, limit: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
 from bot.domain.quota import FULL, QuotaState
-from bot.i18n import fmt_date, fmt_number, t
+from bot.i18n import fmt_date, fmt_number, fmt_percent, t
 from cards.billing import app_title, quota_lines
 from cards.common import Card, Element, card, execute, heading, literal, text
 
@@ -28,7 +28,7 @@ def quota_warning_card(locale: str | None, notice: QuotaNotice) -> Card:
                 app=app,
                 used=fmt_number(locale, notice.used),
                 limit=fmt_number(locale, notice.limit),
-                percent=state.percent,
+                percent=fmt_percent(locale, state.percent),
                 renews=fmt_date(locale, notice.renews_on),
             )
         ),

@@ -31,12 +31,14 @@ from cards.common import (
     card,
     choice_row,
     choice_set,
-    clip,
+    comment_section,
     error_text,
     execute,
     facts,
+    field_error_lines,
     field_errors,
     heading,
+    history_section,
     literal,
     message,
     pager,
@@ -112,15 +114,9 @@ def ticket_form(
             **({"value": value("due")} if value("due") else {}),
         },
     ]
-    for name in ("title", "description", "category", "priority", "due"):
-        if name in errors:
-            body.append(
-                text(
-                    f"{t(locale, 'ticket.field.' + name)}: {errors[name]}",
-                    color="Attention",
-                    size="Small",
-                )
-            )
+    body += field_error_lines(
+        locale, errors, ("title", "description", "category", "priority", "due"), "ticket.field."
+    )
     return card(body, [execute(t(locale, "button.create_ticket"), "ticket.create")])
 
 
@@ -210,39 +206,18 @@ def ticket_detail(
     )
     if ticket.description:
         body.append(text(literal(ticket.description), separator=True))
-    body.append(text(t(locale, "ticket.comments"), weight="Bolder", separator=True))
-    shown = ticket.comments[-COMMENTS_SHOWN:]
-    if not shown:
-        body.append(text(t(locale, "ticket.no_comments"), isSubtle=True))
-    elif len(ticket.comments) > len(shown):
-        body.append(
-            text(
-                t(locale, "ticket.more_comments", count=len(ticket.comments) - len(shown)),
-                isSubtle=True,
-                size="Small",
-            )
-        )
-    for comment in shown:
-        body.append(
-            text(
-                t(
-                    locale,
-                    "ticket.comment_line",
-                    author=literal(comment.author.name),
-                    at=fmt_datetime(locale, comment.at),
-                ),
-                size="Small",
-                isSubtle=True,
-                spacing="Small",
-            )
-        )
-        body.append(text(literal(clip(comment.text, COMMENT_SHOWN_MAX)), spacing="None"))
-    if ticket.history:
-        body.append(text(t(locale, "ticket.history"), weight="Bolder", separator=True))
-        for entry in ticket.history[-HISTORY_SHOWN:]:
-            body.append(
-                text(_history_line(locale, entry), size="Small", isSubtle=True, spacing="None")
-            )
+    body += comment_section(
+        locale,
+        ticket.comments,
+        ("ticket.comments", "ticket.no_comments", "ticket.more_comments", "ticket.comment_line"),
+        shown=COMMENTS_SHOWN,
+        clip_at=COMMENT_SHOWN_MAX,
+    )
+    body += history_section(
+        locale,
+        "ticket.history",
+        [_history_line(locale, e) for e in ticket.history[-HISTORY_SHOWN:]],
+    )
     if as_of is not None:
         body.append(as_of_line(locale, as_of))
     again = execute(t(locale, "button.refresh"), "ticket.refresh", _ref(ticket))

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from storage.sqlite_inline import connect_inline
+
 log = logging.getLogger(__name__)
 
 READ_ONLY = "teamswork_read_only"
@@ -47,12 +49,16 @@ class Database:
             in_memory = self.url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
             if in_memory:
                 kwargs["poolclass"] = StaticPool
+                db_path = ":memory:"
             else:
                 db_path = self.url.split(":///", 1)[1].split("?", 1)[0]
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+            # Statements run on the loop's thread: no thread hop per statement.
+            kwargs["async_creator"] = connect_inline(db_path, timeout=30)
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping: it cost a round trip per checkout; a connection that died is
+            # dropped by the pool when its error is seen (and the turn retried by Teams).
+            kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         # In-memory SQLite is one shared connection: a reader cannot run beside a writer.

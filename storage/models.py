@@ -36,6 +36,9 @@ class Tenant(SQLModel, table=True):
     __tablename__ = "tenants"
     id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = ts()
+    # The language of what the bot posts on its own into channels and group chats ("de",
+    # "en"); None: the language of the turn that caused it.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class TenantCounter(SQLModel, table=True):
@@ -93,6 +96,8 @@ class TicketRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number"),
         sa.Index("ix_tickets_tenant_updated", "tenant_id", "updated_at"),
+        sa.Index("ix_tickets_tenant_requester_updated", "tenant_id", "requester_id", "updated_at"),
+        sa.Index("ix_tickets_tenant_assignee_updated", "tenant_id", "assignee_id", "updated_at"),
         sa.Index("ix_tickets_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -183,6 +188,80 @@ class ReminderRow(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=200)
     day: date = Field(primary_key=True)
     created_at: datetime = ts()
+
+
+class AccountRow(SQLModel, table=True):
+    """A customer company of the CRM; `name_key` is the name as names are compared."""
+
+    __tablename__ = "crm_accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.UniqueConstraint("tenant_id", "name_key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    number: int
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    domain: str = Field(default="", max_length=253)
+    notes: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
+
+
+class ContactRow(SQLModel, table=True):
+    __tablename__ = "crm_contacts"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.Index("ix_crm_contacts_tenant_name", "tenant_id", "name_key"),
+        sa.Index("ix_crm_contacts_tenant_account", "tenant_id", "account_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    number: int
+    name: str = Field(max_length=200)
+    name_key: str = Field(max_length=200)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=40)
+    job_role: str = Field(default="", max_length=100)
+    account_id: int | None = Field(default=None, foreign_key="crm_accounts.id")
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
+
+
+class OpportunityRow(SQLModel, table=True):
+    """A deal. `own_probability` is the one a user set (None: the stage's default);
+    `last_open_stage` is where reopening goes back to."""
+
+    __tablename__ = "crm_opportunities"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        sa.Index("ix_crm_opportunities_tenant_updated", "tenant_id", "updated_at"),
+        sa.Index("ix_crm_opportunities_tenant_owner", "tenant_id", "owner_id", "updated_at"),
+        sa.Index("ix_crm_opportunities_tenant_stage", "tenant_id", "stage", "updated_at"),
+        sa.Index("ix_crm_opportunities_tenant_account", "tenant_id", "account_id"),
+        sa.Index("ix_crm_opportunities_tenant_contact", "tenant_id", "contact_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    number: int
+    name: str = Field(max_length=200)
+    account_id: int | None = Field(default=None, foreign_key="crm_accounts.id")
+    contact_id: int | None = Field(default=None, foreign_key="crm_contacts.id")
+    amount: Decimal = Field(sa_type=sa.Numeric(14, 2))
+    currency: str = Field(max_length=3)
+    stage: str = Field(max_length=16)
+    own_probability: int | None = None
+    last_open_stage: str = Field(max_length=16)
+    close_date: date | None = None
+    closed_on: date | None = None
+    owner_id: str = Field(max_length=200)
+    owner_name: str = Field(default="", max_length=200)
+    next_step: str = Field(default="", max_length=400)
+    lost_reason: str | None = Field(default=None, max_length=400)
+    conversation_id: str | None = Field(default=None, max_length=400)
+    created_at: datetime = ts()
+    updated_at: datetime = ts()
 
 
 class ItemCommentRow(SQLModel, table=True):

@@ -58,6 +58,16 @@ class TenantRepository(Repository):
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def language(self) -> str | None:
+        tenant = await self.session.get(Tenant, self.tenant_id)
+        return tenant.language if tenant is not None else None
+
+    async def set_language(self, language: str, now: datetime) -> None:
+        await self.ensure(now)
+        await self.session.execute(
+            sa.update(Tenant).where(col(Tenant.id) == self.tenant_id).values(language=language)
+        )
+
     async def created_at(self) -> datetime | None:
         tenant = await self.session.get(Tenant, self.tenant_id)
         return tenant.created_at if tenant is not None else None

@@ -4,6 +4,13 @@ A use-case opens a unit of work (`async with uow:`); a helper that runs inside t
 transaction takes the open one and never opens another. Opening a second unit of work in a
 task that has one open raises at once: on SQLite it would wait for the first one's lock
 forever. A reading unit of work (`UnitOfWorkFactory.reader`) takes no write lock.
+
+A turn is one transaction: the middleware opens the turn's unit (`UnitOfWorkFactory.turn`), and
+every unit the factory hands out during the turn (for the same tenant, in the same task) joins
+it instead of opening a transaction of its own. A joined unit is a savepoint: its `commit()`
+keeps its writes for the turn's commit, and leaving it without committing undoes only its own
+writes, exactly as a unit of its own would. The idempotency claim, first-contact recording, the
+use-case and its notice and outbox rows therefore commit together, once.
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ from __future__ import annotations
 import asyncio
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.checklists import ChecklistRepository
+from storage.crm import CrmRepository
 from storage.db import Database
 from storage.marketplace import MarketplaceRepository
 from storage.reminders import ReminderRepository
@@ -72,11 +80,16 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
+        self._bind_repositories()
+        return self
+
+    def _bind_repositories(self) -> None:
         dialect = self.db.engine.dialect.name
         self.tenants = TenantRepository(self.session, self.tenant_id, dialect)
         self.users = UserRepository(self.session, self.tenant_id, dialect)
         self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
         self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
+        self.crm = CrmRepository(self.session, self.tenant_id, dialect)
         self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
         self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect)
         self.reminders = ReminderRepository(self.session, self.tenant_id, dialect)
@@ -85,7 +98,6 @@ class UnitOfWork:
         self.notices = NoticeRepository(self.session, self.tenant_id, dialect)
         self.outbox = OutboxRepository(self.session, self.tenant_id, dialect)
         self.marketplace = MarketplaceRepository(self.session, self.tenant_id, dialect)
-        return self
 
     def _release(self) -> None:
         if self._locked and self.db.write_lock is not None:
@@ -114,15 +126,131 @@ class UnitOfWork:
             self._release()
 
 
+# The turn's unit, with the task it belongs to.
+_turn: ContextVar[tuple[asyncio.Task[object] | None, UnitOfWork] | None] = ContextVar(
+    "unit_of_work_turn", default=None
+)
+
+
+class JoinedUnitOfWork(UnitOfWork):
+    """A unit of work inside the turn's transaction (a savepoint of it); see the module doc."""
+
+    def __init__(self, turn: UnitOfWork, *, read_only: bool = False) -> None:
+        super().__init__(turn.db, turn.tenant_id, read_only=read_only)
+        self._turn_unit = turn
+
+    async def __aenter__(self) -> Self:
+        task = asyncio.current_task()
+        if task is not None and _open_in.get() is task:
+            raise NestedUnitOfWork(
+                "a unit of work is already open in this task: pass the open one to the helper"
+            )
+        self._token = _open_in.set(task)
+        self.session = self._turn_unit.session
+        # A reader writes nothing: it needs no savepoint to undo.
+        self._nested = None if self.read_only else await self.session.begin_nested()
+        self._bind_repositories()
+        return self
+
+    async def commit(self) -> None:
+        if self._nested is not None:
+            await self._nested.commit()
+        self._committed = True
+
+    async def rollback(self) -> None:
+        if self._nested is not None and self._nested.is_active:
+            await self._nested.rollback()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.rollback()
+        finally:
+            _open_in.reset(self._token)
+
+
+class TurnUnitOfWork:
+    """The turn's transaction: `async with factory.turn(tenant) as uow:`; `commit()` may come
+    before the end of the block (before the reply is sent), and units opened after it are
+    units of their own again."""
+
+    def __init__(self, db: Database, tenant_id: str) -> None:
+        self.unit = UnitOfWork(db, tenant_id)
+        self._token: Any = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        await self.unit.__aenter__()
+        # The turn's unit stays open while the use-cases join it: it is not "open" for them.
+        _open_in.reset(self.unit._token)
+        self._token = _turn.set((asyncio.current_task(), self.unit))
+        return self.unit
+
+    @property
+    def open(self) -> bool:
+        return self._token is not None
+
+    async def commit(self) -> None:
+        """Commit the turn's writes and end its transaction (and SQLite's write lock)."""
+        if self._token is None:
+            return
+        try:
+            await self.unit.commit()
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        token, self._token = self._token, None
+        _turn.reset(token)
+        self.unit._token = _open_in.set(asyncio.current_task())
+        await self.unit.__aexit__(None, None, None)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is None:
+            return
+        if exc_type is None:
+            await self.commit()
+        else:
+            await self._close()  # rolled back: nothing of the turn is kept
+
+
 class UnitOfWorkFactory:
     """What services receive: `async with uow_factory(tenant_id) as uow: ...`."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def _joined(self, tenant_id: str) -> UnitOfWork | None:
+        current = _turn.get()
+        if current is None or current[0] is not asyncio.current_task():
+            return None
+        if current[1].tenant_id != tenant_id:
+            raise NestedUnitOfWork("a unit of work of another tenant inside a turn")
+        return current[1]
+
     def __call__(self, tenant_id: str) -> UnitOfWork:
+        turn = self._joined(tenant_id)
+        if turn is not None:
+            return JoinedUnitOfWork(turn)
         return UnitOfWork(self.db, tenant_id)
 
     def reader(self, tenant_id: str) -> UnitOfWork:
-        """A unit of work for a use-case that only reads: no write lock, no row locks."""
+        """A unit of work for a use-case that only reads: no write lock, no row locks (inside
+        a turn it reads the turn's transaction, which sees the turn's own writes)."""
+        turn = self._joined(tenant_id)
+        if turn is not None:
+            return JoinedUnitOfWork(turn, read_only=True)
         return UnitOfWork(self.db, tenant_id, read_only=True)
+
+    def turn(self, tenant_id: str) -> TurnUnitOfWork:
+        """The transaction of one turn, which the units of the turn join."""
+        return TurnUnitOfWork(self.db, tenant_id)

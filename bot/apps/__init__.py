@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.apps.billing import billing_app
 from bot.apps.checklists import checklists_app
+from bot.apps.crm import crm_app
 from bot.apps.general import general_app
 from bot.apps.registry import Registry
 from bot.apps.ticketing import ticketing_app
@@ -17,4 +18,4 @@ from bot.apps.ticketing import ticketing_app
 
 def build_registry() -> Registry:
     """The registry of every app, in the order the help card lists their commands."""
-    return Registry([general_app(), ticketing_app(), checklists_app(), billing_app()])
+    return Registry([general_app(), ticketing_app(), checklists_app(), billing_app(), crm_app()])

@@ -12,12 +12,20 @@ from bot.apps import build_registry
 from bot.i18n import t
 
 
-def command_table(locale: str = "en") -> str:
+def _cell(syntax: str) -> str:
+    return "`" + syntax.replace("|", "\\|") + "`"
+
+
+def command_table() -> str:
+    """English and German syntax side by side, with the English help line."""
+    registry = build_registry()
     rows = [
-        f"| `{syntax.replace('|', chr(92) + '|')}` | {t(locale, key)} |"
-        for syntax, key in build_registry().help_lines()
+        f"| {_cell(english)} | {_cell(german)} | {t('en', key)} |"
+        for (english, key), (german, _) in zip(
+            registry.help_lines("en"), registry.help_lines("de"), strict=True
+        )
     ]
-    return "\n".join(["| command | what it does |", "|---|---|", *rows])
+    return "\n".join(["| command | auf Deutsch | what it does |", "|---|---|---|", *rows])
 
 
 if __name__ == "__main__":

@@ -42,9 +42,23 @@ class QuotaBanner:
             return None
         return states
 
-    async def states(self, tenant_id: str, *, refresh: bool = False) -> tuple[QuotaState, ...]:
+    async def states(
+        self, tenant_id: str, *, refresh: bool = False, consumed: QuotaState | None = None
+    ) -> tuple[QuotaState, ...]:
+        """`consumed`: what a create of this turn left of its app's quota; with the other apps
+        cached, the banner is refreshed from it without reading the subscription again."""
         now = self.clock.now()
         states = None if refresh else self._cached(tenant_id, now)
+        if refresh and consumed is not None:
+            cached = self._cached(tenant_id, now)
+            if cached is not None:
+                near = consumed.used * 100 >= self.first * consumed.limit
+                kept = [consumed if s.app == consumed.app else s for s in cached]
+                if consumed not in kept:
+                    kept.append(consumed)
+                states = tuple(s for s in kept if near or s.app != consumed.app)
+                self._entries[tenant_id] = (now, states)
+                return states
         if states is None:
             states = await subscriptions.near_limits(
                 self.units.reader(tenant_id), self.clock, self.catalog, self.first
@@ -55,9 +69,15 @@ class QuotaBanner:
         return states
 
     async def add_to(
-        self, card: Card, tenant_id: str, locale: str | None, *, refresh: bool = False
+        self,
+        card: Card,
+        tenant_id: str,
+        locale: str | None,
+        *,
+        refresh: bool = False,
+        consumed: QuotaState | None = None,
     ) -> Card:
-        states = await self.states(tenant_id, refresh=refresh)
+        states = await self.states(tenant_id, refresh=refresh, consumed=consumed)
         if not states:
             return card
         return {**card, "body": [*near_limit_banner(locale, states), *card.get("body", [])]}

@@ -46,9 +46,21 @@ def _read_new_checklist(rest: str, mentions: Sequence[Person]) -> Parsed:
     return Parsed("checklist.form", {"template": rest} if rest else {})
 
 
+# The filters in German.
+FILTER_WORDS = {
+    "meine": "mine",
+    "zugewiesen": "assigned",
+    "prüfen": "review",
+    "offen": "open",
+    "überfällig": "overdue",
+    "alle": "all",
+}
+
+
 def _read_checklists(rest: str, mentions: Sequence[Person]) -> Parsed:
     words = rest.lower().split()
-    return Parsed("checklists.list", {"filter": words[0] if words else "mine", "page": 0})
+    flt = FILTER_WORDS.get(words[0], words[0]) if words else "mine"
+    return Parsed("checklists.list", {"filter": flt, "page": 0})
 
 
 def _read_number(verb: str) -> Any:
@@ -278,32 +290,44 @@ def checklists_app() -> AppSpec:
                     ("new checklist", "help.cmd.new_checklist"),
                     ("new checklist <template>", "help.cmd.new_checklist_template"),
                 ),
+                de=("neue checkliste",),
+                help_de=("neue checkliste", "neue checkliste <vorlage>"),
             ),
             Command(
                 "checklists",
                 _read_checklists,
                 (("checklists [mine|assigned|review|open|overdue|all]", "help.cmd.checklists"),),
                 featured=True,
+                de=("checklisten",),
+                help_de=("checklisten [meine|zugewiesen|prüfen|offen|überfällig|alle]",),
             ),
             Command(
                 "checklist",
                 _read_number("checklist.show"),
                 (("checklist <number>", "help.cmd.checklist"),),
+                de=("checkliste",),
+                help_de=("checkliste <nummer>",),
             ),
             Command(
                 "new template",
                 no_arguments("template.form"),
                 (("new template", "help.cmd.new_template"),),
+                de=("neue vorlage",),
+                help_de=("neue vorlage",),
             ),
             Command(
                 "templates",
                 no_arguments("templates.list", page=0),
                 (("templates", "help.cmd.templates"),),
+                de=("vorlagen",),
+                help_de=("vorlagen",),
             ),
             Command(
                 "template",
                 _read_number("template.show"),
                 (("template <number>", "help.cmd.template"),),
+                de=("vorlage",),
+                help_de=("vorlage <nummer>",),
             ),
         ),
         verbs=(

@@ -21,6 +21,7 @@ from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, NotFound
 from bot.domain.fields import ascii_int
 from bot.domain.quota import QuotaExceeded, QuotaPolicy
+from bot.services import subscriptions
 from bot.services.identity import Identity
 from cards.billing import quota_reached_banner
 from cards.common import Card
@@ -90,12 +91,22 @@ class Dispatcher:
             return refusal_card(
                 turn.locale, DomainError("error.too_large", size=size, max=MAX_PAYLOAD_CHARS)
             )
+        token = subscriptions.last_consumed.set(None)
         try:
             result = await spec.handler(turn, data)
         except DomainError as error:
             result = await self._refused(turn, spec, data, error)
+        consumed = subscriptions.last_consumed.get()
+        subscriptions.last_consumed.reset(token)
         refresh = spec.creates is not None or spec.refreshes_quota
-        return await self.banner.add_to(result, turn.who.tenant_id, turn.locale, refresh=refresh)
+        return await self.banner.add_to(
+            result,
+            turn.who.tenant_id,
+            turn.locale,
+            refresh=refresh,
+            # A plan change moves every quota: only a create's own count is enough.
+            consumed=consumed if not spec.refreshes_quota else None,
+        )
 
     async def _refused(
         self, turn: Turn, spec: Verb, data: dict[str, Any], error: DomainError

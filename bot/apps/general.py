@@ -10,21 +10,26 @@ from bot.apps.registry import AppSpec, Command, Parsed, Verb, no_arguments
 from bot.domain.errors import DomainError
 from bot.domain.people import Person
 from bot.domain.roles import Role
+from bot.services import organization
 from bot.services import roles as roles_service
 from cards.common import Card
-from cards.general import help_card, roles_card, unknown_command_card
+from cards.general import help_card, notice_card, roles_card, unknown_command_card
+
+# German role words (admin and agent are the same in both languages).
+ROLE_WORDS = {"mitglied": "member"}
 
 
 def _read_role(rest: str, mentions: Sequence[Person]) -> Parsed:
     words = rest.lower().split()
-    data: dict[str, Any] = {"role": words[-1] if words else "", "user_id": ""}
+    role = ROLE_WORDS.get(words[-1], words[-1]) if words else ""
+    data: dict[str, Any] = {"role": role, "user_id": ""}
     if mentions:
         data["user_id"] = mentions[0].id
     return Parsed("roles.set", data)
 
 
 async def show_help(turn: Turn, data: dict[str, Any]) -> Card:
-    return help_card(turn.locale, turn.registry.help_lines())
+    return help_card(turn.locale, turn.registry.help_lines(turn.locale))
 
 
 async def unknown(turn: Turn, data: dict[str, Any]) -> Card:
@@ -50,6 +55,18 @@ async def set_role(turn: Turn, data: dict[str, Any]) -> Card:
     return roles_card(turn.locale, view.admins, view.agents, changed=view.changed)
 
 
+def _read_language(rest: str, mentions: Sequence[Person]) -> Parsed:
+    words = rest.lower().split()
+    return Parsed("organization.language", {"language": words[0] if words else ""})
+
+
+async def set_language(turn: Turn, data: dict[str, Any]) -> Card:
+    raw = data.get("language")
+    chosen = raw.strip().lower()[:8] if isinstance(raw, str) else ""
+    language = await organization.set_language(turn.unit(), turn.clock, turn.who, chosen)
+    return notice_card(turn.locale, "organization.language_set", language=language)
+
+
 def general_app() -> AppSpec:
     return AppSpec(
         name="general",
@@ -60,13 +77,30 @@ def general_app() -> AppSpec:
                 (("help", "help.cmd.help"),),
                 featured=True,
                 aliases=("?", "hi", "hello", "start"),
+                de=("hilfe", "hallo"),
+                help_de=("hilfe",),
             ),
-            Command("roles", no_arguments("roles.list"), (("roles", "help.cmd.roles"),), True),
+            Command(
+                "roles",
+                no_arguments("roles.list"),
+                (("roles", "help.cmd.roles"),),
+                featured=True,
+                de=("rollen",),
+                help_de=("rollen",),
+            ),
             Command(
                 "role",
                 _read_role,
                 (("role @user admin|agent|member", "help.cmd.role"),),
-                featured=True,
+                de=("rolle",),
+                help_de=("rolle @person admin|agent|mitglied",),
+            ),
+            Command(
+                "language",
+                _read_language,
+                (("language de|en", "help.cmd.language"),),
+                de=("sprache",),
+                help_de=("sprache de|en",),
             ),
         ),
         verbs=(
@@ -74,5 +108,6 @@ def general_app() -> AppSpec:
             Verb("unknown", unknown),
             Verb("roles.list", list_roles),
             Verb("roles.set", set_role),
+            Verb("organization.language", set_language),
         ),
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain.errors import DomainError
 from bot.domain.people import Person
 from bot.domain.plans import App
+from bot.i18n import language
 
 if TYPE_CHECKING:
     from bot.apps.dispatch import Turn
@@ -70,10 +71,25 @@ class Command:
     help: tuple[tuple[str, str], ...]
     featured: bool = False
     aliases: tuple[str, ...] = ()
+    # German: the phrase a German help card and manifest show (the first), other German
+    # phrases, and the help lines' syntax in German (one per line of `help`).
+    de: tuple[str, ...] = ()
+    help_de: tuple[str, ...] = ()
 
     @property
     def phrases(self) -> tuple[str, ...]:
-        return (self.phrase, *self.aliases)
+        """Every phrase in every language; a user may type either language."""
+        return tuple(dict.fromkeys((self.phrase, *self.aliases, *self.de)))
+
+    def phrase_in(self, lang: str) -> str:
+        return self.de[0] if lang == "de" and self.de else self.phrase
+
+    def help_in(self, lang: str) -> tuple[tuple[str, str], ...]:
+        if lang == "de" and self.help_de:
+            return tuple(
+                (syntax, key) for syntax, (_, key) in zip(self.help_de, self.help, strict=True)
+            )
+        return self.help
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,8 @@ class Registry:
                     raise ValueError(f"notice kind {notice.kind!r} is declared twice")
                 notices[notice.kind] = notice
             for command in app.commands:
+                if command.help_de and len(command.help_de) != len(command.help):
+                    raise ValueError(f"command {command.phrase!r}: one German line per help line")
                 for phrase in command.phrases:
                     if phrase != phrase.lower().strip() or phrase in phrases:
                         raise ValueError(f"command phrase {phrase!r} is not unique lower case")
@@ -142,7 +160,7 @@ class Registry:
         self._phrases = sorted(
             ((tuple(p.split()), c) for p, c in phrases.items()), key=lambda pc: -len(pc[0])
         )
-        self.known = tuple(c.phrase for c in self.commands)
+        self.known = tuple(p for c in self.commands for p in dict.fromkeys((c.phrase, *c.de)))
 
     def verb(self, name: object) -> Verb | None:
         return self.verbs.get(name) if isinstance(name, str) else None
@@ -153,8 +171,11 @@ class Registry:
         except KeyError:
             raise ValueError(f"no app renders notices of kind {kind!r}") from None
 
-    def help_lines(self) -> tuple[tuple[str, str], ...]:
-        return tuple(line for command in self.commands for line in command.help)
+    def help_lines(self, locale: str | None = None) -> tuple[tuple[str, str], ...]:
+        """(syntax, message key) of every command, in registry order, in the language of
+        `locale` (English unless German)."""
+        lang = language(locale)
+        return tuple(line for command in self.commands for line in command.help_in(lang))
 
     def featured(self) -> tuple[Command, ...]:
         featured = tuple(c for c in self.commands if c.featured)

@@ -34,9 +34,21 @@ def _read_new_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
     return Parsed("ticket.create", {"title": rest}) if rest else Parsed("ticket.form")
 
 
+# The filters in German.
+FILTER_WORDS = {
+    "meine": "mine",
+    "zugewiesen": "assigned",
+    "unzugewiesen": "unassigned",
+    "offen": "open",
+    "geschlossen": "closed",
+    "alle": "all",
+}
+
+
 def _read_tickets(rest: str, mentions: Sequence[Person]) -> Parsed:
     words = rest.lower().split()
-    return Parsed("tickets.list", {"filter": words[0] if words else "mine", "page": 0})
+    flt = FILTER_WORDS.get(words[0], words[0]) if words else "mine"
+    return Parsed("tickets.list", {"filter": flt, "page": 0})
 
 
 def _read_ticket(rest: str, mentions: Sequence[Person]) -> Parsed:
@@ -195,15 +207,24 @@ def ticketing_app() -> AppSpec:
                     ("new ticket <title>", "help.cmd.new_ticket_title"),
                 ),
                 featured=True,
+                de=("neues ticket",),
+                help_de=("neues ticket", "neues ticket <titel>"),
             ),
             Command(
                 "tickets",
                 _read_tickets,
                 (("tickets [mine|assigned|unassigned|open|closed|all]", "help.cmd.tickets"),),
                 featured=True,
+                de=("tickets",),
+                help_de=("tickets [meine|zugewiesen|unzugewiesen|offen|geschlossen|alle]",),
             ),
             Command(
-                "ticket", _read_ticket, (("ticket <number>", "help.cmd.ticket"),), featured=True
+                "ticket",
+                _read_ticket,
+                (("ticket <number>", "help.cmd.ticket"),),
+                featured=True,
+                de=("ticket",),
+                help_de=("ticket <nummer>",),
             ),
         ),
         verbs=(

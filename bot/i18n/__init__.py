@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.i18n import de, en
 
@@ -30,32 +35,51 @@ def t(locale: str | None, key: str, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+@lru_cache(maxsize=64)
+def babel_locale(locale: str | None) -> Locale:
+    """The Babel locale for what Teams sends ("de-AT", "en-GB"); a language we have no catalog
+    for, or a tag Babel does not know, formats as US English, like the catalog falls back."""
+    lang = language(locale)
+    try:
+        parsed = Locale.parse((locale or "").replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        parsed = None
+    if parsed is None or parsed.language != lang:
+        return Locale.parse({"de": "de_DE", "en": "en_US"}.get(lang, "en_US"))
+    return parsed
+
+
 def fmt_date(locale: str | None, value: date | datetime) -> str:
     if isinstance(value, datetime):
-        value = value.date()
-    if language(locale) == "de":
-        return f"{value.day}.{value.month}.{value.year}"
-    return f"{value:%b} {value.day}, {value.year}"
+        value = value.astimezone(UTC).date() if value.tzinfo is not None else value.date()
+    return format_date(value, "medium", locale=babel_locale(locale))
 
 
 def fmt_datetime(locale: str | None, value: datetime) -> str:
-    # Shown as UTC, whatever zone the instant came in.
-    value = value.astimezone(UTC) if value.tzinfo is not None else value
-    if language(locale) == "de":
-        return f"{fmt_date(locale, value)} {value:%H:%M} UTC"
-    return f"{fmt_date(locale, value)} {value:%H:%M} UTC"
+    """Date and time of an instant, always shown in UTC (the product's day is the UTC day)."""
+    value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    at = format_time(value, "short", tzinfo=UTC, locale=babel_locale(locale))
+    return f"{fmt_date(locale, value)} {at} UTC"
 
 
-def fmt_number(locale: str | None, value: int) -> str:
-    text = f"{value:,}"
-    return text.replace(",", ".") if language(locale) == "de" else text
+def fmt_number(locale: str | None, value: int | Decimal) -> str:
+    return format_decimal(value, locale=babel_locale(locale))
+
+
+def fmt_percent(locale: str | None, percent: int) -> str:
+    """A whole percent (80 -> "80 %" in German, "80%" in English)."""
+    return format_percent(Decimal(percent) / 100, locale=babel_locale(locale))
+
+
+def fmt_decimal(locale: str | None, amount: Decimal) -> str:
+    """An amount with cents and no currency: 12,500.50 (de: 12.500,50)."""
+    whole, cents = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}".split(".")
+    return f"{whole.replace(',', '.')},{cents}" if language(locale) == "de" else f"{whole}.{cents}"
 
 
 def fmt_money(locale: str | None, amount: Decimal, currency: str = "EUR") -> str:
+    """An amount in its own currency, as the user's locale writes money; never converted."""
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    whole, cents = f"{abs(amount):,.2f}".split(".")
-    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency + " ")
-    if language(locale) == "de":
-        return f"{sign}{whole.replace(',', '.')},{cents} {symbol}".strip()
-    return f"{sign}{symbol}{whole}.{cents}"
+    if amount == 0:
+        amount = abs(amount)  # no "-0.00"
+    return format_currency(amount, currency, locale=babel_locale(locale))

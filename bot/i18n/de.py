@@ -180,7 +180,7 @@ MESSAGES: dict[str, str] = {
     "usage.title": "Kontingent in diesem Abrechnungszeitraum",
     "usage.plan": "Tarif: **{plan}** ({term}). Abrechnungszeitraum {period}; das Kontingent "
     "erneuert sich am {renews} (UTC).",
-    "usage.line": "{app}: {used} von {limit} ({percent} %)",
+    "usage.line": "{app}: {used} von {limit} ({percent})",
     "plans.title": "Tarife",
     "plans.intro": "Eine Lizenz gilt für Ihre gesamte Organisation, mit unbegrenzt vielen "
     "Benutzern; jeder Tarif legt fest, wie viele neue Elemente jede App pro "
@@ -195,8 +195,8 @@ MESSAGES: dict[str, str] = {
     "change.done_title": "Ihre Organisation nutzt jetzt {target}",
     "change.restart": "Am {start} (UTC) beginnt ein neuer Abrechnungszeitraum ({term}) mit neuem "
     "Kontingent.",
-    "change.prorated": "Die Änderung gilt sofort. Dieser Abrechnungszeitraum ({period}) wird "
-    "tageweise nach dem jeweiligen Tarif berechnet:",
+    "change.prorated": "Die Änderung gilt sofort. Anteilige Abrechnung: Dieser "
+    "Abrechnungszeitraum ({period}) wird tageweise nach dem jeweiligen Tarif berechnet:",
     "change.total": "Voraussichtlich für den ganzen Abrechnungszeitraum: {total}",
     "change.accrued": "Bisher angefallen (bis heute, UTC): {accrued}",
     "change.quota_title": "Kontingent in diesem Abrechnungszeitraum nach der Änderung",
@@ -270,16 +270,164 @@ MESSAGES: dict[str, str] = {
     "quota.upgrades": "Tarife mit mehr Kontingent:",
     "quota.kept": "Ihre Eingabe bleibt unten erhalten: Senden Sie sie nach dem Upgrade oder der "
     "Erneuerung noch einmal.",
-    "quota.near_banner": "{app}: {percent} % des Kontingents für diesen Abrechnungszeitraum "
+    "quota.near_banner": "{app}: {percent} des Kontingents für diesen Abrechnungszeitraum "
     "genutzt (erneuert sich am {renews} UTC).",
     "subscription.suspended": "Das Abonnement Ihrer Organisation ist im Microsoft Marketplace "
     "ausgesetzt, daher können keine neuen Elemente erstellt werden. Alles andere funktioniert "
     "weiterhin; ein Admin kann dies im Microsoft 365 Admin Center klären.",
+    # CRM
+    "help.cmd.new_opportunity": "das Formular für eine neue Chance öffnen",
+    "help.cmd.new_opportunity_name": "sofort eine Chance anlegen (Phase Lead)",
+    "help.cmd.opportunities": "Chancen auflisten: meine, offene, gewonnene, verlorene, eine "
+    "Phase oder alle",
+    "help.cmd.opportunity": "eine Chance anzeigen",
+    "help.cmd.pipeline": "die Pipeline: je Phase Anzahl, Summe und gewichtete Summe, je Währung",
+    "help.cmd.pipeline_mine": "die Pipeline Ihrer eigenen Chancen",
+    "help.cmd.accounts": "Konten auflisten, oder die, deren Name ein Wort enthält",
+    "help.cmd.account": "ein Konto mit seinen Kontakten und Chancen anzeigen",
+    "help.cmd.contacts": "Kontakte auflisten, oder die, deren Name ein Wort enthält",
+    "help.cmd.contact": "einen Kontakt mit seinen Chancen anzeigen",
+    "stage.lead": "Lead",
+    "stage.qualified": "Qualifiziert",
+    "stage.proposal": "Angebot",
+    "stage.negotiation": "Verhandlung",
+    "stage.won": "Gewonnen",
+    "stage.lost": "Verloren",
+    "crm.filter.mine": "meine",
+    "crm.filter.open": "offen",
+    "crm.filter.won": "gewonnen",
+    "crm.filter.lost": "verloren",
+    "crm.filter.lead": "Lead",
+    "crm.filter.qualified": "qualifiziert",
+    "crm.filter.proposal": "Angebot",
+    "crm.filter.negotiation": "Verhandlung",
+    "crm.filter.all": "alle",
+    "crm.form.title": "Neue Chance",
+    "crm.field.name": "Name",
+    "crm.field.account": "Konto",
+    "crm.field.contact": "Kontakt",
+    "crm.field.contact_email": "E-Mail des Kontakts",
+    "crm.field.amount": "Betrag",
+    "crm.field.currency": "Währung",
+    "crm.field.close_date": "Erwarteter Abschluss",
+    "crm.field.next_step": "Nächster Schritt",
+    "crm.field.stage": "Phase",
+    "crm.field.probability": "Wahrscheinlichkeit",
+    "crm.field.own_probability": "Wahrscheinlichkeit in % (leer: die der Phase)",
+    "crm.field.weighted": "Gewichtet",
+    "crm.field.owner": "Verantwortlich",
+    "crm.field.lost_reason": "Verloren, weil",
+    "crm.field.lost_reason_when_lost": "Grund (nötig bei verloren)",
+    "crm.field.closed_on": "Abgeschlossen am",
+    "crm.field.updated": "Aktualisiert",
+    "crm.field.number": "Nummer",
+    "crm.field.domain": "Domain",
+    "crm.field.notes": "Notizen",
+    "crm.field.email": "E-Mail",
+    "crm.field.phone": "Telefon",
+    "crm.field.job_role": "Funktion",
+    "crm.field.name_filter": "Name enthält",
+    "crm.placeholder.name": "Worum geht es? (1-200 Zeichen)",
+    "crm.placeholder.account": "Firma; ein neuer Name legt das Konto an",
+    "crm.placeholder.contact": "Person; ein neuer Name legt den Kontakt an",
+    "crm.placeholder.contact_email": "name@firma.example",
+    "crm.placeholder.amount": "z. B. 12500,00 (höchstens 2 Nachkommastellen)",
+    "crm.placeholder.currency": "EUR, USD, CHF, ... (leer: EUR)",
+    "crm.placeholder.next_step": "z. B. Angebot bis Freitag schicken",
+    "crm.placeholder.probability": "{percent} laut Phase",
+    "crm.placeholder.note": "Notiz schreiben",
+    "crm.placeholder.domain": "firma.example",
+    "crm.none": "Keine",
+    "crm.ref": "{name} (#{number})",
+    "crm.heading": "#{number} {name}",
+    "crm.created": "Chance #{number} wurde angelegt.",
+    "crm.updated": "Chance #{number} wurde aktualisiert.",
+    "crm.account_updated": "Das Konto wurde aktualisiert.",
+    "crm.contact_updated": "Der Kontakt wurde aktualisiert.",
+    "crm.notes": "Notizen",
+    "crm.no_notes": "Noch keine Notizen.",
+    "crm.more_notes": "Ältere Notizen werden nicht angezeigt: {count}.",
+    "crm.note_line": "**{author}**, {at}",
+    "crm.history": "Verlauf",
+    "crm.history.created": "{actor} hat die Chance angelegt",
+    "crm.history.stage": "{actor} hat sie von {old} nach {new} verschoben",
+    "crm.history.probability": "{actor} hat die Wahrscheinlichkeit von {old} auf {new} geändert",
+    "crm.history.amount": "{actor} hat den Betrag von {old} auf {new} geändert",
+    "crm.history.currency": "{actor} hat die Währung von {old} auf {new} geändert",
+    "crm.history.close_date": "{actor} hat den Abschlusstermin von {old} auf {new} geändert",
+    "crm.history.next_step": "{actor} hat den nächsten Schritt geändert: {new}",
+    "crm.history.owner": "{actor} hat sie von {old} an {new} übergeben",
+    "crm.history.lost_reason": "{actor} hat den Grund genannt: {new}",
+    "crm.history.other": "{actor} hat {field} von {old} auf {new} geändert",
+    "crm.choose_stage": "Verschieben nach",
+    "crm.usage": "Welche Chance? Zum Beispiel: **opportunity 12**",
+    "crm.account_usage": "Welches Konto? Zum Beispiel: **account 3**",
+    "crm.contact_usage": "Welcher Kontakt? Zum Beispiel: **contact 3**",
+    "crm.bad_filter": "Unbekannter Filter „{filter}“. Möglich sind: {allowed}.",
+    "crm.unknown_currency": "Geben Sie einen gültigen ISO-4217-Währungscode ein, etwa EUR, USD "
+    "oder CHF.",
+    "crm.bad_email": "Geben Sie eine E-Mail-Adresse wie name@firma.example ein.",
+    "crm.bad_domain": "Geben Sie eine Domain wie firma.example ein.",
+    "crm.bad_phone": "Geben Sie eine Telefonnummer in Ziffern ein, etwa +49 30 1234567.",
+    "crm.contact_name_needed": "Nennen Sie zur E-Mail auch den Namen des Kontakts.",
+    "crm.stage_unchanged": "Die Chance ist bereits in der Phase {stage}.",
+    "crm.already_closed": "Die Chance ist abgeschlossen ({stage}): öffnen Sie sie wieder oder "
+    "wählen Sie eine Phase.",
+    "crm.not_closed": "Nur eine gewonnene oder verlorene Chance kann wieder geöffnet werden.",
+    "crm.lost_reason_required": "Geben Sie an, warum die Chance verloren wurde.",
+    "crm.closed_probability": "Eine gewonnene oder verlorene Chance behält 100 % oder 0 %; "
+    "öffnen Sie sie zuerst wieder.",
+    "crm.owner_unknown": "Wählen Sie jemanden aus Ihrer Organisation, der den Bot schon "
+    "genutzt hat.",
+    "crm.list.title": "Chancen: {filter}",
+    "crm.list.empty": "Hier gibt es keine Chancen.",
+    "crm.list.page": "Seite {page} von {pages}, {total} Chancen",
+    "crm.list.line": "{stage} · {amount} · {account} · verantwortlich {owner}",
+    "crm.related": "Chancen",
+    "crm.pipeline.title": "Pipeline",
+    "crm.pipeline.mine": "Meine Pipeline",
+    "crm.pipeline.stage": "{stage} ({percent})",
+    "crm.pipeline.figures": "{count} · {total} · gewichtet {weighted}",
+    "crm.pipeline.figures_won": "{count} · {total}",
+    "crm.pipeline.empty_stage": "Nichts in dieser Phase.",
+    "crm.pipeline.open": "Offen insgesamt",
+    "crm.pipeline.nothing_open": "Keine offenen Chancen.",
+    "crm.pipeline.won": "Gewonnen im Q{quarter} {year}",
+    "crm.pipeline.nothing_won": "In diesem Quartal noch nichts gewonnen.",
+    "crm.accounts.title": "Konten",
+    "crm.accounts.filtered": "Konten mit „{filter}“",
+    "crm.accounts.empty": "Hier gibt es keine Konten. Eine Chance, die eine Firma nennt, legt "
+    "sie an.",
+    "crm.accounts.page": "Seite {page} von {pages}, {total} Konten",
+    "crm.contacts.title": "Kontakte",
+    "crm.contacts.filtered": "Kontakte mit „{filter}“",
+    "crm.contacts.empty": "Hier gibt es keine Kontakte. Eine Chance, die eine Person nennt, "
+    "legt sie an.",
+    "crm.contacts.page": "Seite {page} von {pages}, {total} Kontakte",
+    "crm.contacts.line": "{account} · {email}",
+    "crm.notify.owner": "{actor} hat Ihnen die Chance #{number} übergeben",
+    "crm.notify.stage": "Phase: {stage}",
+    "button.create_opportunity": "Chance anlegen",
+    "button.new_opportunity": "Neue Chance",
+    "button.next_stage": "Weiter",
+    "button.reopen_opportunity": "Wieder öffnen",
+    "button.stage": "Phase",
+    "button.edit": "Bearbeiten",
+    "button.note": "Notiz",
+    "button.add_note": "Notiz hinzufügen",
+    "button.pipeline": "Pipeline",
+    "button.my_pipeline": "Meine Pipeline",
+    "button.whole_pipeline": "Ganze Pipeline",
+    "button.opportunities": "Chancen",
+    "button.search": "Suchen",
+    "button.accounts": "Konten",
+    "button.account": "Konto",
+    "button.contacts": "Kontakte",
     # Proactive messages
     "warning.title_near": "Kontingent für {app} fast ausgeschöpft",
     "warning.title_reached": "Kontingent für {app} ausgeschöpft",
     "warning.near": "Ihre Organisation hat in diesem Abrechnungszeitraum {used} von {limit} "
-    "{app} genutzt ({percent} %). Das Kontingent erneuert sich am {renews} (UTC). Die Arbeit "
+    "{app} genutzt ({percent}). Das Kontingent erneuert sich am {renews} (UTC). Die Arbeit "
     "geht wie gewohnt weiter; ein Admin kann ein Upgrade durchführen, um mehr zu erhalten.",
     "warning.reached": "Ihre Organisation hat alle {limit} {app} dieses Abrechnungszeitraums "
     "genutzt. Neue {app} können ab dem {renews} (UTC) wieder erstellt werden, oder sofort, nachdem "
@@ -295,11 +443,9 @@ MESSAGES: dict[str, str] = {
     "button.check": "Abhaken",
     "button.uncheck": "Zurücksetzen",
     "button.create_template": "Vorlage anlegen",
-    "button.edit": "Bearbeiten",
     "button.my_checklists": "Meine Checklisten",
     "button.new_checklist": "Neue Checkliste",
     "button.new_template": "Neue Vorlage",
-    "button.note": "Notiz",
     "button.restore": "Wiederherstellen",
     "button.return": "Zurückgeben",
     "button.start_checklist": "Starten",
@@ -457,4 +603,38 @@ MESSAGES: dict[str, str] = {
     "marketplace.change_requested": "Das Abonnement Ihrer Organisation läuft über den "
     "Microsoft Marketplace: Die Änderung zu {plan} wurde dorthin gesendet und gilt, sobald der "
     "Marketplace sie bestätigt.",
+    "help.cmd.language": "die Sprache meiner Beiträge in Kanälen und Gruppenchats (Admins)",
+    "organization.language_usage": "Nennen Sie die Sprache: **sprache de** oder **sprache "
+    "en** ({allowed}).",
+    "organization.language_set": "Ab jetzt schreibe ich in Kanälen und Gruppenchats auf: "
+    "{language}. Alle behalten die Sprache ihrer eigenen "
+    "Nachrichten.",
+    # The Teams app's store listing (app_manifest)
+    "manifest.name_short": "TeamsWork",
+    "manifest.name_full": "TeamsWork: Tickets, Checklisten und CRM",
+    "manifest.description_short": "Tickets, Checklisten und Vertriebspipeline, direkt in Teams.",
+    "manifest.description_full": "TeamsWork bringt Helpdesk-Tickets und Checklisten in "
+    "Microsoft Teams, mit einem Abonnement für Ihre ganze "
+    "Organisation. Öffnen Sie ein Ticket aus jedem Chat oder "
+    "Kanal mit „neues ticket“, oder tippen Sie „neues ticket "
+    "<titel>“, um es sofort anzulegen. Mit „tickets“ sehen Sie "
+    "Ihre, zugewiesene, offene oder geschlossene Tickets, und "
+    "mit „ticket <nummer>“ öffnen Sie eines, um es zuzuweisen, "
+    "Status oder Priorität zu ändern, zu kommentieren, zu "
+    "schließen oder wieder zu öffnen. Wiederkehrende Abläufe "
+    "laufen als Checklisten: Agenten pflegen Vorlagen („neue "
+    "vorlage“, „vorlagen“), jeder startet eine mit „neue "
+    "checkliste“, hakt Punkte auf der Karte ab und reicht sie "
+    "zur Prüfung ein; „checklisten“ zeigt Ihre, die zu prüfenden "
+    "und die überfälligen, und Zuständige erhalten täglich eine "
+    "Erinnerung. Auch Ihre Verkaufschancen bleiben in Teams: "
+    "„neue chance“ erfasst eine Chance mit Konto, Kontakt, "
+    "Betrag und Währung, „chancen“ und „pipeline“ zeigen, wo "
+    "jede Chance steht, je Phase und Währung, und „konten“ und "
+    "„kontakte“ listen Ihre Kunden. Admins vergeben Rollen mit "
+    "„rolle @person admin|agent|mitglied“. Das Kontingent dieses "
+    "Abrechnungszeitraums zeigt „verbrauch“, die Tarife "
+    "„tarife“, die Abrechnung „abrechnung“; die Organisation "
+    "wird gewarnt, bevor ihr Kontingent aufgebraucht ist. "
+    "„hilfe“ zeigt jederzeit alles, was der Bot kann.",
 }

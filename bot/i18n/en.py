@@ -175,7 +175,7 @@ MESSAGES: dict[str, str] = {
     "button.billing_history": "Billing history",
     "usage.title": "Quota this period",
     "usage.plan": "Plan: **{plan}** ({term}). Period {period}; the quota renews on {renews} (UTC).",
-    "usage.line": "{app}: {used} of {limit} ({percent} %)",
+    "usage.line": "{app}: {used} of {limit} ({percent})",
     "plans.title": "Plans",
     "plans.intro": "One license covers your whole organization, with unlimited users; each "
     "plan sets how many new items each app may create per billing period ({term} term).",
@@ -253,15 +253,156 @@ MESSAGES: dict[str, str] = {
     "{renews} (UTC), or at once after an admin upgrades. Everything else keeps working.",
     "quota.upgrades": "Plans with more:",
     "quota.kept": "What you typed is kept below: send it again after the upgrade or renewal.",
-    "quota.near_banner": "{app}: {percent} % of this period's quota used (renews {renews} UTC).",
+    "quota.near_banner": "{app}: {percent} of this period's quota used (renews {renews} UTC).",
     "subscription.suspended": "Your organization's subscription is suspended in the Microsoft "
     "marketplace, so new items cannot be created. Everything else keeps working; an admin can "
     "settle it in the Microsoft 365 admin center.",
+    # CRM
+    "help.cmd.new_opportunity": "open the form for a new opportunity",
+    "help.cmd.new_opportunity_name": "create an opportunity at once (stage lead)",
+    "help.cmd.opportunities": "list opportunities: mine, open, won, lost, one stage or all",
+    "help.cmd.opportunity": "show one opportunity",
+    "help.cmd.pipeline": "the pipeline: per stage count, total and weighted total, per currency",
+    "help.cmd.pipeline_mine": "the pipeline of the opportunities you own",
+    "help.cmd.accounts": "list accounts, or those whose name contains a word",
+    "help.cmd.account": "show one account with its contacts and opportunities",
+    "help.cmd.contacts": "list contacts, or those whose name contains a word",
+    "help.cmd.contact": "show one contact with their opportunities",
+    "stage.lead": "Lead",
+    "stage.qualified": "Qualified",
+    "stage.proposal": "Proposal",
+    "stage.negotiation": "Negotiation",
+    "stage.won": "Won",
+    "stage.lost": "Lost",
+    "crm.filter.mine": "mine",
+    "crm.filter.open": "open",
+    "crm.filter.won": "won",
+    "crm.filter.lost": "lost",
+    "crm.filter.lead": "lead",
+    "crm.filter.qualified": "qualified",
+    "crm.filter.proposal": "proposal",
+    "crm.filter.negotiation": "negotiation",
+    "crm.filter.all": "all",
+    "crm.form.title": "New opportunity",
+    "crm.field.name": "Name",
+    "crm.field.account": "Account",
+    "crm.field.contact": "Contact",
+    "crm.field.contact_email": "Contact's email",
+    "crm.field.amount": "Amount",
+    "crm.field.currency": "Currency",
+    "crm.field.close_date": "Expected close date",
+    "crm.field.next_step": "Next step",
+    "crm.field.stage": "Stage",
+    "crm.field.probability": "Probability",
+    "crm.field.own_probability": "Probability in % (empty: the stage's)",
+    "crm.field.weighted": "Weighted",
+    "crm.field.owner": "Owner",
+    "crm.field.lost_reason": "Lost because",
+    "crm.field.lost_reason_when_lost": "Reason (required for lost)",
+    "crm.field.closed_on": "Closed on",
+    "crm.field.updated": "Updated",
+    "crm.field.number": "Number",
+    "crm.field.domain": "Domain",
+    "crm.field.notes": "Notes",
+    "crm.field.email": "Email",
+    "crm.field.phone": "Phone",
+    "crm.field.job_role": "Role",
+    "crm.field.name_filter": "Name contains",
+    "crm.placeholder.name": "What is the deal? (1-200 characters)",
+    "crm.placeholder.account": "Company; a new name adds the account",
+    "crm.placeholder.contact": "Person; a new name adds the contact",
+    "crm.placeholder.contact_email": "name@company.example",
+    "crm.placeholder.amount": "e.g. 12500.00 (at most 2 decimals)",
+    "crm.placeholder.currency": "EUR, USD, CHF, ... (empty: EUR)",
+    "crm.placeholder.next_step": "e.g. send the offer by Friday",
+    "crm.placeholder.probability": "{percent} by the stage",
+    "crm.placeholder.note": "Write a note",
+    "crm.placeholder.domain": "company.example",
+    "crm.none": "None",
+    "crm.ref": "{name} (#{number})",
+    "crm.heading": "#{number} {name}",
+    "crm.created": "Opportunity #{number} was created.",
+    "crm.updated": "Opportunity #{number} was updated.",
+    "crm.account_updated": "The account was updated.",
+    "crm.contact_updated": "The contact was updated.",
+    "crm.notes": "Notes",
+    "crm.no_notes": "No notes yet.",
+    "crm.more_notes": "{count} earlier notes are not shown.",
+    "crm.note_line": "**{author}**, {at}",
+    "crm.history": "History",
+    "crm.history.created": "{actor} created the opportunity",
+    "crm.history.stage": "{actor} moved it from {old} to {new}",
+    "crm.history.probability": "{actor} changed the probability from {old} to {new}",
+    "crm.history.amount": "{actor} changed the amount from {old} to {new}",
+    "crm.history.currency": "{actor} changed the currency from {old} to {new}",
+    "crm.history.close_date": "{actor} changed the close date from {old} to {new}",
+    "crm.history.next_step": "{actor} changed the next step to {new}",
+    "crm.history.owner": "{actor} handed it from {old} to {new}",
+    "crm.history.lost_reason": "{actor} gave the reason: {new}",
+    "crm.history.other": "{actor} changed {field} from {old} to {new}",
+    "crm.choose_stage": "Move to",
+    "crm.usage": "Which opportunity? For example: **opportunity 12**",
+    "crm.account_usage": "Which account? For example: **account 3**",
+    "crm.contact_usage": "Which contact? For example: **contact 3**",
+    "crm.bad_filter": "Unknown filter “{filter}”. Use one of: {allowed}.",
+    "crm.unknown_currency": "Enter an ISO 4217 currency code in use, such as EUR, USD or CHF.",
+    "crm.bad_email": "Enter an email address such as name@company.example.",
+    "crm.bad_domain": "Enter a domain such as company.example.",
+    "crm.bad_phone": "Enter a phone number in digits, such as +49 30 1234567.",
+    "crm.contact_name_needed": "Give the contact's name with the email.",
+    "crm.stage_unchanged": "The opportunity is at {stage} already.",
+    "crm.already_closed": "The opportunity is closed ({stage}): reopen it or choose a stage.",
+    "crm.not_closed": "Only a won or lost opportunity can be reopened.",
+    "crm.lost_reason_required": "Say why the opportunity was lost.",
+    "crm.closed_probability": "A won or lost opportunity keeps 100 % or 0 %; reopen it first.",
+    "crm.owner_unknown": "Choose someone of your organization who has used the bot.",
+    "crm.list.title": "Opportunities: {filter}",
+    "crm.list.empty": "No opportunities here.",
+    "crm.list.page": "Page {page} of {pages}, {total} opportunities",
+    "crm.list.line": "{stage} · {amount} · {account} · owner {owner}",
+    "crm.related": "Opportunities",
+    "crm.pipeline.title": "Pipeline",
+    "crm.pipeline.mine": "My pipeline",
+    "crm.pipeline.stage": "{stage} ({percent})",
+    "crm.pipeline.figures": "{count} · {total} · weighted {weighted}",
+    "crm.pipeline.figures_won": "{count} · {total}",
+    "crm.pipeline.empty_stage": "Nothing at this stage.",
+    "crm.pipeline.open": "Open in total",
+    "crm.pipeline.nothing_open": "No open opportunities.",
+    "crm.pipeline.won": "Won in Q{quarter} {year}",
+    "crm.pipeline.nothing_won": "Nothing won this quarter yet.",
+    "crm.accounts.title": "Accounts",
+    "crm.accounts.filtered": "Accounts with “{filter}”",
+    "crm.accounts.empty": "No accounts here. An opportunity that names a company adds it.",
+    "crm.accounts.page": "Page {page} of {pages}, {total} accounts",
+    "crm.contacts.title": "Contacts",
+    "crm.contacts.filtered": "Contacts with “{filter}”",
+    "crm.contacts.empty": "No contacts here. An opportunity that names a person adds them.",
+    "crm.contacts.page": "Page {page} of {pages}, {total} contacts",
+    "crm.contacts.line": "{account} · {email}",
+    "crm.notify.owner": "{actor} handed opportunity #{number} to you",
+    "crm.notify.stage": "Stage: {stage}",
+    "button.create_opportunity": "Create opportunity",
+    "button.new_opportunity": "New opportunity",
+    "button.next_stage": "Next stage",
+    "button.reopen_opportunity": "Reopen",
+    "button.stage": "Stage",
+    "button.edit": "Edit",
+    "button.note": "Note",
+    "button.add_note": "Add note",
+    "button.pipeline": "Pipeline",
+    "button.my_pipeline": "My pipeline",
+    "button.whole_pipeline": "Whole pipeline",
+    "button.opportunities": "Opportunities",
+    "button.search": "Search",
+    "button.accounts": "Accounts",
+    "button.account": "Account",
+    "button.contacts": "Contacts",
     # Proactive messages
     "warning.title_near": "{app} quota almost used",
     "warning.title_reached": "{app} quota reached",
     "warning.near": "Your organization has used {used} of its {limit} {app} this period "
-    "({percent} %). The quota renews on {renews} (UTC). Work goes on as usual; an admin can "
+    "({percent}). The quota renews on {renews} (UTC). Work goes on as usual; an admin can "
     "upgrade to get more.",
     "warning.reached": "Your organization has used all {limit} {app} of this period. New {app} "
     "can be created again on {renews} (UTC), or at once after an admin upgrades. Everything else "
@@ -277,11 +418,9 @@ MESSAGES: dict[str, str] = {
     "button.check": "Check",
     "button.uncheck": "Uncheck",
     "button.create_template": "Create template",
-    "button.edit": "Edit",
     "button.my_checklists": "My checklists",
     "button.new_checklist": "New checklist",
     "button.new_template": "New template",
-    "button.note": "Note",
     "button.restore": "Restore",
     "button.return": "Return",
     "button.start_checklist": "Start",
@@ -427,4 +566,41 @@ MESSAGES: dict[str, str] = {
     "marketplace.change_requested": "Your organization's subscription is sold through the "
     "Microsoft marketplace: the change to {plan} was sent there and takes effect as soon as the "
     "marketplace confirms it.",
+    "help.cmd.language": "the language of what I post in channels and group chats (admins)",
+    "organization.language_usage": "Name the language: **language de** or **language en** "
+    "({allowed}).",
+    "organization.language_set": "From now on I post in channels and group chats in: "
+    "{language}. Everyone keeps the language of their own "
+    "messages.",
+    # The Teams app's store listing (app_manifest)
+    "manifest.name_short": "TeamsWork",
+    "manifest.name_full": "TeamsWork: Ticketing, Checklists and CRM",
+    "manifest.description_short": "Tickets, checklists and a sales pipeline, right inside Teams.",
+    "manifest.description_full": "TeamsWork brings help-desk ticketing and checklists into "
+    "Microsoft Teams, with one subscription for your whole "
+    "organization. Open a ticket from any chat or channel with "
+    '"new ticket", or type "new ticket <title>" to create '
+    "one at once. List tickets that are yours, assigned to you, "
+    'unassigned, open or closed with "tickets", and open any '
+    'ticket by number with "ticket <number>" to assign it, '
+    "change its status or priority, comment, close or reopen it. "
+    "Requesters hear when their ticket moves; assignees when a "
+    "ticket is assigned to them. Run repeatable procedures as "
+    'checklists: agents keep templates ("new template", '
+    '"templates"), anyone starts one with "new checklist", '
+    "checks items off on the card, and submits it for review; "
+    '"checklists" lists yours, those to review and the overdue '
+    "ones, and assignees get a daily reminder of what is due. "
+    'Keep your deals in Teams too: "new opportunity" records '
+    "an opportunity with its account, contact, amount and "
+    'currency, "opportunities" and "pipeline" show where '
+    'each deal stands, per stage and currency, and "accounts" '
+    'and "contacts" list your customers. Admins decide who are '
+    'agents and admins with "role @user admin|agent|member" '
+    'and can see everyone\'s role with "roles". Check the quota '
+    'used this period with "usage", compare plans with '
+    '"plans", and see this period\'s statement with '
+    '"billing"; the organization is warned before its quota '
+    'runs out. Type "help" at any time to see everything the '
+    "bot can do.",
 }

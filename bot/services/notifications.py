@@ -88,6 +88,8 @@ async def notice_quota(
     if not await uow.notices.record(after.app.value, period_start, level, after.limit, clock.now()):
         return None
     notice = QuotaNotice(after.app, after.used, after.limit, level, after.renews_on)
+    # Channels and group chats read the organization's language, where an admin set one.
+    locale = await uow.tenants.language() or locale
     for recipient in await quota_audience(uow):
         await _enqueue(
             uow,
@@ -130,6 +132,7 @@ async def notice_person(
     origin = await uow.conversations.get(channel_id)
     if origin is None or not origin.active or origin.conversation_type not in BROADCAST_TYPES:
         return False
+    locale = await uow.tenants.language() or locale
     await _enqueue(uow, clock, origin, notice, locale, thread)
     return True
 

@@ -7,6 +7,7 @@ The quota check and the count are one conditional UPDATE in the caller's transac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -280,6 +281,11 @@ async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
     return {app: used.get(app, 0) for app in App}
 
 
+# The quota state the last `consume` of this task left, so that the turn's banner needs no read
+# of its own after a create.
+last_consumed: ContextVar[QuotaState | None] = ContextVar("last_consumed", default=None)
+
+
 async def consume(
     uow: UnitOfWork, clock: Clock, policy: QuotaPolicy, app: App, locale: str | None
 ) -> QuotaState:
@@ -312,6 +318,7 @@ async def consume(
         policy.thresholds,
         locale,
     )
+    last_consumed.set(after)
     return after
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.schema import ActivityTypes
@@ -33,8 +34,12 @@ class LogContextMiddleware(Middleware):  # type: ignore[misc]
 class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
     """Teams may deliver an activity twice; the second delivery does nothing.
 
-    The claim is its own small transaction before the turn; if the turn then fails
-    unexpectedly the claim is released, so that Teams' retry is handled instead of lost.
+    A user turn is one transaction (`UnitOfWorkFactory.turn`): the claim, first-contact
+    recording, the use-case and its notice and outbox rows commit together, just before the
+    turn's first reply is sent (so the reply never announces what did not commit, and SQLite's
+    write lock is not held across the reply's HTTP call). A turn that fails before that commits
+    nothing, claim included, so that Teams' retry is handled instead of lost; a claim and its
+    effect are atomic, so a retry after the commit finds the claim and does nothing again.
     """
 
     def __init__(self, units: UnitOfWorkFactory, clock: Clock) -> None:
@@ -48,17 +53,24 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
         if activity.type not in USER_TURNS or tenant_id is None or key is None:
             await logic()
             return
-        if not await conversations.claim_activity(self.units(tenant_id), self.clock, key):
-            log.info("duplicate delivery of %s ignored", activity.type)
-            if activity.type == ActivityTypes.invoke:
-                card = notice_card(activity.locale, "error.duplicate")
-                await context.send_activity(invoke_reply(card))
-            return
-        try:
+        turn = self.units.turn(tenant_id)
+        async with turn:
+            if not await conversations.claim_activity(self.units(tenant_id), self.clock, key):
+                await turn.commit()
+                log.info("duplicate delivery of %s ignored", activity.type)
+                if activity.type == ActivityTypes.invoke:
+                    card = notice_card(activity.locale, "error.duplicate")
+                    await context.send_activity(invoke_reply(card))
+                return
+
+            async def commit_first(
+                _context: TurnContext, _activities: object, send: Callable[[], Awaitable[Any]]
+            ) -> Any:
+                await turn.commit()
+                return await send()
+
+            context.on_send_activities(commit_first)
             await logic()
-        except BaseException:
-            await conversations.release_activity(self.units(tenant_id), key)
-            raise
 
 
 class ConversationMiddleware(Middleware):  # type: ignore[misc]
@@ -83,7 +95,10 @@ class ConversationMiddleware(Middleware):  # type: ignore[misc]
                     identity_of(activity, tenant_id),
                     installation,
                 )
+                await logic()
+                # Known once the turn that recorded it went through (it commits with the turn).
                 self._known.add(key)
+                return
         await logic()
 
 

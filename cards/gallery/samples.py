@@ -22,6 +22,18 @@ from bot.domain.checklists import (
     ReminderNotice,
     Template,
 )
+from bot.domain.crm import (
+    Account,
+    AccountRef,
+    Contact,
+    ContactRef,
+    Opportunity,
+    OpportunityFilter,
+    OpportunityNotice,
+    PipelineEntry,
+    Stage,
+    build_pipeline,
+)
 from bot.domain.errors import InvalidInput, InvalidTransition, NotFound, OnlyAdmins
 from bot.domain.items import Comment, HistoryEntry
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
@@ -32,7 +44,7 @@ from bot.domain.quota import QuotaExceeded, QuotaState
 from bot.domain.roles import Role
 from bot.domain.subscription import ScheduledChange, Statement
 from bot.domain.tickets import Priority, Status, Ticket, TicketFilter
-from cards import billing, checklists, general, notifications, tickets
+from cards import billing, checklists, crm, general, notifications, tickets
 from cards.common import Card, card
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -152,6 +164,48 @@ def _checklist(locale: str, status: ChecklistStatus = ChecklistStatus.IN_PROGRES
     )
 
 
+ACME = AccountRef(3, "Acme Müller GmbH")
+WILE = ContactRef(5, "Wile E. Coyote")
+
+
+def _opportunity(locale: str, number: int = 17, stage: Stage = Stage.PROPOSAL) -> Opportunity:
+    name = {"en": "Fleet renewal 2027", "de": "Flottenerneuerung 2027"}[locale[:2]]
+    return Opportunity(
+        number=number,
+        name=name,
+        account=ACME,
+        contact=WILE,
+        amount=Decimal("12500.00"),
+        currency="EUR",
+        stage=stage,
+        own_probability=None,
+        close_date=date(2026, 12, 15),
+        owner=GRACE,
+        next_step=_text(locale, "comment"),
+        lost_reason=None,
+        last_open_stage=stage,
+        closed_on=None,
+        created_at=NOW,
+        updated_at=NOW + timedelta(hours=2),
+        comments=(Comment(GRACE, _text(locale, "comment"), NOW),),
+        history=(HistoryEntry(ADA, "created", None, name, NOW),),
+    )
+
+
+def _pipeline() -> Any:
+    entries = [
+        PipelineEntry(stage, currency, Decimal(amount), stage.default_probability)
+        for stage, currency, amount in (
+            (Stage.LEAD, "EUR", "40000.00"),
+            (Stage.PROPOSAL, "EUR", "12500.00"),
+            (Stage.PROPOSAL, "USD", "8000.00"),
+            (Stage.NEGOTIATION, "CHF", "30000.00"),
+        )
+    ]
+    entries.append(PipelineEntry(Stage.WON, "EUR", Decimal("5000.00"), 100, NOW.date()))
+    return build_pipeline(entries, NOW.date())
+
+
 def _as_card(rendered: Any) -> Card:
     """A card as is; a banner (card elements) inside a card, as the product shows it."""
     return rendered if isinstance(rendered, dict) else card(list(rendered))
@@ -258,6 +312,39 @@ def samples(locale: str) -> dict[str, Card]:
                     DueItem("checklists", 7, _checklist(locale).title, NOW.date()),
                 ),
             ),
+        ),
+        "crm.opportunity_form: empty": lambda: crm.opportunity_form(locale),
+        "crm.opportunity_detail: proposal": lambda: crm.opportunity_detail(
+            locale, _opportunity(locale), people=AGENTS
+        ),
+        "crm.opportunity_list: open": lambda: crm.opportunity_list(
+            locale,
+            Page((_opportunity(locale), _opportunity(locale, 18, Stage.LEAD)), 0, 2),
+            OpportunityFilter.OPEN,
+        ),
+        "crm.pipeline_card: four stages, three currencies": lambda: crm.pipeline_card(
+            locale, _pipeline()
+        ),
+        "crm.account_list: default": lambda: crm.account_list(
+            locale, Page((Account(3, ACME.name, "acme.example", "", NOW, NOW),), 0, 1)
+        ),
+        "crm.account_detail: default": lambda: crm.account_detail(
+            locale,
+            Account(3, ACME.name, "acme.example", "", NOW, NOW),
+            (Contact(5, WILE.name, "wile@acme.example", "", "CFO", ACME, NOW, NOW),),
+            (_opportunity(locale),),
+        ),
+        "crm.contact_list: default": lambda: crm.contact_list(
+            locale,
+            Page((Contact(5, WILE.name, "wile@acme.example", "", "CFO", ACME, NOW, NOW),), 0, 1),
+        ),
+        "crm.contact_detail: default": lambda: crm.contact_detail(
+            locale,
+            Contact(5, WILE.name, "wile@acme.example", "", "CFO", ACME, NOW, NOW),
+            (_opportunity(locale),),
+        ),
+        "crm.opportunity_notice_card: owner": lambda: crm.opportunity_notice_card(
+            locale, OpportunityNotice(17, _opportunity(locale).name, "Grace", Stage.PROPOSAL)
         ),
         "billing.usage_card: standard": lambda: billing.usage_card(
             locale, STANDARD, PERIOD, QUOTAS

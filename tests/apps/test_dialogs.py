@@ -4,81 +4,17 @@ in sight. They read like the help text, and survive a change of Bot Framework SD
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-import pytest
-
-from bot.apps.dispatch import Dispatcher, Turn
-from bot.domain.clock import FixedClock
-from bot.domain.people import Person
-from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity
 from cards.common import Card
-from storage.uow import UnitOfWorkFactory
-from tests.support.apps import dispatcher, policy
 from tests.support.cards import action, card_text, inputs, submission, verbs
+from tests.support.dialogs import Dialog
 
 ALICE = Identity("tenant-a", "29:alice", "Alice", locale="en-US")
 BOB = Identity("tenant-a", "29:bob", "Bob", locale="en-US")
 CAROL = Identity("tenant-a", "29:carol", "Carol", locale="en-US")
 DAVE = Identity("tenant-b", "29:dave", "Dave", locale="en-US")
-
-
-@dataclass
-class Dialog:
-    dispatcher: Dispatcher
-    units: UnitOfWorkFactory
-    clock: FixedClock
-    quota: QuotaPolicy
-
-    def turn(self, who: Identity, *, channel: bool = False, everyone: bool = False) -> Turn:
-        return Turn(
-            who,
-            who.locale,
-            "19:general@thread.tacv2" if channel else f"a:personal-{who.user_id}",
-            self.units,
-            self.clock,
-            self.quota,
-            self.dispatcher.registry,
-            shared=channel,
-            everyone=everyone,
-        )
-
-    async def in_channel(self, who: Identity, line: str) -> Card:
-        """A line typed in a channel: the answer is a message everyone there reads."""
-        parsed = self.dispatcher.registry.parse(line)
-        turn = self.turn(who, channel=True, everyone=True)
-        return await self.dispatcher.dispatch(turn, parsed.verb, parsed.data)
-
-    async def refresh(self, who: Identity, card: Card) -> Card:
-        """What Teams asks for `who` when it shows the channel's card (trigger: automatic)."""
-        action = card["refresh"]["action"]
-        return await self.dispatcher.dispatch(
-            self.turn(who, channel=True), action["verb"], action["data"]
-        )
-
-    async def say(self, who: Identity, line: str, mentions: tuple[Identity, ...] = ()) -> Card:
-        people = [Person(m.user_id, m.name) for m in mentions]
-        parsed = self.dispatcher.registry.parse(line, people)
-        return await self.dispatcher.dispatch(self.turn(who), parsed.verb, parsed.data)
-
-    async def press(self, who: Identity, verb: str, data: dict[str, Any]) -> Card:
-        return await self.dispatcher.dispatch(self.turn(who), verb, {"verb": verb, **data})
-
-    async def verify(self, who: Identity, steps: list[tuple[str, list[str]]]) -> None:
-        """Each step: a line and the texts its card must show."""
-        for line, expected in steps:
-            shown = card_text(await self.say(who, line))
-            for text in expected:
-                assert text in shown, (line, text, shown)
-
-
-@pytest.fixture
-def dialog(uow: UnitOfWorkFactory, clock: FixedClock) -> Dialog:
-    quota = policy()
-    return Dialog(dispatcher(uow, clock, quota), uow, clock, quota)
 
 
 async def test_a_member_opens_a_ticket_and_reads_it_back(dialog: Dialog) -> None:

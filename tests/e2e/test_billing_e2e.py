@@ -79,7 +79,7 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
 ) -> None:
     # The other organization shows up the same day; it is watched throughout.
     cy_usage = await bot.say(CY, "usage")
-    assert "Tickets: 0 of 25 (0 %)" in cy_usage.text
+    assert "Tickets: 0 of 25 (0%)" in cy_usage.text
 
     for n in range(1, 26):
         reply = await create(bot, ADA, f"Laptop {n} will not boot")
@@ -118,7 +118,7 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
     listed = await bot.say(ADA, "tickets all")
     assert "Laptop 25 will not boot" in listed.text
     usage = await bot.say(ADA, "usage")
-    assert "Tickets: 25 of 25 (100 %)" in usage.text
+    assert "Tickets: 25 of 25 (100%)" in usage.text
 
     # The other organization is untouched by Contoso's exhausted quota.
     cy_created = await create(bot, CY, "Fabrikam printer jam")
@@ -154,7 +154,7 @@ async def test_free_quota_runs_out_then_an_admin_upgrades_and_creating_works_aga
     # Fabrikam: still on Free, its own usage, its own period.
     cy_after = await bot.say(CY, "usage")
     assert "Plan: **Free**" in cy_after.text
-    assert "Tickets: 1 of 25 (4 %)" in cy_after.text
+    assert "Tickets: 1 of 25 (4%)" in cy_after.text
     assert await ticket_numbers(any_db, FABRIKAM) == [1]
 
 
@@ -211,7 +211,7 @@ async def test_cancelling_within_72_hours_refunds_in_full(bot: Bot, any_db: Data
     text = card_text(confirmation)
     assert "Cancel Standard?" in text
     assert f"cancelling refunds {euros(standard_2)} in full" in text
-    assert "The window closes Nov 5, 2026 09:00 UTC." in text
+    assert "The window closes Nov 5, 2026 9:00 AM UTC." in text
     assert "subscription.cancel" in verbs(confirmation)
 
     cancelled = await bot.press(ADA, "subscription.cancel")
@@ -242,7 +242,7 @@ async def test_cancelling_after_72_hours_is_refused_with_the_date_the_window_clo
 
     refused = await bot.say(ADA, "cancel subscription")
     closed = (
-        "A purchase can be cancelled within 72 hours; that window closed Nov 5, 2026 09:00 UTC."
+        "A purchase can be cancelled within 72 hours; that window closed Nov 5, 2026 9:00 AM UTC."
     )
     assert closed in refused.text
     pressed = await bot.press(ADA, "subscription.cancel")
@@ -306,7 +306,7 @@ async def test_bought_and_cancelled_the_same_day_refunds_the_charge_and_nets_to_
 
     confirmation = only_card(await bot.say(ADA, "cancel subscription"))
     assert "cancelling refunds €1.63 in full" in card_text(confirmation)
-    assert "The window closes Nov 5, 2026 09:00 UTC." in card_text(confirmation)
+    assert "The window closes Nov 5, 2026 9:00 AM UTC." in card_text(confirmation)
     cancelled = await bot.press(ADA, "subscription.cancel")
     assert "Premium was cancelled and €1.63 refunded." in card_text(cancelled)
 

@@ -195,8 +195,8 @@ async def test_the_free_quota_of_ten_checklists_warns_once_at_each_threshold_and
         assert f"Checklist #{n + 1} was started." in card_text(card)
     warnings = told(await deliver(bot))
     alice = warnings[ALICE.personal_chat]
-    assert [t for t in alice if "Checklists quota almost used" in t and "(80 %)" in t]
-    assert [t for t in alice if "Checklists quota almost used" in t and "(90 %)" in t]
+    assert [t for t in alice if "Checklists quota almost used" in t and "(80%)" in t]
+    assert [t for t in alice if "Checklists quota almost used" in t and "(90%)" in t]
     assert len([t for t in alice if "Checklists quota reached" in t]) == 1
     assert len(warnings[GENERAL.id]) == 3
 
@@ -208,7 +208,7 @@ async def test_the_free_quota_of_ten_checklists_warns_once_at_each_threshold_and
     card = await bot.press(CAROL, "checklist.check", {"number": 3, "position": 1, "checked": True})
     assert "1/2 done" in card_text(card)
     assert "submitted" in card_text(await bot.press(CAROL, "checklist.submit", {"number": 3}))
-    assert "Checklists: 10 of 10 (100 %)" in (await bot.say(ALICE, "usage")).text
+    assert "Checklists: 10 of 10 (100%)" in (await bot.say(ALICE, "usage")).text
     assert await deliver(bot) == []  # each threshold once
 
 

@@ -8,7 +8,7 @@ from tests.support.teams import Conversation, TeamsUser
 
 ALICE = TeamsUser("tenant-a", "29:alice", "Alice Admin", "aad-alice")
 CAROL = TeamsUser("tenant-a", "29:carol", "Carol Member", "aad-carol")
-BANNER = "Tickets: 80 % of this period's quota used"
+BANNER = "Tickets: 80% of this period's quota used"
 
 
 async def test_a_ticket_notice_sent_near_the_limit_shows_the_banner(bot: Bot) -> None:

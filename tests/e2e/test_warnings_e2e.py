@@ -103,7 +103,7 @@ def assert_near_warning(post: Posted, used: int, percent: int) -> None:
     assert post.cards, post.activity
     text = card_text(post.cards[0])
     assert NEAR_TITLE in text
-    assert f"has used {used} of its 25 tickets this period ({percent} %)" in text
+    assert f"has used {used} of its 25 tickets this period ({percent}%)" in text
     assert f"renews on {RENEWS}" in text
     assert "plans" in verbs(post.cards[0])
 
@@ -253,7 +253,7 @@ async def test_a_jump_over_several_thresholds_sends_only_the_highest(
 # -- the banner ------------------------------------------------------------------------------------
 
 
-BANNER = f"Tickets: 80 % of this period's quota used (renews {RENEWS} UTC)."
+BANNER = f"Tickets: 80% of this period's quota used (renews {RENEWS} UTC)."
 
 
 async def test_cards_carry_a_banner_once_the_first_threshold_is_passed(bot: Bot) -> None:
@@ -275,7 +275,7 @@ async def test_cards_carry_a_banner_once_the_first_threshold_is_passed(bot: Bot)
 
     await create_tickets(bot, 3)  # 23 of 25
     banner = (await bot.say(CAROL, "tickets")).cards[0]["body"][0]["text"]
-    assert banner == f"Tickets: 92 % of this period's quota used (renews {RENEWS} UTC)."
+    assert banner == f"Tickets: 92% of this period's quota used (renews {RENEWS} UTC)."
 
 
 # -- Teams says "not now", "gone", "broken" --------------------------------------------------------
@@ -450,7 +450,7 @@ async def test_warnings_queued_before_a_restart_are_delivered_once_after_it(
         for conversation in AUDIENCE:
             texts = sorted(card_text(p.cards[0]) for p in delivered[conversation])
             assert len(texts) == 2, texts
-            assert "(80 %)" in texts[0] and "(92 %)" in texts[1]
+            assert "(80%)" in texts[0] and "(92%)" in texts[1]
         assert {r.status for r in await outbox_rows(any_db)} == {SENT}
 
         # The restarted bot carries on: 100 % is announced by it, once.

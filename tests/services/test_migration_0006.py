@@ -4,38 +4,17 @@ file and on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.migrate import alembic_config
-from tests.support.databases import database_url
+from tests.support.migrations import bare_db, migrate_to
 
 AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    async with database_url(request.param, tmp_path) as url:
-        database = Database(url)
-        try:
-            yield database
-        finally:
-            await database.dispose()
-
-
-async def _to(db: Database, revision: str, *, down: bool = False) -> None:
-    def run(connection: Connection) -> None:
-        (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
-
-    async with db.engine.begin() as connection:
-        await connection.run_sync(run)
+db = bare_db
 
 
 async def _rows(db: Database, sql: str) -> list[tuple[object, ...]]:
@@ -44,7 +23,7 @@ async def _rows(db: Database, sql: str) -> list[tuple[object, ...]]:
 
 
 async def test_ticket_comments_and_history_move_to_the_shared_item_tables(db: Database) -> None:
-    await _to(db, "0005")
+    await migrate_to(db, "0005")
     async with db.engine.begin() as conn:
         await conn.execute(
             sa.text(
@@ -70,7 +49,7 @@ async def test_ticket_comments_and_history_move_to_the_shared_item_tables(db: Da
             {"at": AT},
         )
 
-    await _to(db, "0006")
+    await migrate_to(db, "0006")
     assert await _rows(
         db, "SELECT id, tenant_id, app, item_id, author_name, text FROM item_comments"
     ) == [(3, "t", "tickets", 7, "Ada", "Tray 2")]
@@ -88,7 +67,7 @@ async def test_ticket_comments_and_history_move_to_the_shared_item_tables(db: Da
         )
     assert [r[0] for r in await _rows(db, "SELECT id FROM item_comments ORDER BY id")] == [3, 4]
 
-    await _to(db, "0005", down=True)
+    await migrate_to(db, "0005", down=True)
     assert await _rows(db, "SELECT id, ticket_id, text FROM ticket_comments ORDER BY id") == [
         (3, 7, "Tray 2"),
         (4, 7, "Again"),

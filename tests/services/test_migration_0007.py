@@ -4,37 +4,15 @@ On a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import Connection
 
 from storage.db import Database
-from storage.migrate import alembic_config
 from tests.support.billing_db import _as_date
-from tests.support.databases import database_url
+from tests.support.migrations import bare_db, migrate_to
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    async with database_url(request.param, tmp_path) as url:
-        database = Database(url)
-        try:
-            yield database
-        finally:
-            await database.dispose()
-
-
-async def _to(db: Database, revision: str, *, down: bool = False) -> None:
-    def run(connection: Connection) -> None:
-        (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
-
-    async with db.engine.begin() as connection:
-        await connection.run_sync(run)
+db = bare_db
 
 
 async def _ends(db: Database) -> list[tuple[str, date | None]]:
@@ -44,7 +22,7 @@ async def _ends(db: Database) -> list[tuple[str, date | None]]:
 
 
 async def test_closed_segments_end_the_day_after_their_change(db: Database) -> None:
-    await _to(db, "0006")
+    await migrate_to(db, "0006")
     async with db.engine.begin() as conn:
         for plan, start, end in (
             ("free", "2026-11-02", "2026-11-12"),
@@ -64,13 +42,13 @@ async def test_closed_segments_end_the_day_after_their_change(db: Database) -> N
                 },
             )
 
-    await _to(db, "head")
+    await migrate_to(db, "head")
     assert await _ends(db) == [
         ("free", date(2026, 11, 13)),
         ("standard", date(2026, 11, 21)),
         ("premium", None),
     ]
-    await _to(db, "0006", down=True)
+    await migrate_to(db, "0006", down=True)
     assert await _ends(db) == [
         ("free", date(2026, 11, 12)),
         ("standard", date(2026, 11, 20)),

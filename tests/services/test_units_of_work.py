@@ -121,3 +121,34 @@ async def test_a_due_scheduled_change_reads_as_applied_before_it_is_written(
         loaded = await subscriptions.load(unit, clock, catalog)
         await unit.commit()
     assert (peeked.plan, peeked.eras, peeked.scheduled) == (loaded.plan, loaded.eras, None)
+
+
+async def test_a_turn_is_one_transaction_its_units_join(
+    uow: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    """Units opened during a turn join its transaction: what they commit is kept for the turn's
+    commit, what they leave uncommitted is undone alone, and a turn that fails keeps nothing."""
+    async with uow.turn("t1"):
+        async with uow("t1") as unit:
+            assert await unit.activities.claim("a-1", clock.now())
+            await unit.commit()
+        with pytest.raises(RuntimeError):
+            async with uow("t1") as unit:
+                assert await unit.activities.claim("a-2", clock.now())
+                raise RuntimeError("this use-case fails")
+        async with uow.reader("t1") as unit:  # reads the turn's own writes
+            assert not await unit.activities.claim("a-1", clock.now())
+        with pytest.raises(NestedUnitOfWork):
+            async with uow("t1"), uow("t1"):
+                pass
+    async with uow("t1") as unit:
+        assert not await unit.activities.claim("a-1", clock.now())  # committed with the turn
+        assert await unit.activities.claim("a-2", clock.now())  # undone with its unit
+    with pytest.raises(RuntimeError):
+        async with uow.turn("t1"):
+            async with uow("t1") as unit:
+                assert await unit.activities.claim("a-3", clock.now())
+                await unit.commit()
+            raise RuntimeError("the turn fails")
+    async with uow("t1") as unit:
+        assert await unit.activities.claim("a-3", clock.now())  # nothing of that turn was kept

@@ -33,6 +33,25 @@ from jsonschema.validators import validator_for
 import cards
 from bot.apps import build_registry
 from bot.domain.billing import BillingPeriod, ChangeKind, StatementLine
+from bot.domain.crm import (
+    ACCOUNT_NAME_MAX,
+    LOST_REASON_MAX,
+    NAME_MAX,
+    NEXT_STEP_MAX,
+    NOTE_MAX,
+    NOTES_MAX,
+    Account,
+    AccountRef,
+    Contact,
+    ContactRef,
+    Opportunity,
+    OpportunityFilter,
+    OpportunityNotice,
+    Pipeline,
+    PipelineEntry,
+    Stage,
+    build_pipeline,
+)
 from bot.domain.errors import (
     DomainError,
     Forbidden,
@@ -589,6 +608,262 @@ def _ticket_notice(fn: CardFn, locale: str) -> dict[str, Rendered]:
     }
 
 
+# -- CRM ---------------------------------------------------------------------------------------
+
+ACME = AccountRef(3, "Acme Müller GmbH")
+WILE = ContactRef(5, "Wile E. Coyote")
+
+
+def an_opportunity(
+    locale: str,
+    number: int = 17,
+    *,
+    stage: Stage = Stage.PROPOSAL,
+    name: str | None = None,
+    currency: str = "EUR",
+    amount: str = "12500.00",
+    notes: int = 2,
+    note_length: int = 120,
+    history: int = 3,
+    owner: Person = GRACE,
+) -> Opportunity:
+    changes = [
+        HistoryEntry(ADA, "created", None, "Fleet renewal", NOW),
+        HistoryEntry(GRACE, "stage", "lead", "qualified", NOW),
+        HistoryEntry(GRACE, "probability", "25", "50", NOW),
+        HistoryEntry(GRACE, "amount", "1000.00", "12500.00", NOW),
+        HistoryEntry(GRACE, "owner", ADA.name, GRACE.name, NOW),
+        HistoryEntry(GRACE, "lost_reason", None, prose(locale, 60), NOW),
+        HistoryEntry(GRACE, "mystery", "a", "b", NOW),
+    ]
+    return Opportunity(
+        number=number,
+        name=name if name is not None else prose(locale, 40).strip(),
+        account=ACME,
+        contact=WILE,
+        amount=Decimal(amount),
+        currency=currency,
+        stage=stage,
+        own_probability=None if stage.is_closed else 40,
+        close_date=date(2026, 12, 15),
+        owner=owner,
+        next_step=prose(locale, 80),
+        lost_reason=prose(locale, 100) if stage is Stage.LOST else None,
+        last_open_stage=Stage.NEGOTIATION if stage.is_closed else stage,
+        closed_on=TODAY if stage.is_closed else None,
+        created_at=NOW,
+        updated_at=NOW + timedelta(hours=2),
+        comments=tuple(
+            Comment((ADA, GRACE)[i % 2], prose(locale, note_length), NOW) for i in range(notes)
+        ),
+        history=tuple(changes[i % len(changes)] for i in range(history)),
+    )
+
+
+def an_account(locale: str, number: int = 3) -> Account:
+    return Account(number, ACME.name, "acme.example", prose(locale, 300), NOW, NOW)
+
+
+def a_contact(locale: str, number: int = 5, account: AccountRef | None = ACME) -> Contact:
+    return Contact(
+        number, WILE.name, "wile@acme.example", "+49 30 1234567", "CFO", account, NOW, NOW
+    )
+
+
+def a_pipeline(*, empty: bool = False) -> Pipeline:
+    entries = (
+        []
+        if empty
+        else [
+            PipelineEntry(stage, currency, Decimal("999999999999.99"), stage.default_probability)
+            for stage in Stage
+            if not stage.is_closed
+            for currency in ("EUR", "USD", "CHF", "JPY")
+        ]
+    )
+    if not empty:
+        entries.append(PipelineEntry(Stage.WON, "EUR", Decimal("5000.00"), 100, TODAY))
+    return build_pipeline(entries, TODAY)
+
+
+def invalid_opportunity() -> InvalidInput:
+    return InvalidInput(
+        {
+            "name": ("field.required", {}),
+            "amount": ("field.too_many_digits", {"max": 12}),
+            "currency": ("crm.unknown_currency", {}),
+            "close_date": ("field.bad_date", {}),
+            "contact_email": ("crm.bad_email", {}),
+            "contact": ("crm.contact_name_needed", {}),
+        }
+    )
+
+
+@scenarios("crm.opportunity_form")
+def _opportunity_form(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    filled = {
+        "name": "Fleet renewal 2027",
+        "account": "Acme",
+        "contact": "Wile E. Coyote",
+        "contact_email": "wile@acme.example",
+        "amount": "12500.00",
+        "currency": "EUR",
+        "close_date": "2026-12-15",
+        "next_step": "Send the offer",
+    }
+    wrong = {
+        **filled,
+        "name": "",
+        "amount": "1234567890123",
+        "currency": "XYZ",
+        "close_date": "next friday",
+        "contact": "",
+        "contact_email": "nope",
+    }
+    maximal = {
+        **filled,
+        "name": prose(locale, NAME_MAX),
+        "account": prose(locale, ACCOUNT_NAME_MAX),
+        "next_step": prose(locale, NEXT_STEP_MAX),
+    }
+    return {
+        "empty": fn(locale),
+        "filled": fn(locale, filled),
+        "invalid input": fn(locale, wrong, invalid_opportunity()),
+        "refused at quota": fn(
+            locale, filled, banner=quota_reached_banner(locale, quota_exceeded())
+        ),
+        "maximal input with errors": fn(locale, maximal, invalid_opportunity()),
+    }
+
+
+@scenarios("crm.opportunity_detail")
+def _opportunity_detail(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    many = tuple(Person(f"29:p-{i}", f"Sales Person Number {i}") for i in range(100))
+    return {
+        "proposal": fn(locale, an_opportunity(locale), people=AGENTS),
+        "lead, no people": fn(locale, an_opportunity(locale, stage=Stage.LEAD, notes=0, history=1)),
+        "won": fn(
+            locale,
+            an_opportunity(locale, stage=Stage.WON),
+            people=AGENTS,
+            notice="Opportunity #17 was updated.",
+        ),
+        "lost": fn(locale, an_opportunity(locale, stage=Stage.LOST, currency="JPY")),
+        "refused lost without reason": fn(
+            locale,
+            an_opportunity(locale),
+            people=AGENTS,
+            error=InvalidInput({"lost_reason": ("crm.lost_reason_required", {})}),
+            inputs={"number": 17, "stage": "lost", "lost_reason": ""},
+        ),
+        "refused amount kept": fn(
+            locale,
+            an_opportunity(locale),
+            error=InvalidInput({"amount": ("field.too_many_places", {"max": 2})}),
+            inputs={"number": 17, "amount": "1.005", "currency": "XYZ", "probability": "x"},
+        ),
+        "maximal": fn(
+            locale,
+            an_opportunity(
+                locale,
+                2_147_483_647,
+                name=prose(locale, NAME_MAX),
+                amount="999999999999.99",
+                notes=20,
+                note_length=NOTE_MAX,
+                history=40,
+            ),
+            people=many,
+            error=InvalidInput({"note": ("field.too_long", {"max": NOTE_MAX, "length": 4100})}),
+            inputs={"note": prose(locale, NOTE_MAX), "lost_reason": prose(locale, LOST_REASON_MAX)},
+        ),
+    }
+
+
+@scenarios("crm.opportunity_list")
+def _opportunity_list(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    items = tuple(
+        an_opportunity(
+            locale, 100 + i, stage=list(Stage)[i % len(Stage)], name=prose(locale, NAME_MAX)
+        )
+        for i in range(PAGE_SIZE)
+    )
+    return {
+        "empty": fn(locale, Page((), 0, 0), OpportunityFilter.MINE),
+        "first page": fn(locale, Page(items, 0, 35), OpportunityFilter.OPEN),
+        "middle page": fn(locale, Page(items, 1, 35), OpportunityFilter.WON),
+        "last page": fn(locale, Page(items[:5], 3, 35), OpportunityFilter.ALL),
+    }
+
+
+@scenarios("crm.pipeline_card")
+def _pipeline(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    return {
+        "empty": fn(locale, a_pipeline(empty=True)),
+        "four currencies, largest amounts": fn(locale, a_pipeline()),
+        "mine": fn(locale, a_pipeline(), True),
+    }
+
+
+@scenarios("crm.account_list")
+def _account_list(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    accounts = tuple(an_account(locale, i + 1) for i in range(PAGE_SIZE))
+    return {
+        "empty": fn(locale, Page((), 0, 0)),
+        "filtered": fn(locale, Page(accounts[:3], 0, 3), "acme"),
+        "paged": fn(locale, Page(accounts, 1, 45)),
+    }
+
+
+@scenarios("crm.account_detail")
+def _account_detail(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    contacts = tuple(a_contact(locale, i + 1) for i in range(10))
+    opportunities = tuple(an_opportunity(locale, i + 1, notes=0, history=0) for i in range(10))
+    return {
+        "bare": fn(locale, Account(1, "Acme", "", "", NOW, NOW)),
+        "full": fn(locale, an_account(locale), contacts, opportunities, notice="Updated."),
+        "refused": fn(
+            locale,
+            an_account(locale),
+            error=InvalidInput({"domain": ("crm.bad_domain", {})}),
+            inputs={"domain": "not a domain", "notes": prose(locale, NOTES_MAX)},
+        ),
+    }
+
+
+@scenarios("crm.contact_list")
+def _contact_list(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    contacts = tuple(a_contact(locale, i + 1, (ACME, None)[i % 2]) for i in range(PAGE_SIZE))
+    return {
+        "empty": fn(locale, Page((), 0, 0), "nobody"),
+        "paged": fn(locale, Page(contacts, 0, 25)),
+    }
+
+
+@scenarios("crm.contact_detail")
+def _contact_detail(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    opportunities = tuple(an_opportunity(locale, i + 1, notes=0, history=0) for i in range(10))
+    return {
+        "bare": fn(locale, Contact(1, "Wile", "", "", "", None, NOW, NOW)),
+        "full": fn(locale, a_contact(locale), opportunities, notice="Updated."),
+        "refused": fn(
+            locale,
+            a_contact(locale),
+            error=InvalidInput({"email": ("crm.bad_email", {})}),
+            inputs={"email": "nope", "phone": "call me"},
+        ),
+    }
+
+
+@scenarios("crm.opportunity_notice_card")
+def _opportunity_notice(fn: CardFn, locale: str) -> dict[str, Rendered]:
+    return {
+        stage.value: fn(locale, OpportunityNotice(42, prose(locale, NAME_MAX), GRACE.name, stage))
+        for stage in Stage
+    }
+
+
 # -- scenarios generated from type hints -----------------------------------------------------
 
 
@@ -618,6 +893,13 @@ def _known_value(tp: Any, name: str, locale: str) -> Any:
         datetime: lambda: NOW,
         date: lambda: TODAY,
         Decimal: lambda: Decimal("49.00"),
+        Opportunity: lambda: an_opportunity(locale),
+        Account: lambda: an_account(locale),
+        Contact: lambda: a_contact(locale),
+        Pipeline: a_pipeline,
+        Page[Opportunity]: lambda: Page((an_opportunity(locale),), 0, 1),
+        Page[Account]: lambda: Page((an_account(locale),), 0, 1),
+        Page[Contact]: lambda: Page((a_contact(locale),), 0, 1),
     }
     if tp in known:
         return known[tp]()

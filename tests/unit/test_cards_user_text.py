@@ -9,6 +9,7 @@ import inspect
 import pkgutil
 import typing
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -26,6 +27,16 @@ from bot.domain.checklists import (
     ItemSpec,
     ReminderNotice,
     Template,
+)
+from bot.domain.crm import (
+    Account,
+    AccountRef,
+    Contact,
+    ContactRef,
+    Opportunity,
+    OpportunityFilter,
+    OpportunityNotice,
+    Stage,
 )
 from bot.domain.errors import DomainError, InvalidInput, OnlyAdmins
 from bot.domain.items import Comment, HistoryEntry
@@ -52,6 +63,16 @@ from cards.checklists import (
 )
 from cards.common import card as make_card
 from cards.common import literal
+from cards.crm import (
+    account_detail,
+    account_list,
+    contact_detail,
+    contact_list,
+    opportunity_detail,
+    opportunity_form,
+    opportunity_list,
+    opportunity_notice_card,
+)
 from cards.general import error_card, notice_card, roles_card, unknown_command_card
 from cards.notifications import ticket_notice_card
 from cards.tickets import ticket_detail, ticket_form, ticket_list
@@ -94,6 +115,74 @@ def hostile_ticket(index: int = 0, *, assigned: bool = True) -> Ticket:
             HistoryEntry(person(index + 4), "status", "new", "open", NOW),
         ),
     )
+
+
+def hostile_opportunity(index: int = 0, stage: Stage = Stage.LOST) -> Opportunity:
+    text = HOSTILE[index % len(HOSTILE)]
+    return Opportunity(
+        number=7 + index,
+        name=text,
+        account=AccountRef(3, text),
+        contact=ContactRef(4, HOSTILE[(index + 1) % len(HOSTILE)]),
+        amount=Decimal("1234.50"),
+        currency="EUR",
+        stage=stage,
+        own_probability=None,
+        close_date=date(2026, 12, 1),
+        owner=person(index + 1),
+        next_step=text,
+        lost_reason=text,
+        last_open_stage=Stage.PROPOSAL,
+        closed_on=date(2026, 11, 2),
+        created_at=NOW,
+        updated_at=NOW,
+        comments=tuple(Comment(person(i), h, NOW) for i, h in enumerate(HOSTILE)),
+        history=(
+            HistoryEntry(person(index), "created", None, text, NOW),
+            HistoryEntry(person(index + 1), "owner", text, HOSTILE[index - 1], NOW),
+            HistoryEntry(person(index + 2), "next_step", None, text, NOW),
+            HistoryEntry(person(index + 3), "lost_reason", None, text, NOW),
+            HistoryEntry(person(index + 4), "stage", "proposal", "lost", NOW),
+        ),
+    )
+
+
+def hostile_account(index: int = 0) -> Account:
+    text = HOSTILE[index % len(HOSTILE)]
+    return Account(3 + index, text, text[:50], text, NOW, NOW)
+
+
+def hostile_contact(index: int = 0) -> Contact:
+    text = HOSTILE[index % len(HOSTILE)]
+    return Contact(4 + index, text, text, text[:40], text, AccountRef(3, text), NOW, NOW)
+
+
+def _crm_renders(locale: str) -> dict[str, Card]:
+    rendered: dict[str, Card] = {}
+    opportunities = tuple(hostile_opportunity(i) for i in range(len(HOSTILE)))
+    people = [person(i) for i in range(len(HOSTILE))]
+    for i, opportunity in enumerate(opportunities):
+        rendered[f"opportunity_detail {i}"] = opportunity_detail(locale, opportunity, people=people)
+        notice = OpportunityNotice(7, HOSTILE[i], HOSTILE[i - 1], Stage.PROPOSAL)
+        rendered[f"opportunity_notice_card {i}"] = opportunity_notice_card(locale, notice)
+        rendered[f"account_detail {i}"] = account_detail(
+            locale, hostile_account(i), [hostile_contact(i)], opportunities
+        )
+        rendered[f"contact_detail {i}"] = contact_detail(locale, hostile_contact(i), opportunities)
+    page = Page(opportunities, 0, len(opportunities))
+    rendered["opportunity_list"] = opportunity_list(locale, page, OpportunityFilter.ALL)
+    accounts = tuple(hostile_account(i) for i in range(len(HOSTILE)))
+    rendered["account_list"] = account_list(locale, Page(accounts, 0, len(accounts)), HOSTILE[0])
+    contacts = tuple(hostile_contact(i) for i in range(len(HOSTILE)))
+    rendered["contact_list"] = contact_list(locale, Page(contacts, 0, len(contacts)), HOSTILE[1])
+    for name, error in hostile_errors().items():
+        rendered[f"opportunity_form {name}"] = opportunity_form(
+            locale, {"name": HOSTILE[0], "account": HOSTILE[1]}, error
+        )
+        rendered[f"opportunity_detail {name}"] = opportunity_detail(
+            locale, hostile_opportunity(), error=error
+        )
+    return rendered
 
 
 def hostile_errors() -> dict[str, DomainError]:
@@ -206,6 +295,7 @@ def _renders(locale: str) -> dict[str, Card]:
     rendered["notice_card"] = notice_card(
         locale, "tickets.bad_filter", filter=HOSTILE[4], allowed="x"
     )
+    rendered.update(_crm_renders(locale))
     return rendered
 
 
@@ -223,6 +313,7 @@ NO_USER_TEXT = {
     "billing.quota_reached_banner",
     "billing.statement_card",
     "billing.usage_card",
+    "crm.pipeline_card",
     "general.apology_card",
     "general.help_card",
     "general.welcome_card",
@@ -238,6 +329,14 @@ RENDERED_HERE = {
     "checklists.template_detail",
     "checklists.template_form",
     "checklists.template_list",
+    "crm.account_detail",
+    "crm.account_list",
+    "crm.contact_detail",
+    "crm.contact_list",
+    "crm.opportunity_detail",
+    "crm.opportunity_form",
+    "crm.opportunity_list",
+    "crm.opportunity_notice_card",
     "general.error_card",
     "general.notice_card",
     "general.roles_card",

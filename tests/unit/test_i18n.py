@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot import i18n
-from bot.i18n import de, en, fmt_date, fmt_money, fmt_number, language, t
+from bot.i18n import de, en, fmt_date, fmt_datetime, fmt_money, fmt_number, fmt_percent, language, t
 
 KEYS = sorted(en.MESSAGES)
 
@@ -86,17 +86,18 @@ def test_t_refuses_an_unknown_key() -> None:
 @pytest.mark.parametrize(
     ("amount", "currency", "english", "german"),
     [
-        (Decimal("1234.5"), "EUR", "€1,234.50", "1.234,50 €"),
-        (Decimal("1234567.891"), "EUR", "€1,234,567.89", "1.234.567,89 €"),
-        (Decimal("0"), "EUR", "€0.00", "0,00 €"),
-        (Decimal("-1234.5"), "EUR", "-€1,234.50", "-1.234,50 €"),
-        (Decimal("-0.001"), "EUR", "€0.00", "0,00 €"),
-        (Decimal("0.005"), "EUR", "€0.01", "0,01 €"),
-        (Decimal("2.675"), "EUR", "€2.68", "2,68 €"),
-        (Decimal("-0.005"), "EUR", "-€0.01", "-0,01 €"),
-        (Decimal("9.99"), "USD", "$9.99", "9,99 $"),
-        (Decimal("9.99"), "GBP", "£9.99", "9,99 £"),
-        (Decimal("9.99"), "CHF", "CHF 9.99", "9,99 CHF"),
+        # Babel's formats (CLDR): German keeps the symbol after a no-break space.
+        (Decimal("1234.5"), "EUR", "€1,234.50", "1.234,50\xa0€"),
+        (Decimal("1234567.891"), "EUR", "€1,234,567.89", "1.234.567,89\xa0€"),
+        (Decimal("0"), "EUR", "€0.00", "0,00\xa0€"),
+        (Decimal("-1234.5"), "EUR", "-€1,234.50", "-1.234,50\xa0€"),
+        (Decimal("-0.001"), "EUR", "€0.00", "0,00\xa0€"),
+        (Decimal("0.005"), "EUR", "€0.01", "0,01\xa0€"),
+        (Decimal("2.675"), "EUR", "€2.68", "2,68\xa0€"),
+        (Decimal("-0.005"), "EUR", "-€0.01", "-0,01\xa0€"),
+        (Decimal("9.99"), "USD", "$9.99", "9,99\xa0$"),
+        (Decimal("9.99"), "GBP", "£9.99", "9,99\xa0£"),
+        (Decimal("9.99"), "CHF", "CHF9.99", "9,99\xa0CHF"),
     ],
 )
 def test_fmt_money(amount: Decimal, currency: str, english: str, german: str) -> None:
@@ -110,10 +111,10 @@ def test_fmt_money_defaults_to_euro() -> None:
 
 def test_fmt_date() -> None:
     assert fmt_date("en-US", date(2026, 12, 2)) == "Dec 2, 2026"
-    assert fmt_date("de-DE", date(2026, 12, 2)) == "2.12.2026"
+    assert fmt_date("de-DE", date(2026, 12, 2)) == "02.12.2026"
     moment = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
     assert fmt_date("en-US", moment) == "Dec 2, 2026"
-    assert fmt_date("de-DE", moment) == "2.12.2026"
+    assert fmt_date("de-DE", moment) == "02.12.2026"
 
 
 @pytest.mark.parametrize(
@@ -129,3 +130,46 @@ def test_fmt_date() -> None:
 def test_fmt_number(value: int, english: str, german: str) -> None:
     assert fmt_number("en-US", value) == english
     assert fmt_number("de-DE", value) == german
+
+
+@pytest.mark.parametrize(
+    ("locale", "money", "day", "number"),
+    [
+        ("en-US", "€12,500.00", "Nov 27, 2026", "12,500"),
+        ("en-GB", "€12,500.00", "27 Nov 2026", "12,500"),
+        ("de-DE", "12.500,00\xa0€", "27.11.2026", "12.500"),
+        ("de-AT", "€\xa012.500,00", "27.11.2026", "12.500"),
+        ("de-CH", "EUR\xa012’500.00", "27.11.2026", "12’500"),
+        ("fr-FR", "€12,500.00", "Nov 27, 2026", "12,500"),  # no French catalog: US English
+        ("not a locale", "€12,500.00", "Nov 27, 2026", "12,500"),
+    ],
+)
+def test_formats_come_from_babel_for_the_users_locale(
+    locale: str, money: str, day: str, number: str
+) -> None:
+    assert fmt_money(locale, Decimal("12500"), "EUR") == money
+    assert fmt_date(locale, date(2026, 11, 27)) == day
+    assert fmt_number(locale, 12500) == number
+
+
+def test_percentages_and_times_follow_the_locale_and_say_utc() -> None:
+    assert (fmt_percent("en-US", 80), fmt_percent("de-DE", 80)) == ("80%", "80\xa0%")
+    moment = datetime(2026, 11, 2, 21, 5, tzinfo=UTC)
+    assert fmt_datetime("en-US", moment) == "Nov 2, 2026 9:05\u202fPM UTC"
+    assert fmt_datetime("de-DE", moment) == "02.11.2026 21:05 UTC"
+
+
+@pytest.mark.parametrize(
+    ("key", "word"),
+    [
+        ("usage.title", "Kontingent"),
+        ("plans.title", "Tarif"),
+        ("change.prorated", "Abrechnungszeitraum"),
+        ("change.prorated", "Anteilige Abrechnung"),
+        ("help.cmd.new_ticket", "Ticket"),
+        ("help.cmd.new_checklist", "Checkliste"),
+        ("help.cmd.new_opportunity", "Chance"),
+    ],
+)
+def test_german_uses_the_vendors_own_words(key: str, word: str) -> None:
+    assert word.lower() in de.MESSAGES[key].lower()

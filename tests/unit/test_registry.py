@@ -26,7 +26,19 @@ EXAMPLES = {
     "[mine|assigned|unassigned|open|closed|all]": "open",
     "@user admin|agent|member": "agent",
     "<template>": "Onboarding",
+    "de|en": "de",
+    "<titel>": "Drucker",
+    "<nummer>": "7",
+    "<tarif>": "premium",
+    "<vorlage>": "Einarbeitung",
+    "[meine|zugewiesen|unzugewiesen|offen|geschlossen|alle]": "offen",
+    "[meine|zugewiesen|prüfen|offen|überfällig|alle]": "überfällig",
+    "@person admin|agent|mitglied": "mitglied",
     "[mine|assigned|review|open|overdue|all]": "overdue",
+    "[mine|open|won|lost|<stage>|all]": "won",
+    "[<name>]": "acme",
+    "[meine|offen|gewonnen|verloren|<phase>|alle]": "gewonnen",
+    "<name>": "Acme",
 }
 
 
@@ -37,11 +49,42 @@ def example(syntax: str) -> str:
     return syntax
 
 
-@pytest.mark.parametrize("syntax", [s for s, _ in REGISTRY.help_lines()])
+@pytest.mark.parametrize(
+    "syntax", [s for locale in ("en-US", "de-DE") for s, _ in REGISTRY.help_lines(locale)]
+)
 def test_every_help_line_parses_to_a_verb_that_has_a_handler(syntax: str) -> None:
     parsed = REGISTRY.parse(example(syntax))
     assert parsed.verb != "unknown", syntax
     assert REGISTRY.verb(parsed.verb) is not None, parsed
+
+
+def test_every_command_has_a_german_phrase_and_german_help_that_mean_the_same() -> None:
+    for command in REGISTRY.commands:
+        assert command.de and len(command.help_de) == len(command.help), command.phrase
+        for (english, _), german in zip(command.help, command.help_de, strict=True):
+            assert REGISTRY.parse(example(english)).verb == REGISTRY.parse(example(german)).verb
+
+
+@pytest.mark.parametrize(
+    ("german", "english"),
+    [
+        ("neues ticket Drucker", "new ticket Drucker"),
+        ("tickets geschlossen", "tickets closed"),
+        ("rolle mitglied", "role member"),
+        ("checklisten prüfen", "checklists review"),
+        ("abrechnung verlauf", "billing history"),
+        ("Hilfe", "help"),
+        ("tarif wechseln standard", "change plan standard"),
+    ],
+)
+def test_german_commands_and_their_words_mean_what_the_english_ones_do(
+    german: str, english: str
+) -> None:
+    assert REGISTRY.parse(german) == REGISTRY.parse(english)
+
+
+def test_a_german_typo_is_answered_with_the_nearest_german_command() -> None:
+    assert REGISTRY.parse("nueues ticket").data["suggestion"] == "neues ticket"
 
 
 def test_every_manifest_command_parses_to_a_verb_that_has_a_handler() -> None:
@@ -63,18 +106,26 @@ def test_the_manifest_lists_the_featured_commands_in_the_registrys_order() -> No
 
 @pytest.mark.parametrize("locale", ["en-US", "de-DE"])
 def test_the_help_card_lists_every_command_in_the_registrys_order(locale: str) -> None:
-    text = card_text(help_card(locale, REGISTRY.help_lines()))
-    positions = [text.index(f"**{syntax}**") for syntax, _ in REGISTRY.help_lines()]
+    text = card_text(help_card(locale, REGISTRY.help_lines(locale)))
+    positions = [text.index(f"**{syntax}**") for syntax, _ in REGISTRY.help_lines(locale)]
     assert positions == sorted(positions)
-    phrases = {c.phrase for c in REGISTRY.commands}
-    assert {"usage", "plans", "change plan", "cancel subscription", "billing"} <= phrases
+    lang = locale[:2]
+    phrases = {c.phrase_in(lang) for c in REGISTRY.commands}
+    if lang == "en":
+        assert {"usage", "plans", "change plan", "cancel subscription", "billing"} <= phrases
+    else:
+        assert {"hilfe", "neues ticket", "verbrauch", "tarife", "abo kündigen"} <= phrases
     for phrase in phrases:
         assert f"**{phrase}" in text
 
 
 def test_only_creating_verbs_count_against_a_quota() -> None:
     creating = {v.name: v.creates for v in REGISTRY.verbs.values() if v.creates}
-    assert creating == {"ticket.create": App.TICKETS, "checklist.start": App.CHECKLISTS}
+    assert creating == {
+        "ticket.create": App.TICKETS,
+        "checklist.start": App.CHECKLISTS,
+        "opportunity.create": App.OPPORTUNITIES,
+    }
 
 
 def test_aliases_reach_the_same_verb() -> None:

@@ -1,7 +1,7 @@
 """marketplace: SaaS subscriptions, the operations handled, and plan changes asked in chat
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0010"
-down_revision: str | None = "0008"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

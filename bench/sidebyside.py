@@ -1,0 +1,613 @@
+"""`python -m bench`: the stock echo bot, the Agents SDK echo and this bot, side by side, in one
+run on one machine, against one fake Bot Connector (in this process, no rate limits: it answers
+every reply at once and counts it).
+
+Every server is its own process on 127.0.0.1. Each case posts a bounded number of activities
+with C in flight (default 32) over T tenants (default 50); a turn's latency is its HTTP request,
+the reply having been posted to the connector before the request returns (the Agents SDK echo
+answers 202 after posting its reply). Peak RSS is the server's VmHWM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bench.connector import LimitingConnector
+from storage.db import Database
+from storage.migrate import migrate
+from storage.models import TenantCounter, TicketRow
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+AGENTS_VENV = BENCH / ".agents-venv"
+AGENTS_PACKAGES = (
+    "microsoft-agents-hosting-aiohttp==1.9.0",
+    # The SDK's samples build the connection manager with msal, as this echo does.
+    "microsoft-agents-authentication-msal==1.9.0",
+)
+USERS_PER_TENANT = 4
+BOT_ID = "28:bench-bot"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_agents_venv() -> Path:
+    """The Agents SDK lives in a venv of its own: its pins are not the bot's."""
+    python = AGENTS_VENV / "bin" / "python"
+    marker = AGENTS_VENV / ".installed"
+    if not marker.exists() or marker.read_text() != "\n".join(AGENTS_PACKAGES):
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(AGENTS_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *AGENTS_PACKAGES], check=True
+        )
+        marker.write_text("\n".join(AGENTS_PACKAGES))
+    return python
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def rss(self) -> float:
+        return peak_rss_mb(self.process.pid)
+
+
+@asynccontextmanager
+async def server(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    cwd: Path,
+    ready: str = "/healthz",
+    quiet: bool = False,
+) -> AsyncIterator[Server]:
+    port = free_port()
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if quiet else None,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(400):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}")
+                try:
+                    if ready == "/healthz":
+                        async with session.get(f"{url}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    else:
+                        async with session.get(f"{url}/api/messages") as response:
+                            break  # any answer: the port is open
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+            else:
+                raise RuntimeError(f"{name} did not start")
+        yield Server(name, url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def our_bot(database_url: str, root: Path) -> Callable[[], Any]:
+    env = {"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", "MicrosoftAppId": ""}
+    return lambda: server("bot", [sys.executable, "-m", "bot"], env, cwd=root)
+
+
+# -- activities ------------------------------------------------------------------------------
+
+
+def activity(
+    service_url: str,
+    tenant: str,
+    user: str,
+    *,
+    text: str = "",
+    value: dict[str, Any] | None = None,
+    invoke: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "invoke" if invoke is not None else "message",
+        "id": uuid.uuid4().hex,
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "locale": "en-US",
+        "from": {"id": user, "name": user, "aadObjectId": user},
+        "recipient": {"id": BOT_ID, "name": "TeamsWork"},
+        "conversation": {
+            "id": f"a:{tenant}:{user}",
+            "conversationType": "personal",
+            "tenantId": tenant,
+        },
+        "channelData": {"tenant": {"id": tenant}},
+    }
+    if invoke is not None:
+        body["name"] = "adaptiveCard/action"
+        body["value"] = {"action": {"type": "Action.Execute", **invoke}, "trigger": "manual"}
+    else:
+        body["text"] = text
+        if value is not None:
+            body["value"] = value
+    return body
+
+
+@dataclass
+class Result:
+    case: str
+    server: str
+    turns: int
+    seconds: float
+    latencies: list[float] = field(repr=False)
+    errors: int
+    rss_mb: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, stock: float | None) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+
+        def pct(q: float) -> float:
+            if not ordered:
+                return 0.0
+            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+        rate = self.turns / self.seconds if self.seconds else 0.0
+        return {
+            "case": self.case,
+            "server": self.server,
+            "turns": self.turns,
+            "turns_per_second": round(rate, 1),
+            "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
+            "peak_rss_mb": self.rss_mb,
+            "x_stock_echo": round(rate / stock, 2) if stock else None,
+            "errors": self.errors,
+            **self.extra,
+        }
+
+
+async def fire(
+    urls: list[str], activities: list[dict[str, Any]], concurrency: int
+) -> tuple[float, list[float], int]:
+    """POST every activity, at most `concurrency` in flight, round robin over `urls`."""
+    latencies: list[float] = []
+    errors = 0
+    pending = list(reversed(activities))
+
+    async def worker(session: aiohttp.ClientSession, index: int) -> None:
+        nonlocal errors
+        url = urls[index % len(urls)] + "/api/messages"
+        while pending:
+            body = pending.pop()
+            started = time.perf_counter()
+            try:
+                async with session.post(url, json=body) as response:
+                    await response.read()
+                    if response.status >= 300 and response.status != 202:
+                        errors += 1
+            except aiohttp.ClientError:
+                errors += 1
+            latencies.append(time.perf_counter() - started)
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session, i) for i in range(concurrency)))
+        return time.perf_counter() - started, latencies, errors
+
+
+# -- our bot's cases -------------------------------------------------------------------------
+
+
+def tenants(args: argparse.Namespace, prefix: str) -> list[str]:
+    return [f"{prefix}-t{i}" for i in range(args.tenants)]
+
+
+def users(tenant: str) -> list[str]:
+    return [f"29:{tenant}-u{j}" for j in range(USERS_PER_TENANT)]
+
+
+async def warm_up(urls: list[str], service_url: str, names: list[str]) -> None:
+    """First contact of every user (the first of a tenant becomes its admin), and each tenant
+    on the professional plan, so that the creates of the benchmark are not refused."""
+    admins = [activity(service_url, t, users(t)[0], text="help") for t in names]
+    await fire(urls, admins, 16)
+    plans = [
+        activity(service_url, t, users(t)[0], value={"verb": "plan.change", "plan": "professional"})
+        for t in names
+    ]
+    await fire(urls, plans, 16)
+    rest = [activity(service_url, t, u, text="help") for t in names for u in users(t)[1:]]
+    await fire(urls, rest, 16)
+
+
+def steady(
+    service_url: str, names: list[str], count: int, make: Callable[[str, str, int], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    out = []
+    for i in range(count):
+        tenant = names[i % len(names)]
+        user = users(tenant)[(i // len(names)) % USERS_PER_TENANT]
+        out.append(make(tenant, user, i))
+    return out
+
+
+def first_contact(
+    service_url: str, names: list[str], count: int, make: Callable[[str, str, int], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every turn from a user the bot has never seen, in a conversation it has never seen."""
+    run = uuid.uuid4().hex[:6]
+    return [make(names[i % len(names)], f"29:new-{run}-{i}", i) for i in range(count)]
+
+
+def our_cases(service_url: str) -> dict[str, Callable[[str, str, int], dict[str, Any]]]:
+    return {
+        "help": lambda t, u, i: activity(service_url, t, u, text="help"),
+        "new ticket": lambda t, u, i: activity(service_url, t, u, text=f"new ticket Printer {i}"),
+        "tickets": lambda t, u, i: activity(service_url, t, u, text="tickets"),
+        "card action": lambda t, u, i: activity(
+            service_url,
+            t,
+            u,
+            invoke={"verb": "tickets.list", "data": {"verb": "tickets.list", "filter": "all"}},
+        ),
+    }
+
+
+async def run_case(
+    name: str,
+    label: str,
+    urls: list[str],
+    servers: list[Server],
+    activities: list[dict[str, Any]],
+    concurrency: int,
+    fake: LimitingConnector,
+) -> Result:
+    before = fake.replies
+    seconds, latencies, errors = await fire(urls, activities, concurrency)
+    replies = fake.replies - before
+    result = Result(
+        name,
+        label,
+        len(activities),
+        seconds,
+        latencies,
+        errors,
+        max(s.rss for s in servers),
+        {"replies": replies},
+    )
+    row = result.row(None)
+    log(
+        f"  {name:<28} {label:<22} {row['turns_per_second']:>7} turns/s  "
+        f"p50 {row['p50_ms']:>6} p99 {row['p99_ms']:>7} ms  errors {errors}  replies {replies}"
+    )
+    return result
+
+
+def log(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+# -- databases -------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def fresh_database(kind: str, folder: Path) -> AsyncIterator[str]:
+    if kind == "sqlite":
+        path = folder / f"bench-{uuid.uuid4().hex[:6]}.db"
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    from bench.__main__ import database
+
+    async with database("postgres") as url:
+        yield url
+
+
+async def seed_tickets(url: str, names: list[str], total: int) -> None:
+    """`total` existing tickets spread over the tenants and their users, written directly."""
+    db = Database(url)
+    try:
+        table = TicketRow.__table__  # type: ignore[attr-defined]
+        counters = TenantCounter.__table__  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        per_tenant = total // len(names)
+        statuses = ("new", "open", "in_progress", "resolved", "closed")
+        async with db.engine.begin() as conn:
+            for tenant in names:
+                people = users(tenant)
+                rows = [
+                    {
+                        "tenant_id": tenant,
+                        "number": 100_000 + n,
+                        "title": f"Seeded {n}",
+                        "description": "",
+                        "priority": "normal",
+                        "category": "",
+                        "status": statuses[n % len(statuses)],
+                        "requester_id": people[n % len(people)],
+                        "requester_name": people[n % len(people)],
+                        "created_at": now - timedelta(minutes=n),
+                        "updated_at": now - timedelta(minutes=n),
+                    }
+                    for n in range(per_tenant)
+                ]
+                if rows:
+                    await conn.execute(sa.insert(table), rows)
+                insert = (
+                    postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                )(counters)
+                await conn.execute(
+                    insert.values(
+                        tenant_id=tenant, name="ticket", value=200_000
+                    ).on_conflict_do_update(
+                        index_elements=["tenant_id", "name"], set_={"value": 200_000}
+                    )
+                )
+    finally:
+        await db.dispose()
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    fake = LimitingConnector(limits=False)
+    runner = web.AppRunner(fake.app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    service_url = f"http://127.0.0.1:{port}"
+    root = Path(args.bot_root).resolve() if args.bot_root else ROOT
+    results: list[Result] = []
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"tw-bench-{uuid.uuid4().hex[:6]}"
+    folder.mkdir(parents=True)
+    c = args.concurrency
+    try:
+        echo_turns = [
+            activity(service_url, t, u, text="hello")
+            for i, (t, u) in enumerate(
+                (t, users(t)[i % USERS_PER_TENANT])
+                for i, t in enumerate(tenants(args, "echo") * (args.echo_turns // args.tenants + 1))
+            )
+        ][: args.echo_turns]
+        log(f"bench: {c} in flight, {args.tenants} tenants, bot from {root}")
+        if "stock" in args.only:
+            async with server(
+                "stock echo",
+                [sys.executable, str(BENCH / "stock_echo.py")],
+                {"MicrosoftAppId": ""},
+                cwd=BENCH,
+                ready="port",
+            ) as stock:
+                results.append(
+                    await run_case(
+                        "stock echo", "botbuilder 4.17.1", [stock.url], [stock], echo_turns, c, fake
+                    )
+                )
+        if "agents" in args.only:
+            python = ensure_agents_venv()
+            env = {
+                "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID": "",
+                "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__ANONYMOUS_ALLOWED": "true",
+            }
+            async with server(
+                "agents echo",
+                [str(python), "-W", "ignore", str(BENCH / "agents_echo.py")],
+                env,
+                cwd=BENCH,
+                ready="port",
+                quiet=True,  # it warns about the missing app id on every turn
+            ) as agents:
+                results.append(
+                    await run_case(
+                        "agents sdk echo",
+                        "agents-sdk 1.9.0",
+                        [agents.url],
+                        [agents],
+                        echo_turns,
+                        c,
+                        fake,
+                    )
+                )
+        if "sqlite" in args.only:
+            async with fresh_database("sqlite", folder) as url:
+                await migrate_only(url)
+                async with our_bot(url, root)() as bot:
+                    names = tenants(args, "s")
+                    await warm_up([bot.url], service_url, names)
+                    for phase, build in (("steady", steady), ("first contact", first_contact)):
+                        if phase not in args.phases:
+                            continue
+                        for case, make in our_cases(service_url).items():
+                            if args.cases and case not in args.cases:
+                                continue
+                            acts = build(service_url, names, args.turns, make)
+                            results.append(
+                                await run_case(
+                                    f"{case} ({phase})",
+                                    "ours, SQLite",
+                                    [bot.url],
+                                    [bot],
+                                    acts,
+                                    c,
+                                    fake,
+                                )
+                            )
+        if "data" in args.only:
+            for existing in (1_000, 100_000):
+                async with fresh_database("sqlite", folder) as url:
+                    await migrate_only(url)
+                    names = tenants(args, f"d{existing}")
+                    async with our_bot(url, root)() as bot:
+                        await warm_up([bot.url], service_url, names)
+                        await seed_tickets(url, names, existing)
+                        cases = our_cases(service_url)
+                        for case in ("new ticket", "tickets"):
+                            acts = steady(service_url, names, args.turns, cases[case])
+                            results.append(
+                                await run_case(
+                                    f"{case} at {existing:,} tickets",
+                                    "ours, SQLite",
+                                    [bot.url],
+                                    [bot],
+                                    acts,
+                                    c,
+                                    fake,
+                                )
+                            )
+        if "postgres" in args.only:
+            async with fresh_database("postgres", folder) as url:
+                await migrate_only(url)
+                names = tenants(args, "p")
+                cases = our_cases(service_url)
+                async with our_bot(url, root)() as bot:
+                    await warm_up([bot.url], service_url, names)
+                    for phase, build in (("steady", steady), ("first contact", first_contact)):
+                        for case in ("new ticket", "tickets"):
+                            acts = build(service_url, names, args.turns, cases[case])
+                            results.append(
+                                await run_case(
+                                    f"{case} ({phase})",
+                                    "ours, PostgreSQL",
+                                    [bot.url],
+                                    [bot],
+                                    acts,
+                                    c,
+                                    fake,
+                                )
+                            )
+                async with our_bot(url, root)() as one, our_bot(url, root)() as two:
+                    acts = steady(service_url, names, args.turns, cases["new ticket"])
+                    results.append(
+                        await run_case(
+                            "new ticket (steady)",
+                            "ours, PG, 2 processes",
+                            [one.url, two.url],
+                            [one, two],
+                            acts,
+                            c,
+                            fake,
+                        )
+                    )
+    finally:
+        await runner.cleanup()
+    stock_rate = next(
+        (r.turns / r.seconds for r in results if r.case == "stock echo" and r.seconds), None
+    )
+    rows = [r.row(stock_rate) for r in results]
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "concurrency": c,
+        "tenants": args.tenants,
+        "turns_per_case": args.turns,
+        "echo_turns": args.echo_turns,
+        "bot_root": str(root),
+        "load_average_at_start": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "results": rows,
+    }
+
+
+async def migrate_only(url: str) -> None:
+    db = Database(url)
+    try:
+        await migrate(db)
+    finally:
+        await db.dispose()
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| case | server | turns/s | p50 ms | p95 ms | p99 ms | peak RSS MB | x stock echo |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['case']} | {r['server']} | {r['turns_per_second']} | {r['p50_ms']} | "
+            f"{r['p95_ms']} | {r['p99_ms']} | {r['peak_rss_mb']} | {r['x_stock_echo']} |"
+        )
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--turns", type=int, default=1000, help="activities per case of ours")
+    parser.add_argument("--echo-turns", type=int, default=400, help="activities per echo case")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--tenants", type=int, default=50)
+    parser.add_argument(
+        "--only",
+        default="stock,agents,sqlite,data,postgres",
+        help="comma-separated parts: stock, agents, sqlite, data, postgres",
+    )
+    parser.add_argument(
+        "--cases", default="", help="only these of our SQLite cases (e.g. 'new ticket')"
+    )
+    parser.add_argument("--phases", default="steady,first contact")
+    parser.add_argument("--bot-root", default="", help="run the bot from another checkout")
+    parser.add_argument("--out", default="", help="JSON file (default bench/results/<time>.json)")
+
+
+def main(args: argparse.Namespace) -> int:
+    args.only = set(args.only.split(","))
+    args.cases = set(filter(None, args.cases.split(",")))
+    args.phases = set(args.phases.split(","))
+    report = asyncio.run(run(args))
+    out = (
+        Path(args.out)
+        if args.out
+        else BENCH / "results" / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json")
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    sys.stdout.write(table(report) + "\n")
+    log(f"written to {out}")
+    return 0
