@@ -5,6 +5,7 @@ asked for in chat that wait for the marketplace."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, select
@@ -12,6 +13,7 @@ from sqlmodel import Field, SQLModel, col, select
 from storage.db import Database
 from storage.models import UTCDateTime, ts
 from storage.repositories import Repository
+from storage.statements import Statement
 
 REQUESTED = "requested"
 SENT = "sent"
@@ -69,6 +71,23 @@ class MarketplaceRequestRow(SQLModel, table=True):
     operation_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = ts()
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+def _claim_purchaser(_dialect: str) -> Any:
+    table: Any = MarketplaceSubscriptionRow.__table__  # type: ignore[attr-defined]
+    return (
+        sa.update(table)
+        .where(
+            table.c.tenant_id == sa.bindparam("tenant_id"),
+            table.c.purchaser_object_id == sa.bindparam("who"),
+            table.c.purchaser_admin.is_(False),
+        )
+        .values(purchaser_admin=True)
+    )
+
+
+# Every first contact of a user runs it: compiled once (storage/statements.py).
+CLAIM_PURCHASER = Statement(_claim_purchaser)
 
 
 class MarketplaceRepository(Repository):
@@ -129,16 +148,8 @@ class MarketplaceRepository(Repository):
     async def claim_purchaser(self, aad_object_id: str) -> bool:
         """The user with this Entra object id bought the tenant's subscription and was not
         made admin yet: mark it done and say so."""
-        result = await self.session.execute(
-            sa.update(MarketplaceSubscriptionRow)
-            .where(
-                col(MarketplaceSubscriptionRow.tenant_id) == self.tenant_id,
-                col(MarketplaceSubscriptionRow.purchaser_object_id) == aad_object_id,
-                col(MarketplaceSubscriptionRow.purchaser_admin).is_(False),
-            )
-            .values(purchaser_admin=True)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        db = await self.db()
+        return bool(await db.run(CLAIM_PURCHASER, tenant_id=self.tenant_id, who=aad_object_id))
 
     async def requests(self, statuses: tuple[str, ...]) -> list[MarketplaceRequestRow]:
         stmt = (

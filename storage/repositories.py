@@ -30,6 +30,7 @@ from storage.models import (
     TicketRow,
     UserAccount,
 )
+from storage.statements import Driver, DriverSlot, Rows, Statement, insert_for
 
 # The outbox ids written during one turn: the quota middleware collects them to wake the
 # proactive sender once the turn's own reply has gone.
@@ -37,26 +38,63 @@ turn_outbox: ContextVar[list[int] | None] = ContextVar("turn_outbox", default=No
 
 
 class Repository:
-    def __init__(self, session: AsyncSession, tenant_id: str, dialect: str) -> None:
+    def __init__(
+        self, session: AsyncSession, tenant_id: str, dialect: str, slot: DriverSlot
+    ) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.dialect = dialect
+        self.slot = slot
+
+    async def db(self) -> Driver:
+        """The transaction's driver, for the statements of `storage/statements.py`."""
+        return await self.slot.get()
 
     def insert(self, table: Any) -> Any:
         """An INSERT that understands ON CONFLICT on both databases."""
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
 
+def _counter_step(dialect: str) -> Any:
+    table: Any = TenantCounter.__table__  # type: ignore[attr-defined]
+    return (
+        insert_for(dialect, table)
+        .values(tenant_id=sa.bindparam("tenant_id"), name=sa.bindparam("name"), value=1)
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "name"], set_={"value": table.c.value + 1}
+        )
+        .returning(table.c.value)
+    )
+
+
+NEXT_NUMBER = Statement(_counter_step)
+
+
+def _claim(dialect: str) -> Any:
+    table: Any = ProcessedActivity.__table__  # type: ignore[attr-defined]
+    return (
+        insert_for(dialect, table)
+        .values(
+            tenant_id=sa.bindparam("tenant_id"),
+            activity_id=sa.bindparam("activity_id"),
+            processed_at=sa.bindparam("processed_at", type_=table.c.processed_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "activity_id"])
+    )
+
+
+CLAIM = Statement(_claim)
+
+
+TENANTS = Rows(Tenant, "id")
+
+
 class TenantRepository(Repository):
     async def ensure(self, now: datetime) -> bool:
         """Create the tenant row; True only for the one caller that created it."""
-        stmt = (
-            self.insert(Tenant)
-            .values(id=self.tenant_id, created_at=now)
-            .on_conflict_do_nothing(index_elements=["id"])
+        return await TENANTS.insert_if_absent(
+            await self.db(), Tenant(id=self.tenant_id, created_at=now)
         )
-        result = await self.session.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def language(self) -> str | None:
         tenant = await self.session.get(Tenant, self.tenant_id)
@@ -74,28 +112,18 @@ class TenantRepository(Repository):
 
     async def next_number(self, name: str) -> int:
         """Advance a per-tenant sequence in one statement (no read-then-write race)."""
-        stmt = (
-            self.insert(TenantCounter)
-            .values(tenant_id=self.tenant_id, name=name, value=1)
-            .on_conflict_do_update(
-                index_elements=["tenant_id", "name"],
-                set_={"value": TenantCounter.__table__.c.value + 1},  # type: ignore[attr-defined]
-            )
-            .returning(TenantCounter.__table__.c.value)  # type: ignore[attr-defined]
-        )
-        return int((await self.session.execute(stmt)).scalar_one())
+        row = await (await self.db()).first(NEXT_NUMBER, tenant_id=self.tenant_id, name=name)
+        assert row is not None
+        return int(row[0])
 
 
 class IdempotencyRepository(Repository):
     async def claim(self, activity_id: str, now: datetime) -> bool:
         """Record an activity id; False if it was already recorded (a redelivery)."""
-        stmt = (
-            self.insert(ProcessedActivity)
-            .values(tenant_id=self.tenant_id, activity_id=activity_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "activity_id"])
+        db = await self.db()
+        return bool(
+            await db.run(CLAIM, tenant_id=self.tenant_id, activity_id=activity_id, processed_at=now)
         )
-        result = await self.session.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def release(self, activity_id: str) -> None:
         await self.session.execute(
@@ -106,29 +134,45 @@ class IdempotencyRepository(Repository):
         )
 
 
+USERS = Rows(UserAccount, "tenant_id", "id")
+
+
+def _with_roles(count: int) -> Statement:
+    def build(_dialect: str) -> Any:
+        table: Any = UserAccount.__table__  # type: ignore[attr-defined]
+        return (
+            sa.select(*table.columns)
+            .where(
+                table.c.tenant_id == sa.bindparam("tenant_id"),
+                table.c.role.in_([sa.bindparam(f"role{i}") for i in range(count)]),
+            )
+            .order_by(table.c.name)
+        )
+
+    return Statement(build)
+
+
+WITH_ROLES: dict[int, Statement] = {}
+
+
 class UserRepository(Repository):
+    """User rows are read and saved without the ORM: a row read here is not in the session,
+    and changing it means `add` (saved by primary key)."""
+
     async def get(self, user_id: str) -> UserAccount | None:
-        return await self.session.get(UserAccount, (self.tenant_id, user_id))
+        return await USERS.first(await self.db(), tenant_id=self.tenant_id, id=user_id)
 
     async def add(self, user: UserAccount) -> None:
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
-        self.session.add(user)
-        await self.session.flush()
+        await USERS.save(await self.db(), user)
 
     async def add_if_absent(self, user: UserAccount) -> UserAccount:
         """Insert the user unless a concurrent turn did first; return the stored user."""
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
-        values = user.model_dump()
-        await self.session.execute(
-            self.insert(UserAccount)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "id"])
-        )
-        stored = await self.session.get(
-            UserAccount, (self.tenant_id, user.id), populate_existing=True
-        )
+        await USERS.insert_if_absent(await self.db(), user)
+        stored = await self.get(user.id)
         assert stored is not None
         return stored
 
@@ -138,44 +182,50 @@ class UserRepository(Repository):
             select(UserAccount)
             .where(UserAccount.tenant_id == self.tenant_id)
             .order_by(col(UserAccount.name), col(UserAccount.id))
+            # Users are saved without the ORM: read what is stored, not what it remembers.
+            .execution_options(populate_existing=True)
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
 
     async def with_roles(self, roles: Sequence[str]) -> list[UserAccount]:
-        stmt = (
-            select(UserAccount)
-            .where(UserAccount.tenant_id == self.tenant_id, col(UserAccount.role).in_(roles))
-            .order_by(col(UserAccount.name))
+        wanted = sorted(set(roles))
+        if not wanted:
+            return []
+        statement = WITH_ROLES.get(len(wanted))
+        if statement is None:
+            statement = WITH_ROLES[len(wanted)] = _with_roles(len(wanted))
+        found = await (await self.db()).rows(
+            statement,
+            tenant_id=self.tenant_id,
+            **{f"role{i}": role for i, role in enumerate(wanted)},
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return [USERS.row(r) for r in found]
+
+
+CONVERSATIONS = Rows(ConversationRef, "tenant_id", "conversation_id")
 
 
 class ConversationRepository(Repository):
+    """A conversation is read by its id and saved without the ORM; the lists read what is
+    stored."""
+
     async def get(self, conversation_id: str) -> ConversationRef | None:
-        stmt = select(ConversationRef).where(
-            ConversationRef.tenant_id == self.tenant_id,
-            ConversationRef.conversation_id == conversation_id,
+        return await CONVERSATIONS.first(
+            await self.db(), tenant_id=self.tenant_id, conversation_id=conversation_id
         )
-        return (await self.session.execute(stmt)).scalars().first()
 
     async def save(self, ref: ConversationRef) -> None:
         if ref.tenant_id != self.tenant_id:
             raise ValueError("conversation of another tenant")
-        self.session.add(ref)
-        await self.session.flush()
+        await CONVERSATIONS.save(await self.db(), ref)
 
     async def get_or_create(self, ref: ConversationRef) -> ConversationRef:
         """The stored row for `ref.conversation_id`, inserting `ref` if there is none yet
         (a concurrent turn may insert it first)."""
         if ref.tenant_id != self.tenant_id:
             raise ValueError("conversation of another tenant")
-        values = ref.model_dump(exclude={"id"})
-        await self.session.execute(
-            self.insert(ConversationRef)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["tenant_id", "conversation_id"])
-        )
+        await CONVERSATIONS.insert_if_absent(await self.db(), ref)
         stored = await self.get(ref.conversation_id)
         assert stored is not None
         return stored
@@ -187,6 +237,7 @@ class ConversationRepository(Repository):
                 ConversationRef.tenant_id == self.tenant_id, col(ConversationRef.active).is_(True)
             )
             .order_by(col(ConversationRef.id))
+            .execution_options(populate_existing=True)
         )
         return list((await self.session.execute(stmt)).scalars())
 
@@ -200,25 +251,28 @@ class ConversationRepository(Repository):
                 col(ConversationRef.active).is_(True),
             )
             .order_by(col(ConversationRef.id).desc())
+            .execution_options(populate_existing=True)
         )
         return (await self.session.execute(stmt)).scalars().first()
+
+
+TICKETS = Rows(TicketRow, "tenant_id", "number")
+TICKET_FOR_UPDATE = Rows(TicketRow, "tenant_id", "number", for_update=True)
 
 
 class TicketRepository(Repository):
+    """Ticket rows are read by number and saved without the ORM (`add` inserts a new row and
+    updates a stored one); the lists still go through the ORM, reading what is stored."""
+
     async def add(self, row: TicketRow) -> TicketRow:
         if row.tenant_id != self.tenant_id:
             raise ValueError("ticket of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        await TICKETS.save(await self.db(), row)
         return row
 
     async def get(self, number: int, *, for_update: bool = False) -> TicketRow | None:
-        stmt = select(TicketRow).where(
-            TicketRow.tenant_id == self.tenant_id, TicketRow.number == number
-        )
-        if for_update and self.dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalars().first()
+        rows = TICKET_FOR_UPDATE if for_update else TICKETS
+        return await rows.first(await self.db(), tenant_id=self.tenant_id, number=number)
 
     async def due_for(self, user_id: str, day: date) -> list[TicketRow]:
         """Open tickets assigned to `user_id` that are due on `day` or before."""
@@ -232,6 +286,8 @@ class TicketRepository(Repository):
             )
             .order_by(col(TicketRow.due), col(TicketRow.number))
             .limit(50)
+            # Tickets are saved without the ORM: read what is stored, not what it remembers.
+            .execution_options(populate_existing=True)
         )
         return list((await self.session.execute(stmt)).scalars())
 
@@ -244,42 +300,71 @@ class TicketRepository(Repository):
         page: int,
     ) -> tuple[list[TicketRow], int, int]:
         """A page of tickets, the total, and the page shown (one past the end shows the last)."""
-        conditions: list[Any] = [TicketRow.tenant_id == self.tenant_id]
-        if not sees_all:
-            conditions.append(
-                sa.or_(
-                    col(TicketRow.requester_id) == user_id, col(TicketRow.assignee_id) == user_id
-                )
-            )
-        closed = [Status.RESOLVED.value, Status.CLOSED.value]
-        if flt is TicketFilter.MINE:
-            conditions.append(
-                sa.or_(
-                    col(TicketRow.requester_id) == user_id, col(TicketRow.assignee_id) == user_id
-                )
-            )
-        elif flt is TicketFilter.ASSIGNED:
-            conditions.append(TicketRow.assignee_id == user_id)
-        elif flt is TicketFilter.UNASSIGNED:
-            conditions.append(col(TicketRow.assignee_id).is_(None))
-        elif flt is TicketFilter.OPEN:
-            conditions.append(col(TicketRow.status).not_in(closed))
-        elif flt is TicketFilter.CLOSED:
-            conditions.append(col(TicketRow.status).in_(closed))
-        total = (
-            await self.session.execute(
-                sa.select(sa.func.count()).select_from(TicketRow).where(*conditions)
-            )
-        ).scalar_one()
-        page = clamp_page(page, int(total))
-        stmt = (
-            select(TicketRow)
-            .where(*conditions)
-            .order_by(col(TicketRow.updated_at).desc(), col(TicketRow.number).desc())
-            .offset(page * PAGE_SIZE)
-            .limit(PAGE_SIZE)
+        count, rows = _ticket_page(flt, sees_all)
+        db = await self.db()
+        counted = await db.first(count, tenant_id=self.tenant_id, user_id=user_id)
+        total = int(counted[0]) if counted is not None else 0
+        page = clamp_page(page, total)
+        found = await db.rows(
+            rows,
+            tenant_id=self.tenant_id,
+            user_id=user_id,
+            offset=page * PAGE_SIZE,
+            limit=PAGE_SIZE,
         )
-        return list((await self.session.execute(stmt)).scalars()), int(total), page
+        return [TICKETS.row(r) for r in found], total, page
+
+
+# (count, page) per filter and whether the user sees every ticket of the tenant.
+_TICKET_PAGES: dict[tuple[TicketFilter, bool], tuple[Statement, Statement]] = {}
+
+
+def _ticket_page(flt: TicketFilter, sees_all: bool) -> tuple[Statement, Statement]:
+    found = _TICKET_PAGES.get((flt, sees_all))
+    if found is None:
+        found = _TICKET_PAGES[(flt, sees_all)] = (
+            Statement(lambda _d: _ticket_query(flt, sees_all, count=True)),
+            Statement(lambda _d: _ticket_query(flt, sees_all, count=False)),
+        )
+    return found
+
+
+def _ticket_query(flt: TicketFilter, sees_all: bool, *, count: bool) -> Any:
+    table: Any = TicketRow.__table__  # type: ignore[attr-defined]
+    user = sa.bindparam("user_id", type_=table.c.requester_id.type)
+    involved = sa.or_(table.c.requester_id == user, table.c.assignee_id == user)
+    conditions: list[Any] = [table.c.tenant_id == sa.bindparam("tenant_id")]
+    if not sees_all:
+        conditions.append(involved)
+    # One bind each (not an expanding IN), so that the statement compiles once.
+    closed = [
+        sa.bindparam(f"closed{i}", value=status.value, type_=table.c.status.type)
+        for i, status in enumerate((Status.RESOLVED, Status.CLOSED))
+    ]
+    if flt is TicketFilter.MINE:
+        conditions.append(involved)
+    elif flt is TicketFilter.ASSIGNED:
+        conditions.append(table.c.assignee_id == user)
+    elif flt is TicketFilter.UNASSIGNED:
+        conditions.append(table.c.assignee_id.is_(None))
+    elif flt is TicketFilter.OPEN:
+        conditions.append(table.c.status.not_in(closed))
+    elif flt is TicketFilter.CLOSED:
+        conditions.append(table.c.status.in_(closed))
+    if count:
+        return sa.select(sa.func.count()).select_from(table).where(*conditions)
+    return (
+        sa.select(*table.columns)
+        .where(*conditions)
+        .order_by(table.c.updated_at.desc(), table.c.number.desc())
+        .offset(sa.bindparam("offset", type_=sa.Integer()))
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+
+
+# The newest first, `limit` of them.
+COMMENTS = Rows(ItemCommentRow, "tenant_id", "app", "item_id", order_by=("-id",), limited=True)
+EVENTS = Rows(ItemEventRow, "tenant_id", "app", "item_id", order_by=("-id",), limited=True)
 
 
 class ItemLogRepository(Repository):
@@ -288,126 +373,99 @@ class ItemLogRepository(Repository):
     async def add_comment(self, row: ItemCommentRow) -> None:
         if row.tenant_id != self.tenant_id:
             raise ValueError("comment of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        await COMMENTS.save(await self.db(), row)
 
     async def add_event(self, row: ItemEventRow) -> None:
         if row.tenant_id != self.tenant_id:
             raise ValueError("history of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        await EVENTS.save(await self.db(), row)
 
     async def comments(self, app: str, item_id: int, *, last: int) -> list[ItemCommentRow]:
         """The `last` newest comments, oldest first."""
-        stmt = (
-            select(ItemCommentRow)
-            .where(
-                ItemCommentRow.tenant_id == self.tenant_id,
-                ItemCommentRow.app == app,
-                ItemCommentRow.item_id == item_id,
-            )
-            .order_by(col(ItemCommentRow.id).desc())
-            .limit(last)
+        found = await COMMENTS.all(
+            await self.db(), tenant_id=self.tenant_id, app=app, item_id=item_id, limit=last
         )
-        return list(reversed((await self.session.execute(stmt)).scalars().all()))
+        return list(reversed(found))
 
     async def events(self, app: str, item_id: int, *, last: int) -> list[ItemEventRow]:
         """The `last` newest history entries, oldest first."""
-        stmt = (
-            select(ItemEventRow)
-            .where(
-                ItemEventRow.tenant_id == self.tenant_id,
-                ItemEventRow.app == app,
-                ItemEventRow.item_id == item_id,
-            )
-            .order_by(col(ItemEventRow.id).desc())
-            .limit(last)
+        found = await EVENTS.all(
+            await self.db(), tenant_id=self.tenant_id, app=app, item_id=item_id, limit=last
         )
-        return list(reversed((await self.session.execute(stmt)).scalars().all()))
+        return list(reversed(found))
+
+
+SUBSCRIPTIONS = Rows(SubscriptionRow, "tenant_id")
+SUBSCRIPTION_FOR_UPDATE = Rows(SubscriptionRow, "tenant_id", for_update=True)
+SEGMENTS = Rows(PlanSegmentRow, "tenant_id", order_by=("start", "id"))
+REFUNDS = Rows(RefundRow, "tenant_id", order_by=("id",))
+USAGE = Rows(QuotaUsageRow, "tenant_id", "period_start")
+
+
+def _count_one(_dialect: str) -> Any:
+    table: Any = QuotaUsageRow.__table__  # type: ignore[attr-defined]
+    return (
+        sa.update(table)
+        .where(
+            table.c.tenant_id == sa.bindparam("tenant_id"),
+            table.c.app == sa.bindparam("app"),
+            table.c.period_start == sa.bindparam("period_start"),
+            table.c.used < table.c.quota_limit,
+        )
+        .values(used=table.c.used + 1)
+        .returning(table.c.used, table.c.quota_limit)
+    )
+
+
+COUNT_ONE = Statement(_count_one)
 
 
 class BillingRepository(Repository):
+    """Subscription, plan segments, refunds and usage are read and saved without the ORM: a
+    row read here is not in the session, and changing it means `save` (by primary key)."""
+
     async def subscription(self, *, for_update: bool = False) -> SubscriptionRow | None:
-        stmt = select(SubscriptionRow).where(SubscriptionRow.tenant_id == self.tenant_id)
-        if for_update and self.dialect == "postgresql":
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalars().first()
+        rows = SUBSCRIPTION_FOR_UPDATE if for_update else SUBSCRIPTIONS
+        return await rows.first(await self.db(), tenant_id=self.tenant_id)
 
     async def create_if_absent(self, row: SubscriptionRow) -> bool:
         """Insert the subscription unless it exists; True for the one caller that inserted."""
         if row.tenant_id != self.tenant_id:
             raise ValueError("subscription of another tenant")
-        result = await self.session.execute(
-            self.insert(SubscriptionRow)
-            .values(**row.model_dump())
-            .on_conflict_do_nothing(index_elements=["tenant_id"])
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await SUBSCRIPTIONS.insert_if_absent(await self.db(), row)
 
     async def save(self, row: SubscriptionRow | PlanSegmentRow | RefundRow) -> None:
         if row.tenant_id != self.tenant_id:
             raise ValueError("billing row of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        db = await self.db()
+        if isinstance(row, SubscriptionRow):
+            await SUBSCRIPTIONS.save(db, row)
+        elif isinstance(row, PlanSegmentRow):
+            await SEGMENTS.save(db, row)
+        else:
+            await REFUNDS.save(db, row)
 
     async def segments(self) -> list[PlanSegmentRow]:
-        stmt = (
-            select(PlanSegmentRow)
-            .where(PlanSegmentRow.tenant_id == self.tenant_id)
-            .order_by(col(PlanSegmentRow.start), col(PlanSegmentRow.id))
-        )
-        return list((await self.session.execute(stmt)).scalars())
+        return await SEGMENTS.all(await self.db(), tenant_id=self.tenant_id)
 
     async def refunds(self) -> list[RefundRow]:
-        stmt = (
-            select(RefundRow)
-            .where(RefundRow.tenant_id == self.tenant_id)
-            .order_by(col(RefundRow.id))
-        )
-        return list((await self.session.execute(stmt)).scalars())
+        return await REFUNDS.all(await self.db(), tenant_id=self.tenant_id)
 
     async def usage(self, period_start: date) -> list[QuotaUsageRow]:
-        stmt = (
-            select(QuotaUsageRow)
-            .where(
-                QuotaUsageRow.tenant_id == self.tenant_id,
-                QuotaUsageRow.period_start == period_start,
-            )
-            # Counting is a bulk UPDATE: read what it left, not what the session remembers.
-            .execution_options(populate_existing=True)
-        )
-        return list((await self.session.execute(stmt)).scalars())
+        return await USAGE.all(await self.db(), tenant_id=self.tenant_id, period_start=period_start)
 
     async def ensure_usage(self, app: str, period_start: date, limit: int) -> None:
-        stmt = (
-            self.insert(QuotaUsageRow)
-            .values(
-                tenant_id=self.tenant_id,
-                app=app,
-                period_start=period_start,
-                used=0,
-                quota_limit=limit,
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "app", "period_start"])
+        row = QuotaUsageRow(
+            tenant_id=self.tenant_id, app=app, period_start=period_start, used=0, quota_limit=limit
         )
-        await self.session.execute(stmt)
+        await USAGE.insert_if_absent(await self.db(), row)
 
     async def consume(self, app: str, period_start: date) -> tuple[int, int] | None:
         """Count one item if, and only if, the limit allows it: check and count are one
         statement, so concurrent creates can never overshoot. Returns (used, limit) after."""
-        table = QuotaUsageRow.__table__  # type: ignore[attr-defined]
-        stmt = (
-            sa.update(table)
-            .where(
-                table.c.tenant_id == self.tenant_id,
-                table.c.app == app,
-                table.c.period_start == period_start,
-                table.c.used < table.c.quota_limit,
-            )
-            .values(used=table.c.used + 1)
-            .returning(table.c.used, table.c.quota_limit)
+        row = await (await self.db()).first(
+            COUNT_ONE, tenant_id=self.tenant_id, app=app, period_start=period_start
         )
-        row = (await self.session.execute(stmt)).first()
         return (int(row[0]), int(row[1])) if row is not None else None
 
     async def set_limit(self, app: str, period_start: date, limit: int) -> None:

@@ -98,6 +98,11 @@ class InlineConnection:
         self._tx = _Immediately()
 
     @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The connection itself, for statements run without SQLAlchemy (storage/statements.py)."""
+        return self._conn
+
+    @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 

@@ -38,6 +38,7 @@ from storage.repositories import (
     TicketRepository,
     UserRepository,
 )
+from storage.statements import DriverSlot
 
 # The task that has a unit of work open; a task started from inside it inherits the context
 # but not the unit, so the task is compared too.
@@ -80,24 +81,26 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
+        self.slot = DriverSlot(self.session)
         self._bind_repositories()
         return self
 
     def _bind_repositories(self) -> None:
         dialect = self.db.engine.dialect.name
-        self.tenants = TenantRepository(self.session, self.tenant_id, dialect)
-        self.users = UserRepository(self.session, self.tenant_id, dialect)
-        self.conversations = ConversationRepository(self.session, self.tenant_id, dialect)
-        self.tickets = TicketRepository(self.session, self.tenant_id, dialect)
-        self.crm = CrmRepository(self.session, self.tenant_id, dialect)
-        self.items = ItemLogRepository(self.session, self.tenant_id, dialect)
-        self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect)
-        self.reminders = ReminderRepository(self.session, self.tenant_id, dialect)
-        self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect)
-        self.billing = BillingRepository(self.session, self.tenant_id, dialect)
-        self.notices = NoticeRepository(self.session, self.tenant_id, dialect)
-        self.outbox = OutboxRepository(self.session, self.tenant_id, dialect)
-        self.marketplace = MarketplaceRepository(self.session, self.tenant_id, dialect)
+        slot = self.slot
+        self.tenants = TenantRepository(self.session, self.tenant_id, dialect, slot)
+        self.users = UserRepository(self.session, self.tenant_id, dialect, slot)
+        self.conversations = ConversationRepository(self.session, self.tenant_id, dialect, slot)
+        self.tickets = TicketRepository(self.session, self.tenant_id, dialect, slot)
+        self.crm = CrmRepository(self.session, self.tenant_id, dialect, slot)
+        self.items = ItemLogRepository(self.session, self.tenant_id, dialect, slot)
+        self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect, slot)
+        self.reminders = ReminderRepository(self.session, self.tenant_id, dialect, slot)
+        self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect, slot)
+        self.billing = BillingRepository(self.session, self.tenant_id, dialect, slot)
+        self.notices = NoticeRepository(self.session, self.tenant_id, dialect, slot)
+        self.outbox = OutboxRepository(self.session, self.tenant_id, dialect, slot)
+        self.marketplace = MarketplaceRepository(self.session, self.tenant_id, dialect, slot)
 
     def _release(self) -> None:
         if self._locked and self.db.write_lock is not None:
@@ -106,10 +109,12 @@ class UnitOfWork:
         _open_in.reset(self._token)
 
     async def commit(self) -> None:
+        self.slot.reset()
         await self.session.commit()
         self._committed = True
 
     async def rollback(self) -> None:
+        self.slot.reset()
         await self.session.rollback()
 
     async def __aexit__(
@@ -120,6 +125,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if not self._committed:
+                self.slot.reset()
                 await self.session.rollback()
             await self.session.close()
         finally:
@@ -147,19 +153,34 @@ class JoinedUnitOfWork(UnitOfWork):
             )
         self._token = _open_in.set(task)
         self.session = self._turn_unit.session
-        # A reader writes nothing: it needs no savepoint to undo.
-        self._nested = None if self.read_only else await self.session.begin_nested()
+        self.slot = self._turn_unit.slot
+        # A reader writes nothing: it needs no savepoint to undo. The savepoint is SQL of
+        # its own (SQLAlchemy's begin_nested cost more than the statements it wrapped); the
+        # session has nothing unflushed here, because every repository flushes what it adds.
+        self._savepoint: str | None = None
+        if not self.read_only:
+            await self._flush_pending()
+            self._savepoint = await (await self.slot.get()).savepoint()
         self._bind_repositories()
         return self
 
+    async def _flush_pending(self) -> None:
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
+
     async def commit(self) -> None:
-        if self._nested is not None:
-            await self._nested.commit()
+        if self._savepoint is not None:
+            await self._flush_pending()
+            await (await self.slot.get()).release(self._savepoint)
+            self._savepoint = None
         self._committed = True
 
     async def rollback(self) -> None:
-        if self._nested is not None and self._nested.is_active:
-            await self._nested.rollback()
+        if self._savepoint is not None:
+            await (await self.slot.get()).rollback_to(self._savepoint)
+            self._savepoint = None
+            # What the ORM flushed since the savepoint is gone: it must not remember it.
+            self.session.expunge_all()
 
     async def __aexit__(
         self,

@@ -1,0 +1,166 @@
+"""The hot path's statements (storage/statements.py) against the ORM they replace: what one
+writes the other reads back the same, on SQLite and PostgreSQL, inside the unit's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import PlanSegmentRow, RefundRow, TicketRow, UserAccount
+from storage.statements import Rows, Statement
+from storage.uow import UnitOfWorkFactory
+
+NOW = datetime(2026, 11, 2, 9, 0, 0, 123456, tzinfo=UTC)
+TICKETS = Rows(TicketRow, "tenant_id", "number")
+
+
+def ticket(number: int, **changes: object) -> TicketRow:
+    values: dict[str, object] = dict(
+        tenant_id="t1",
+        number=number,
+        title="Printer",
+        description="Ünïcode — and 'quotes'",
+        priority="high",
+        category="",
+        status="open",
+        requester_id="29:u",
+        requester_name="Ann",
+        due=date(2026, 12, 24),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    values.update(changes)
+    return TicketRow(**values)
+
+
+async def test_a_row_saved_here_reads_the_same_through_the_orm_and_back(any_db: Database) -> None:
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        db = await uow.tickets.db()
+        row = ticket(1)
+        await TICKETS.save(db, row)
+        assert row.id is not None  # the database assigned it
+        await uow.commit()
+    async with any_db.sessions() as session:
+        stored = (await session.execute(select(TicketRow))).scalars().one()
+        assert stored.model_dump() == row.model_dump()
+        assert stored.created_at == NOW and stored.created_at.tzinfo is not None
+    async with UnitOfWorkFactory(any_db).reader("t1") as uow:
+        again = await TICKETS.first(await uow.tickets.db(), tenant_id="t1", number=1)
+        assert again is not None and again.model_dump() == row.model_dump()
+        assert await TICKETS.first(await uow.tickets.db(), tenant_id="t2", number=1) is None
+
+
+async def test_saving_a_stored_row_updates_it_and_keeps_its_id(any_db: Database) -> None:
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        row = ticket(7)
+        await uow.tickets.add(row)
+        first_id = row.id
+        loaded = await uow.tickets.get(7, for_update=True)
+        assert loaded is not None
+        loaded.status = "resolved"
+        loaded.assignee_id, loaded.assignee_name = "29:agent", "Bo"
+        loaded.updated_at = NOW + timedelta(hours=1)
+        await uow.tickets.add(loaded)
+        await uow.commit()
+    async with any_db.sessions() as session:
+        rows = (await session.execute(select(TicketRow))).scalars().all()
+        assert [(r.id, r.status, r.assignee_name) for r in rows] == [(first_id, "resolved", "Bo")]
+        assert rows[0].updated_at == NOW + timedelta(hours=1)
+
+
+async def test_money_dates_and_flags_keep_their_types(any_db: Database) -> None:
+    """Decimal (NUMERIC), date, bool and NULL through the column types' own processors."""
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        await uow.billing.save(
+            RefundRow(
+                tenant_id="t1",
+                period_start=date(2026, 11, 2),
+                amount=Decimal("1234567890.12"),
+                created_at=NOW,
+            )
+        )
+        await uow.billing.save(
+            PlanSegmentRow(
+                tenant_id="t1",
+                plan_id="standard",
+                start=date(2026, 11, 2),
+                anchor=date(2026, 11, 2),
+                term="monthly",
+                voided=True,
+                created_at=NOW,
+            )
+        )
+        await uow.commit()
+    async with UnitOfWorkFactory(any_db).reader("t1") as uow:
+        [refund] = await uow.billing.refunds()
+        [segment] = await uow.billing.segments()
+    assert refund.amount == Decimal("1234567890.12") and isinstance(refund.amount, Decimal)
+    assert (segment.start, segment.end, segment.voided) == (date(2026, 11, 2), None, True)
+    assert isinstance(segment.voided, bool) and segment.created_at == NOW
+
+
+async def test_users_saved_without_the_orm_are_what_orm_queries_read(any_db: Database) -> None:
+    """A user read (by the ORM list) before a save in the same transaction is not stale after."""
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        await uow.users.add(
+            UserAccount(tenant_id="t1", id="29:a", name="A", role="member", created_at=NOW)
+        )
+        assert [u.role for u in await uow.users.everyone()] == ["member"]
+        user = await uow.users.get("29:a")
+        assert user is not None
+        user.role = "admin"
+        await uow.users.add(user)
+        assert [u.role for u in await uow.users.everyone()] == ["admin"]
+        assert [u.id for u in await uow.users.with_roles(["admin", "agent"])] == ["29:a"]
+        assert await uow.users.with_roles([]) == []
+        await uow.commit()
+
+
+async def test_a_statement_compiles_once_per_dialect_and_needs_every_parameter(
+    memory_db: Database,
+) -> None:
+    built: list[str] = []
+
+    def build(dialect: str) -> sa.Select[tuple[int]]:
+        built.append(dialect)
+        return sa.select(sa.literal_column("1")).where(sa.bindparam("x", type_=sa.Integer()) > 0)
+
+    statement = Statement(build)
+    async with UnitOfWorkFactory(memory_db)("t1") as uow:
+        db = await uow.tickets.db()
+        assert await db.rows(statement, x=1) == [(1,)]
+        assert await db.rows(statement, x=0) == []
+        with pytest.raises(KeyError):
+            await db.rows(statement)
+    assert built == ["sqlite"]
+
+
+async def test_a_failed_unit_inside_a_turn_undoes_its_statements_and_orm_writes(
+    any_db: Database,
+) -> None:
+    """The savepoint of a joined unit covers what the statements and the ORM wrote in it."""
+    units = UnitOfWorkFactory(any_db)
+    async with units.turn("t1"):
+        async with units("t1") as uow:
+            await uow.tickets.add(ticket(1))
+            await uow.commit()
+        with pytest.raises(RuntimeError):
+            async with units("t1") as uow:
+                await uow.tickets.add(ticket(2))
+                uow.session.add(
+                    UserAccount(tenant_id="t1", id="29:b", name="B", role="member", created_at=NOW)
+                )
+                await uow.session.flush()
+                raise RuntimeError("the use-case fails")
+        async with units("t1") as uow:
+            assert await uow.users.get("29:b") is None
+            await uow.commit()
+    async with any_db.sessions() as session:
+        numbers = (await session.execute(select(TicketRow.number))).scalars().all()
+        users = (await session.execute(select(UserAccount.id))).scalars().all()
+    assert (list(numbers), list(users)) == ([1], [])
