@@ -309,3 +309,12 @@ def activity_from_json(body: dict[str, Any]) -> Activity:
     except (Unsupported, DeserializationError):
         activity = Activity().deserialize(body)
     return activity
+
+
+def model_json(model: Model) -> dict[str, Any]:
+    """`model.serialize()`, by `to_json` where it can."""
+    try:
+        return to_json(model)
+    except Unsupported:
+        serialized: dict[str, Any] = model.serialize()  # type: ignore[no-untyped-call]
+        return serialized

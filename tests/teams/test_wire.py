@@ -32,10 +32,18 @@ from botbuilder.schema import (
 from msrest.serialization import Model
 
 from bot.settings import Settings
+from bot.teams.activity import installation_of
 from bot.teams.adapter import BotFrameworkConfig
 from bot.teams.fast_adapter import FastCloudAdapter, _body
 from bot.teams.handler import TeamsWorkBot, card_reply, invoke_card
-from bot.teams.wire import SharedCard, Unsupported, activity_from_json, from_json, to_json
+from bot.teams.wire import (
+    SharedCard,
+    Unsupported,
+    activity_from_json,
+    from_json,
+    model_json,
+    to_json,
+)
 from cards.general import apology_card, welcome_card
 
 BOT = {"id": "28:2b7e0c1a-bot", "name": "TeamsWork"}
@@ -436,3 +444,12 @@ def test_expect_replies_answers_with_the_cards_as_json() -> None:
     expected = ExpectedReplies(activities=[_plain(a) for a in replies]).serialize()
     assert response.body == expected
     assert response.body["activities"][0]["attachments"][0]["content"]["type"] == "AdaptiveCard"
+
+
+@pytest.mark.parametrize("name", list(INCOMING))
+def test_the_stored_conversation_reference_is_msrest_s_json(name: str) -> None:
+    activity = activity_from_json(INCOMING[name])
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.conversation.id = reference.conversation.id.split(";messageid=")[0]
+    assert installation_of(activity).reference_json == json.dumps(reference.serialize())
+    assert model_json(reference) == reference.serialize()
