@@ -13,6 +13,7 @@ from botbuilder.schema import Activity
 from bot.domain.people import Person
 from bot.services.conversations import Installation
 from bot.services.identity import Identity
+from bot.teams.wire import model_json
 
 MAX_USER_ID = 200
 MAX_CONVERSATION_ID = 400  # the width of conversations.conversation_id
@@ -143,7 +144,7 @@ def installation_of(activity: Activity) -> Installation:
         conversation_id=conversation_id,
         conversation_type=kind,
         service_url=activity.service_url or "",
-        reference_json=json.dumps(reference.serialize()),
+        reference_json=json.dumps(model_json(reference)),
         team_id=team.get("id"),
         channel_id=channel.get("id") or (team.get("id") if kind == "channel" else None),
         user_id=user,

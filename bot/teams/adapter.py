@@ -44,6 +44,7 @@ from bot.teams.middleware import (
     OutboxWakeMiddleware,
 )
 from bot.teams.sender import ProactiveSender
+from bot.teams.wire import activity_from_json
 from cards.general import apology_card
 from storage.db import Database
 from storage.outbox import OutboxStore
@@ -227,7 +228,7 @@ def messages_handler(runtime: BotRuntime) -> Any:
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _bad_request("body is not an activity")
         try:
-            activity = Activity().deserialize(body)
+            activity = activity_from_json(body)
         except Exception:  # msrest raises several kinds for shapes it cannot read
             return _bad_request("body is not an activity")
         if activity.conversation is None or not activity.service_url:

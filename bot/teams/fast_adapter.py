@@ -13,15 +13,24 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import requests
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    DeliveryModes,
+    ExpectedReplies,
+    ResourceResponse,
+)
 from multidict import CIMultiDict
+
+from bot.teams.wire import Unsupported, to_json
 
 SDK_ONLY = {ActivityTypes.invoke_response, ActivityTypes.trace, "delay"}
 HEADER_TTL_SECONDS = 300.0
@@ -73,6 +82,18 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
         self._headers[key] = (time.monotonic() + HEADER_TTL_SECONDS, header)
         return header
 
+    def _process_turn_results(self, context: TurnContext) -> InvokeResponse | None:
+        # botbuilder answers an expectReplies request with msrest's serialization of the
+        # buffered replies, which would write their SharedCards as strings.
+        if context.activity.delivery_mode == DeliveryModes.expect_replies:
+            replies = ExpectedReplies(activities=context.buffered_reply_activities)
+            try:
+                body = to_json(replies)
+            except Unsupported:
+                body = {"activities": [_body(a) for a in context.buffered_reply_activities]}
+            return InvokeResponse(status=HTTPStatus.OK, body=body)
+        return super()._process_turn_results(context)
+
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
     ) -> list[ResourceResponse]:
@@ -104,8 +125,16 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
 
 
 def _body(activity: Activity) -> dict[str, Any]:
-    """The activity as JSON. msrest walks a card's content node by node, which cost more than
-    the rest of the turn; the content is plain JSON already, so it goes in as it is."""
+    """The activity as JSON: `to_json` (msrest's output, without msrest's walk), or, for a shape
+    it leaves to msrest, msrest with the attachments written apart (a card's content is plain
+    JSON already, and msrest would write a SharedCard as a string)."""
+    try:
+        return to_json(activity)
+    except Unsupported:
+        return _msrest_body(activity)
+
+
+def _msrest_body(activity: Activity) -> dict[str, Any]:
     attachments = activity.attachments or []
     activity.attachments = None
     try:

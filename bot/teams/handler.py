@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
@@ -21,6 +22,7 @@ from bot.domain.errors import DomainError, MissingSender, MissingTenant
 from bot.domain.quota import QuotaPolicy
 from bot.services import conversations
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
+from bot.teams.wire import SharedCard, to_json
 from cards.common import Card
 from cards.general import welcome_card
 from storage.uow import UnitOfWorkFactory
@@ -35,17 +37,23 @@ INVOKE_VALUE_KEYS = ("action", "authentication", "state")
 SHARED_CONVERSATIONS = ("channel", "groupChat")
 
 
+# Replies carry their card as a SharedCard, which botbuilder's deep copy of every outgoing
+# activity leaves uncopied (see SharedCard for why that is safe).
+
+
 def card_reply(card: Card) -> Any:
-    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+    return MessageFactory.attachment(CardFactory.adaptive_card(SharedCard(card)))
 
 
 def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
-    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+    return AdaptiveCardInvokeResponse(
+        status_code=200, type=CARD_CONTENT_TYPE, value=SharedCard(card)
+    )
 
 
 def invoke_reply(card: Card) -> Activity:
     """The answer to an Action.Execute, for code outside the handler (middleware, errors)."""
-    body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
+    body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": SharedCard(card)}
     return Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
 
 
@@ -103,6 +111,14 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             parsed = self.registry.parse(activity.text, mentions_of(activity))
             verb, data = parsed.verb, parsed.data
         await turn_context.send_activity(card_reply(await self._run(turn_context, verb, data)))
+
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        """botbuilder's, but a card answer written by `to_json`: botbuilder's msrest walk would
+        copy the whole card, and write a SharedCard as `str(card)`."""
+        if isinstance(body, AdaptiveCardInvokeResponse):
+            return InvokeResponse(status=int(HTTPStatus.OK), body=to_json(body))
+        return TeamsActivityHandler._create_invoke_response(body)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         # botbuilder answers a malformed card action with an error object it cannot serialize;

@@ -12,7 +12,13 @@ from botbuilder.schema import ActivityTypes
 from bot.domain.clock import Clock
 from bot.logcontext import log_context
 from bot.services import conversations
-from bot.teams.activity import activity_key, identity_of, installation_of, tenant_of
+from bot.teams.activity import (
+    activity_key,
+    channel_level,
+    identity_of,
+    installation_of,
+    tenant_of,
+)
 from bot.teams.handler import invoke_reply
 from cards.general import notice_card
 from storage.repositories import turn_outbox
@@ -86,9 +92,11 @@ class ConversationMiddleware(Middleware):  # type: ignore[misc]
         activity = context.activity
         tenant_id = tenant_of(activity)
         if activity.type in USER_TURNS and tenant_id and activity.conversation is not None:
-            installation = installation_of(activity)
-            key = (tenant_id, installation.conversation_id)
+            # The key without the installation: that (a conversation reference serialized as
+            # JSON) is only needed the first time.
+            key = (tenant_id, channel_level(activity.conversation.id))
             if key not in self._known:
+                installation = installation_of(activity)
                 await conversations.record_installation(
                     self.units(tenant_id),
                     self.clock,
