@@ -573,7 +573,8 @@ MESSAGES: dict[str, str] = {
     "Abrechnung über Microsoft beginnt mit der Aktivierung.",
     "marketplace.done.title": "Ihr Abonnement ist aktiv",
     "marketplace.done.text": "Die Organisation {organization} hat jetzt ihren Tarif. Wer ihn "
-    "gekauft hat, wird mit der ersten Nachricht an den Bot Admin von TeamsWork.",
+    "gekauft hat, ist Admin von TeamsWork: sofort, wenn er den Bot schon nutzt, sonst ab seiner "
+    "ersten Nachricht an ihn.",
     "marketplace.next_steps": "Als Nächstes: Fügen Sie die App TeamsWork in Microsoft Teams "
     "hinzu und schreiben Sie dem Bot.",
     "marketplace.open_teams": "TeamsWork in Microsoft Teams öffnen",

@@ -536,7 +536,8 @@ MESSAGES: dict[str, str] = {
     "Microsoft starts when you activate.",
     "marketplace.done.title": "Your subscription is active",
     "marketplace.done.text": "The organization {organization} now has its plan. Whoever bought "
-    "it becomes an admin of TeamsWork on their first message to the bot.",
+    "it is an admin of TeamsWork: at once if they already use the bot, otherwise from their "
+    "first message to it.",
     "marketplace.next_steps": "Next: add the TeamsWork app in Microsoft Teams and say hello to "
     "the bot.",
     "marketplace.open_teams": "Open TeamsWork in Microsoft Teams",

@@ -46,7 +46,7 @@ def install(
         return None
     service = build_service(settings, db, clock, catalog)
     routes = MarketplaceRoutes(
-        market, service, SignIn(market), WebhookVerifier(market), settings.app_id
+        market, service, SignIn(market), WebhookVerifier(market), settings.install_app_id
     )
     routes.add_to(app)
     app[MARKETPLACE] = service
