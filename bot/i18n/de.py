@@ -600,6 +600,8 @@ MESSAGES: dict[str, str] = {
     "marketplace.unmapped.text": "Den Tarif {plan} bieten wir nicht an. Es wurde nichts "
     "aktiviert; bitte wenden Sie sich an den Support.",
     "marketplace.unmapped_plan": "Der Marketplace-Tarif {plan} steht nicht im Tarifkatalog.",
+    "marketplace.quantity_not_applicable": "Ein Abonnement ist eine Lizenz für die ganze "
+    "Organisation, für beliebig viele Benutzer: Seine Anzahl ändert sich nicht.",
     "marketplace.unknown_action": "Unbekannte Marketplace-Aktion {action}.",
     "marketplace.change_requested": "Das Abonnement Ihrer Organisation läuft über den "
     "Microsoft Marketplace: Die Änderung zu {plan} wurde dorthin gesendet und gilt, sobald der "

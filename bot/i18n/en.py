@@ -563,6 +563,8 @@ MESSAGES: dict[str, str] = {
     "marketplace.unmapped.text": "The plan {plan} is not one we offer. Nothing was activated; "
     "please contact support.",
     "marketplace.unmapped_plan": "The marketplace plan {plan} is not in the plan catalog.",
+    "marketplace.quantity_not_applicable": "A subscription is one license for the whole "
+    "organization, for any number of users: its quantity does not change.",
     "marketplace.unknown_action": "Unknown marketplace action {action}.",
     "marketplace.change_requested": "Your organization's subscription is sold through the "
     "Microsoft marketplace: the change to {plan} was sent there and takes effect as soon as the "

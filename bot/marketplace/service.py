@@ -167,9 +167,14 @@ class MarketplaceService:
             changed = await market.apply_plan(uow, clock, catalog, plan)
             return f"plan {plan.id}" if changed else "already on the plan"
         if action == "ChangeQuantity":
-            # One license per organization: the quantity is kept, it changes no quota.
+            # One license per organization, for every user: a quantity buys nothing more, so
+            # a change still waiting for our answer is refused (patched Failure) and the
+            # customer keeps paying for one. One the marketplace made anyway is recorded: its
+            # state wins, and the plan and quotas stay as they are.
+            if operation.status in (IN_PROGRESS, ""):
+                raise market.QuantityNotApplicable(quantity=operation.quantity)
             await market.record(uow, clock, _replace_plan(purchase, None, operation.quantity))
-            return f"quantity {operation.quantity}"
+            return f"quantity {operation.quantity} recorded, nothing else changes"
         await market.record(uow, clock, purchase)
         if action == "Renew":
             return "new term" if await market.renew(uow, clock, catalog) else "term runs on"

@@ -34,6 +34,13 @@ class UnmappedPlan(DomainError):
     key = "marketplace.unmapped_plan"
 
 
+class QuantityNotApplicable(DomainError):
+    """A change of quantity: the subscription is one license for the whole organization, with
+    any number of users, so there are no seats to change."""
+
+    key = "marketplace.quantity_not_applicable"
+
+
 class PlanChangeRequested(DomainError):
     """Shown to an admin of a marketplace tenant who changes the plan in chat: the change was
     sent to the marketplace and is applied when it confirms."""

@@ -14,6 +14,7 @@ import pytest
 
 from bot.marketplace.api import FulfillmentClient, FulfillmentError
 from bot.marketplace.auth import FulfillmentTokens
+from storage.uow import UnitOfWorkFactory
 from tests.support import teams
 from tests.support.cards import action, card_text
 from tests.support.fake_issuer import FakeIssuer, new_rsa_key
@@ -141,6 +142,50 @@ async def test_an_unmapped_plan_is_refused_and_patched_failure(market_bot: Marke
     await market_bot.webhook(op)
     assert (await market_bot.subscription(CONTOSO)).plan_id == "standard"
     assert op["patched"] == "Failure"
+
+
+async def stored_quantity(bot: MarketBot, sid: str) -> int | None:
+    async with UnitOfWorkFactory(bot.db).reader(CONTOSO) as uow:
+        row = await uow.marketplace.get(sid)
+        assert row is not None
+        return row.quantity
+
+
+async def test_a_change_of_quantity_is_refused_one_license_serves_the_whole_organization(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    before = await market_bot.subscription(CONTOSO)
+    op = market_bot.market.operation(sid, "ChangeQuantity", quantity=25)
+    assert (await market_bot.webhook(op))[0] == 200
+    confirm = market_bot.market.calls("GET", f"/operations/{op['id']}")
+    patches = market_bot.market.calls("PATCH", f"/operations/{op['id']}")
+    assert len(confirm) == 1 and market_bot.market.seen.index(confirm[0]) < (
+        market_bot.market.seen.index(patches[0])
+    )  # confirmed with a GET before the answer
+    assert [(p.path, p.body) for p in patches] == [
+        (f"/api/saas/subscriptions/{sid}/operations/{op['id']}", {"status": "Failure"})
+    ]
+    assert market_bot.market.operations[op["id"]]["status"] == "Failed"
+    assert market_bot.market.subscriptions[sid]["quantity"] == 1  # the customer pays for one
+    assert await market_bot.subscription(CONTOSO) == before  # plan, term and quota unchanged
+    assert await stored_quantity(market_bot, sid) == 1
+    [outcome] = [o for o in market_bot.service.outcomes if o.operation_id == op["id"]]
+    assert (outcome.outcome, outcome.detail) == ("refused", "marketplace.quantity_not_applicable")
+    assert "0 of 250" in (await market_bot.say(ADA, "usage")).text.replace("/", " of ")
+
+
+async def test_a_change_of_quantity_the_marketplace_made_anyway_is_recorded_and_changes_nothing(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    before = await market_bot.subscription(CONTOSO)
+    market_bot.market.subscriptions[sid]["quantity"] = 25
+    op = market_bot.market.operation(sid, "ChangeQuantity", quantity=25, status="Succeeded")
+    await market_bot.webhook(op)
+    assert market_bot.market.calls("PATCH", f"/operations/{op['id']}") == []  # nothing to answer
+    assert await stored_quantity(market_bot, sid) == 25  # the marketplace's state wins
+    assert await market_bot.subscription(CONTOSO) == before
 
 
 @pytest.mark.parametrize(
