@@ -110,6 +110,7 @@ async def start_market_bot(
     service = app[MARKETPLACE]
     # No real sleeps: the retries' backoff is recorded, not waited for.
     service.client._sleep = _no_sleep
+    service.sleep = _no_sleep  # and so are the waits between the GETs following an operation
     return MarketBot(client, connector, clock, app[SENDER], service, market, issuer, db)
 
 
