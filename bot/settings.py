@@ -58,6 +58,11 @@ class Settings:
     app_password: str = ""
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
+    # The id Teams knows the app by, for the "add the bot to Teams" link of the marketplace's
+    # landing page: the Teams Store id once the app is in the store, the org catalog's id for an
+    # app an admin uploaded there; empty means the manifest's id, which `python -m app_manifest`
+    # makes the bot's app id (MicrosoftAppId).
+    teams_app_id: str = ""
     # Overrides of Bot Framework's endpoints, for offline tests against a fake issuer.
     openid_metadata_url: str | None = None
     token_issuer: str | None = None
@@ -73,6 +78,12 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def install_app_id(self) -> str:
+        """The app id of the Teams install link (TEAMS_APP_ID, else MicrosoftAppId); empty when
+        neither is known, and then the landing page shows no link."""
+        return self.teams_app_id or self.app_id
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +108,7 @@ class Settings:
             app_password=get("MicrosoftAppPassword"),
             app_type=get("MicrosoftAppType") or "MultiTenant",
             app_tenant_id=get("MicrosoftAppTenantId"),
+            teams_app_id=get("TEAMS_APP_ID"),
             openid_metadata_url=get("BOT_OPENID_METADATA_URL") or None,
             token_issuer=get("BOT_TOKEN_ISSUER") or None,
             login_url=get("BOT_LOGIN_URL") or None,

@@ -151,6 +151,15 @@ class MarketplaceRepository(Repository):
         db = await self.db()
         return bool(await db.run(CLAIM_PURCHASER, tenant_id=self.tenant_id, who=aad_object_id))
 
+    async def request_of_operation(self, operation_id: str) -> MarketplaceRequestRow | None:
+        """The plan change of ours that is still waiting for the operation `operation_id`."""
+        stmt = select(MarketplaceRequestRow).where(
+            MarketplaceRequestRow.tenant_id == self.tenant_id,
+            MarketplaceRequestRow.operation_id == operation_id,
+            col(MarketplaceRequestRow.status).in_((REQUESTED, SENT)),
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
     async def requests(self, statuses: tuple[str, ...]) -> list[MarketplaceRequestRow]:
         stmt = (
             select(MarketplaceRequestRow)

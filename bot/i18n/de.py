@@ -573,7 +573,8 @@ MESSAGES: dict[str, str] = {
     "Abrechnung über Microsoft beginnt mit der Aktivierung.",
     "marketplace.done.title": "Ihr Abonnement ist aktiv",
     "marketplace.done.text": "Die Organisation {organization} hat jetzt ihren Tarif. Wer ihn "
-    "gekauft hat, wird mit der ersten Nachricht an den Bot Admin von TeamsWork.",
+    "gekauft hat, ist Admin von TeamsWork: sofort, wenn er den Bot schon nutzt, sonst ab seiner "
+    "ersten Nachricht an ihn.",
     "marketplace.next_steps": "Als Nächstes: Fügen Sie die App TeamsWork in Microsoft Teams "
     "hinzu und schreiben Sie dem Bot.",
     "marketplace.open_teams": "TeamsWork in Microsoft Teams öffnen",
@@ -599,6 +600,8 @@ MESSAGES: dict[str, str] = {
     "marketplace.unmapped.text": "Den Tarif {plan} bieten wir nicht an. Es wurde nichts "
     "aktiviert; bitte wenden Sie sich an den Support.",
     "marketplace.unmapped_plan": "Der Marketplace-Tarif {plan} steht nicht im Tarifkatalog.",
+    "marketplace.quantity_not_applicable": "Ein Abonnement ist eine Lizenz für die ganze "
+    "Organisation, für beliebig viele Benutzer: Seine Anzahl ändert sich nicht.",
     "marketplace.unknown_action": "Unbekannte Marketplace-Aktion {action}.",
     "marketplace.change_requested": "Das Abonnement Ihrer Organisation läuft über den "
     "Microsoft Marketplace: Die Änderung zu {plan} wurde dorthin gesendet und gilt, sobald der "

@@ -536,7 +536,8 @@ MESSAGES: dict[str, str] = {
     "Microsoft starts when you activate.",
     "marketplace.done.title": "Your subscription is active",
     "marketplace.done.text": "The organization {organization} now has its plan. Whoever bought "
-    "it becomes an admin of TeamsWork on their first message to the bot.",
+    "it is an admin of TeamsWork: at once if they already use the bot, otherwise from their "
+    "first message to it.",
     "marketplace.next_steps": "Next: add the TeamsWork app in Microsoft Teams and say hello to "
     "the bot.",
     "marketplace.open_teams": "Open TeamsWork in Microsoft Teams",
@@ -562,6 +563,8 @@ MESSAGES: dict[str, str] = {
     "marketplace.unmapped.text": "The plan {plan} is not one we offer. Nothing was activated; "
     "please contact support.",
     "marketplace.unmapped_plan": "The marketplace plan {plan} is not in the plan catalog.",
+    "marketplace.quantity_not_applicable": "A subscription is one license for the whole "
+    "organization, for any number of users: its quantity does not change.",
     "marketplace.unknown_action": "Unknown marketplace action {action}.",
     "marketplace.change_requested": "Your organization's subscription is sold through the "
     "Microsoft marketplace: the change to {plan} was sent there and takes effect as soon as the "

@@ -19,7 +19,8 @@ from bot.settings import Settings
 from storage.db import Database
 
 MARKETPLACE = web.AppKey("marketplace", MarketplaceService)
-WORKER_INTERVAL = 10.0
+# How often the worker looks for plan changes asked in chat (one small query).
+WORKER_INTERVAL = 2.0
 
 
 def build_service(
@@ -46,7 +47,7 @@ def install(
         return None
     service = build_service(settings, db, clock, catalog)
     routes = MarketplaceRoutes(
-        market, service, SignIn(market), WebhookVerifier(market), settings.app_id
+        market, service, SignIn(market), WebhookVerifier(market), settings.install_app_id
     )
     routes.add_to(app)
     app[MARKETPLACE] = service

@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import jwt
 from aiohttp import web
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 COOKIE = "tw_marketplace"
 SESSION_SECONDS = 3600
 MAX_WEBHOOK_BYTES = 64 * 1024
+TEAMS_APP_LINK = "https://teams.microsoft.com/l/app/"
+
+
+def install_link(app_id: str, tenant_id: str) -> str:
+    """Teams' deep link that opens the app's install dialog, in the organization's tenant:
+    `https://teams.microsoft.com/l/app/<app id>?tenantId=<tenant id>`."""
+    link = TEAMS_APP_LINK + quote(app_id, safe="")
+    return f"{link}?{urlencode({'tenantId': tenant_id})}" if tenant_id else link
 
 
 def locale_of(request: web.Request) -> str:
@@ -159,12 +168,13 @@ class MarketplaceRoutes:
     def _origin(self, request: web.Request) -> str:
         return self.settings.public_url or f"{request.scheme}://{request.host}"
 
-    def _next_steps(self, locale: str) -> str:
+    def _next_steps(self, locale: str, tenant_id: str) -> str:
+        """What to do next, with the link that adds the app in Teams when its id is known."""
         text = _p(t(locale, "marketplace.next_steps"))
         if self.teams_app_id:
-            link = f"https://teams.microsoft.com/l/app/{self.teams_app_id}"
+            link = install_link(self.teams_app_id, tenant_id)
             text += (
-                f'<p><a href="{html.escape(link)}">'
+                f'<p><a id="open-teams" href="{html.escape(link)}">'
                 f"{html.escape(t(locale, 'marketplace.open_teams'))}</a></p>"
             )
         return text
@@ -233,7 +243,8 @@ class MarketplaceRoutes:
             return page(
                 locale,
                 t(locale, "marketplace.active.title"),
-                _p(t(locale, "marketplace.active.text")) + self._next_steps(locale),
+                _p(t(locale, "marketplace.active.text"))
+                + self._next_steps(locale, purchase.tenant_id),
             )
         if purchase.status == UNSUBSCRIBED:
             return self._message(locale, "invalid", 400)
@@ -310,7 +321,7 @@ class MarketplaceRoutes:
             locale,
             t(locale, "marketplace.done.title"),
             _p(t(locale, "marketplace.done.text", organization=purchase.tenant_id))
-            + self._next_steps(locale),
+            + self._next_steps(locale, purchase.tenant_id),
         )
 
     # -- webhook ------------------------------------------------------------------------

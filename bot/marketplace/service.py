@@ -9,7 +9,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
@@ -32,6 +41,15 @@ PENDING = "PendingFulfillmentStart"
 IN_PROGRESS = "InProgress"
 SUCCEEDED = "Succeeded"
 FAILED_STATUSES = frozenset({"Failed", "Conflict", "NotStarted"})
+# Following an operation we started (a plan change asked in chat): a GET at once, then after
+# waits of 0.5, 1, 2, 4, 8 and 8 s (23.5 s in all). One still running after that is looked at
+# again once a RECHECK has passed, and settled at once if its webhook comes first.
+FOLLOW_ATTEMPTS = 7
+FOLLOW_FIRST_WAIT = 0.5
+FOLLOW_MAX_WAIT = 8.0
+RECHECK = timedelta(seconds=60)
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -44,9 +62,16 @@ class Outcome:
 
 class MarketplaceService:
     def __init__(
-        self, db: Database, client: FulfillmentClient, clock: Clock, catalog: PlanCatalog
+        self,
+        db: Database,
+        client: FulfillmentClient,
+        clock: Clock,
+        catalog: PlanCatalog,
+        sleep: Sleep | None = None,
     ) -> None:
         self.units = UnitOfWorkFactory(db)
+        # The waits between the GETs that follow an operation (tests record them).
+        self.sleep: Sleep = sleep or asyncio.sleep
         self.store = MarketplaceStore(db)
         self.client = client
         self.clock = clock
@@ -133,22 +158,37 @@ class MarketplaceService:
             return Outcome(operation_id, action, "ignored", "no beneficiary tenant")
         patch: bool | None = None
         async with self.units(tenant_id) as uow:
+            ours = await uow.marketplace.request_of_operation(operation_id)
+            if ours is not None and operation.status not in (SUCCEEDED, *FAILED_STATUSES):
+                # Our own change, still running: the marketplace finishes it, not our answer.
+                return Outcome(operation_id, action, "ignored", "ours, in progress")
             if not await uow.marketplace.claim_operation(
                 operation_id, subscription_id, action, self.clock.now()
             ):
                 return Outcome(operation_id, action, "duplicate")
-            try:
-                detail = await self._act(uow, action, operation, purchase)
-                outcome = Outcome(operation_id, action, "applied", detail)
-                patch = True
-            except DomainError as error:
-                outcome = Outcome(operation_id, action, "refused", error.key)
-                await uow.marketplace.set_outcome(operation_id, "refused", error.key)
-                patch = False
+            if ours is not None and operation.status in FAILED_STATUSES:
+                outcome = Outcome(
+                    operation_id, action, "refused", f"marketplace {operation.status}"
+                )
+                await uow.marketplace.set_outcome(operation_id, "refused", operation.status)
+            else:
+                try:
+                    detail = await self._act(uow, action, operation, purchase)
+                    outcome = Outcome(operation_id, action, "applied", detail)
+                    patch = True
+                except DomainError as error:
+                    outcome = Outcome(operation_id, action, "refused", error.key)
+                    await uow.marketplace.set_outcome(operation_id, "refused", error.key)
+                    patch = False
+            if ours is not None:
+                ours.status = "done" if outcome.outcome == "applied" else "failed"
+                ours.updated_at = self.clock.now()
+                await uow.marketplace.save(ours)
             await uow.commit()
-        needs_answer = action in ("ChangePlan", "ChangeQuantity") and operation.status in (
-            IN_PROGRESS,
-            "",
+        needs_answer = (
+            ours is None
+            and action in ("ChangePlan", "ChangeQuantity")
+            and operation.status in (IN_PROGRESS, "")
         )
         if needs_answer and patch is not None:
             await self.client.patch_operation(subscription_id, operation_id, patch)
@@ -167,9 +207,14 @@ class MarketplaceService:
             changed = await market.apply_plan(uow, clock, catalog, plan)
             return f"plan {plan.id}" if changed else "already on the plan"
         if action == "ChangeQuantity":
-            # One license per organization: the quantity is kept, it changes no quota.
+            # One license per organization, for every user: a quantity buys nothing more, so
+            # a change still waiting for our answer is refused (patched Failure) and the
+            # customer keeps paying for one. One the marketplace made anyway is recorded: its
+            # state wins, and the plan and quotas stay as they are.
+            if operation.status in (IN_PROGRESS, ""):
+                raise market.QuantityNotApplicable(quantity=operation.quantity)
             await market.record(uow, clock, _replace_plan(purchase, None, operation.quantity))
-            return f"quantity {operation.quantity}"
+            return f"quantity {operation.quantity} recorded, nothing else changes"
         await market.record(uow, clock, purchase)
         if action == "Renew":
             return "new term" if await market.renew(uow, clock, catalog) else "term runs on"
@@ -187,8 +232,9 @@ class MarketplaceService:
     # -- plan changes asked in chat -----------------------------------------------------
 
     async def run_requests(self) -> int:
-        """Send the plan changes admins asked for, and apply those the marketplace finished.
-        Returns how many were applied."""
+        """Send the plan changes admins asked for, follow each to its end for a short while, and
+        apply those the marketplace finished (the marketplace's operation is what applies a
+        change, here as for the webhook). Returns how many were applied."""
         applied = 0
         for tenant_id in await self.store.tenants_with_requests():
             applied += await self._requests_of(tenant_id)
@@ -204,56 +250,107 @@ class MarketplaceService:
         applied = 0
         for request in pending:
             if request.status == REQUESTED:
-                try:
-                    accepted = await self.client.change_plan(
-                        request.subscription_id, request.marketplace_plan
-                    )
-                    request.operation_id = accepted.operation_id
-                    request.status = SENT
-                except FulfillmentError as error:
-                    log.warning("marketplace refused plan change %s: %s", request.id, error)
-                    request.status = "failed"
-                await self._save_request(tenant_id, request)
-            if request.status != SENT or not request.operation_id:
-                continue
-            operation = await self.client.get_operation(
-                request.subscription_id, request.operation_id
-            )
-            if operation.status == SUCCEEDED:
-                purchase = await self.client.get_subscription(request.subscription_id)
-                await self._apply(
-                    Operation(
-                        request.operation_id,
-                        request.subscription_id,
-                        "ChangePlan",
-                        SUCCEEDED,
-                        request.marketplace_plan,
-                    ),
-                    purchase,
-                    request.operation_id,
-                    request.subscription_id,
-                )
-                request.status = "done"
-                applied += 1
-            elif operation.status in FAILED_STATUSES:
-                request.status = "failed"
+                if not await self._send(tenant_id, request):
+                    continue
+                operation = await self._follow(request)
+            elif self.clock.now() - request.updated_at >= RECHECK:
+                operation = await self._follow(request, attempts=1)
             else:
-                continue
-            await self._save_request(tenant_id, request)
+                continue  # looked at lately: its webhook or the next RECHECK settles it
+            if operation is not None and operation.status == SUCCEEDED:
+                applied += await self._finish(request, operation)
+            elif operation is not None and operation.status in FAILED_STATUSES:
+                log.warning("marketplace plan change %s: %s", request.id, operation.status)
+                await self._save_request(tenant_id, request, "failed")
+            else:
+                await self._save_request(tenant_id, request, SENT)  # RECHECK counts from now
         return applied
 
-    async def _save_request(self, tenant_id: str, request: MarketplaceRequestRow) -> None:
+    async def _send(self, tenant_id: str, request: MarketplaceRequestRow) -> bool:
+        """PATCH the change to the marketplace; True once it accepted it (202)."""
+        try:
+            accepted = await self.client.change_plan(
+                request.subscription_id, request.marketplace_plan
+            )
+        except FulfillmentError as error:
+            log.warning("marketplace refused plan change %s: %s", request.id, error)
+            await self._save_request(tenant_id, request, "failed")
+            return False
+        request.operation_id = accepted.operation_id
+        await self._save_request(tenant_id, request, SENT if accepted.operation_id else "failed")
+        return bool(accepted.operation_id)
+
+    async def _follow(
+        self, request: MarketplaceRequestRow, attempts: int = FOLLOW_ATTEMPTS
+    ) -> Operation | None:
+        """The operation of `request`, asked again with a short backoff (`self.sleep`) while it
+        runs; the last answer (None when the API could not say)."""
+        assert request.operation_id is not None
+        operation_id = request.operation_id
+
+        def last(state: RetryCallState) -> Operation | None:
+            return state.outcome.result() if state.outcome is not None else None
+
+        retrying = AsyncRetrying(
+            retry=retry_if_result(
+                lambda op: op is not None and op.status not in (SUCCEEDED, *FAILED_STATUSES)
+            ),
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=FOLLOW_FIRST_WAIT, max=FOLLOW_MAX_WAIT),
+            sleep=self.sleep,
+            retry_error_callback=last,
+        )
+        try:
+            result: Operation | None = await retrying(
+                self.client.get_operation, request.subscription_id, operation_id
+            )
+        except FulfillmentError as error:
+            log.warning("marketplace operation %s not followed: %s", operation_id, error)
+            return None
+        return result
+
+    async def _finish(self, request: MarketplaceRequestRow, operation: Operation) -> int:
+        """The marketplace made the change: apply the plan it says (as for its webhook); the
+        request is done in the same transaction. 1 when this call applied it."""
+        assert request.operation_id is not None
+        purchase = await self.client.get_subscription(request.subscription_id)
+        outcome = self._done(
+            await self._apply(
+                Operation(
+                    request.operation_id,
+                    request.subscription_id,
+                    "ChangePlan",
+                    SUCCEEDED,
+                    operation.plan_id or request.marketplace_plan,
+                ),
+                purchase,
+                request.operation_id,
+                request.subscription_id,
+            )
+        )
+        return 1 if outcome.outcome == "applied" else 0
+
+    async def _save_request(
+        self, tenant_id: str, request: MarketplaceRequestRow, status: str
+    ) -> None:
         async with self.units(tenant_id) as uow:
             row = next(
-                r for r in await uow.marketplace.requests((REQUESTED, SENT)) if r.id == request.id
+                (
+                    r
+                    for r in await uow.marketplace.requests((REQUESTED, SENT))
+                    if r.id == request.id
+                ),
+                None,
             )
-            row.status = request.status
+            if row is None:
+                return  # settled meanwhile (its webhook)
+            request.status = row.status = status
             row.operation_id = request.operation_id
-            row.updated_at = self.clock.now()
+            request.updated_at = row.updated_at = self.clock.now()
             await uow.marketplace.save(row)
             await uow.commit()
 
-    async def worker(self, wake: asyncio.Event, interval: float = 30.0) -> None:
+    async def worker(self, wake: asyncio.Event, interval: float = 2.0) -> None:
         """Forever: run the requests, then wait for a wake-up or the interval."""
         while True:
             try:

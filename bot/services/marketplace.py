@@ -24,7 +24,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MARKETPLACE = "marketplace"
+MARKETPLACE = subscriptions.MARKETPLACE_SOURCE
 ACTIVE = "active"
 
 
@@ -32,6 +32,13 @@ class UnmappedPlan(DomainError):
     """A marketplace plan id the plan catalog does not map: refused, never guessed."""
 
     key = "marketplace.unmapped_plan"
+
+
+class QuantityNotApplicable(DomainError):
+    """A change of quantity: the subscription is one license for the whole organization, with
+    any number of users, so there are no seats to change."""
+
+    key = "marketplace.quantity_not_applicable"
 
 
 class PlanChangeRequested(DomainError):
@@ -108,14 +115,10 @@ async def apply_plan(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, plan: 
             await uow.billing.save(row)
         return False
     if sub.plan.is_free or sub.plan.term != plan.term:
-        await subscriptions._switch(uow, sub, plan, ChangeKind.RESTART, clock.now())
+        await subscriptions.switch_plan(uow, sub, plan, ChangeKind.RESTART, clock.now())
         return True
-    change = await subscriptions._preview(uow, sub, plan)
-    if change.kind is ChangeKind.SCHEDULED:
-        assert change.effective is not None
-        await subscriptions._schedule(uow, sub, plan, change.effective, clock.now())
-    else:
-        await subscriptions._switch(uow, sub, plan, change.kind, clock.now())
+    change = await subscriptions.preview_change(uow, sub, plan)
+    await subscriptions.apply_change(uow, sub, change, clock.now())
     return True
 
 
@@ -177,7 +180,7 @@ async def renew(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> bool:
     await set_status(uow, clock, catalog, ACTIVE)
     if sub.plan.is_free or sub.period.start == sub.today:
         return False
-    await subscriptions._switch(uow, sub, sub.plan, ChangeKind.RESTART, clock.now())
+    await subscriptions.switch_plan(uow, sub, sub.plan, ChangeKind.RESTART, clock.now())
     return True
 
 
@@ -193,7 +196,7 @@ async def unsubscribe(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> bo
         return False
     free = catalog.free
     kind = ChangeKind.PRORATED if sub.plan.term == free.term else ChangeKind.RESTART
-    await subscriptions._switch(uow, sub, free, kind, clock.now())
+    await subscriptions.switch_plan(uow, sub, free, kind, clock.now())
     return True
 
 

@@ -6,11 +6,12 @@ The quota check and the count are one conditional UPDATE in the caller's transac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from bot.domain.billing import (
     BillingPeriod,
@@ -54,7 +55,10 @@ from storage.uow import UnitOfWork
 
 HISTORY_PERIODS = 12
 SUSPENDED = "suspended"
+# `SubscriptionRow.source`: who sells the subscription (the marketplace changes its plan).
+MARKETPLACE_SOURCE = "marketplace"
 _DAY = timedelta(days=1)
+_Decision = TypeVar("_Decision")
 
 
 class NothingToCancel(DomainError):
@@ -389,7 +393,10 @@ def _new_segments(sub: Subscription, target: Plan, kind: ChangeKind) -> Era:
     return Era(sub.era.anchor, sub.era.term, (*closed, PlanSegment(target, today, None)))
 
 
-async def _preview(uow: UnitOfWork, sub: Subscription, target: Plan) -> PlanChange:
+async def preview_change(uow: UnitOfWork, sub: Subscription, target: Plan) -> PlanChange:
+    """What changing `sub` to `target` today does: prorated within the term, a new term from
+    free, or, for a downgrade the usage so far does not fit, scheduled for the renewal (this
+    period's bill stays). Refuses a change the rules forbid; writes nothing."""
     kind = check_plan_change(sub.plan, target)
     era = _new_segments(sub, target, kind)
     period = era.period(sub.today)
@@ -453,11 +460,13 @@ async def _plan_change(
     *,
     apply: bool,
 ) -> PlanChange:
-    async with uow:
-        target = catalog.get(plan_id)
-        sub = await _as_admin(uow, clock, catalog, who)
-        change = await _preview(uow, sub, target)
-        if apply and sub.row.source == "marketplace":
+    target = catalog.get(plan_id)
+
+    async def decide(sub: Subscription) -> PlanChange:
+        return await preview_change(uow, sub, target)
+
+    async def carry_out(sub: Subscription, change: PlanChange) -> None:
+        if sub.row.source == MARKETPLACE_SOURCE:
             # The marketplace sells this subscription: it changes the plan, and its answer
             # (the operation succeeding) applies it here.
             from bot.services.marketplace import PlanChangeRequested, request_plan_change
@@ -465,18 +474,49 @@ async def _plan_change(
             if await request_plan_change(uow, clock, target) is not None:
                 await uow.commit()
                 raise PlanChangeRequested(plan=target.name)
-        if apply and change.kind is ChangeKind.SCHEDULED:
-            assert change.effective is not None
-            await _schedule(uow, sub, target, change.effective, clock.now())
-        elif apply:
-            await _switch(uow, sub, target, change.kind, clock.now())
+        await apply_change(uow, sub, change, clock.now())
+
+    return await _admin_decision(uow, clock, catalog, who, decide, carry_out, apply=apply)
+
+
+async def _admin_decision(
+    uow: UnitOfWork,
+    clock: Clock,
+    catalog: PlanCatalog,
+    who: Identity,
+    decide: Callable[[Subscription], Awaitable[_Decision]],
+    carry_out: Callable[[Subscription, _Decision], Awaitable[None]],
+    *,
+    apply: bool,
+) -> _Decision:
+    """The shape of every change an admin makes to the subscription, previewed or done: as an
+    admin, `decide` what it does (refusing what may not be done), `carry_out` that decision
+    only when `apply`, commit, and return the decision."""
+    async with uow:
+        sub = await _as_admin(uow, clock, catalog, who)
+        decision = await decide(sub)
+        if apply:
+            await carry_out(sub, decision)
         await uow.commit()
-        return change
+        return decision
 
 
-async def _schedule(
+async def apply_change(
+    uow: UnitOfWork, sub: Subscription, change: PlanChange, now: datetime
+) -> None:
+    """Carry out a change `preview_change` worked out: scheduled for the renewal, or at once.
+    The one way a plan change is made, from chat and from the marketplace alike."""
+    if change.kind is ChangeKind.SCHEDULED:
+        assert change.effective is not None
+        await schedule_change(uow, sub, change.target, change.effective, now)
+    else:
+        await switch_plan(uow, sub, change.target, change.kind, now)
+
+
+async def schedule_change(
     uow: UnitOfWork, sub: Subscription, target: Plan, on: date, now: datetime
 ) -> None:
+    """`target` takes over at 00:00 UTC of `on` (a renewal); until then nothing changes."""
     row: SubscriptionRow = sub.row
     row.scheduled_plan_id = target.id
     row.scheduled_on = on
@@ -501,15 +541,15 @@ async def end_at_term(
 async def _end_of_term(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, apply: bool
 ) -> ScheduledChange:
-    async with uow:
-        sub = await _as_admin(uow, clock, catalog, who)
+    async def decide(sub: Subscription) -> ScheduledChange:
         if sub.plan.is_free:
             raise NoTermToEnd(plan=sub.plan.name)
-        change = ScheduledChange(sub.plan, catalog.free, sub.period.end)
-        if apply:
-            await _schedule(uow, sub, catalog.free, change.on, clock.now())
-        await uow.commit()
-        return change
+        return ScheduledChange(sub.plan, catalog.free, sub.period.end)
+
+    async def carry_out(sub: Subscription, change: ScheduledChange) -> None:
+        await schedule_change(uow, sub, catalog.free, change.on, clock.now())
+
+    return await _admin_decision(uow, clock, catalog, who, decide, carry_out, apply=apply)
 
 
 async def call_off_change(
@@ -529,10 +569,11 @@ async def call_off_change(
         return sub.scheduled
 
 
-async def _switch(
+async def switch_plan(
     uow: UnitOfWork, sub: Subscription, target: Plan, kind: ChangeKind, now: datetime
 ) -> None:
-    """Close the open segment (in force today too) and open one for `target` today; set the
+    """Put `sub` on `target` from today: close the open segment (in force today too) and open
+    one for `target` (a new term from today for RESTART, the same term for PRORATED); set the
     period's limits. Any scheduled change is superseded."""
     today = sub.today
     for segment in await uow.billing.segments():
@@ -624,14 +665,15 @@ async def cancel_subscription(
 async def _cancellation(
     uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity, *, apply: bool
 ) -> Cancellation:
-    async with uow:
-        now = clock.now()
-        sub = await _as_admin(uow, clock, catalog, who)
-        cancellation = await _cancellable(uow, sub, catalog, now)
-        if apply:
-            await _void(uow, sub, catalog, cancellation, now)
-        await uow.commit()
-        return cancellation
+    now = clock.now()
+
+    async def decide(sub: Subscription) -> Cancellation:
+        return await _cancellable(uow, sub, catalog, now)
+
+    async def carry_out(sub: Subscription, cancellation: Cancellation) -> None:
+        await _void(uow, sub, catalog, cancellation, now)
+
+    return await _admin_decision(uow, clock, catalog, who, decide, carry_out, apply=apply)
 
 
 async def _void(

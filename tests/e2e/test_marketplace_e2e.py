@@ -14,6 +14,7 @@ import pytest
 
 from bot.marketplace.api import FulfillmentClient, FulfillmentError
 from bot.marketplace.auth import FulfillmentTokens
+from storage.uow import UnitOfWorkFactory
 from tests.support import teams
 from tests.support.cards import action, card_text
 from tests.support.fake_issuer import FakeIssuer, new_rsa_key
@@ -143,6 +144,50 @@ async def test_an_unmapped_plan_is_refused_and_patched_failure(market_bot: Marke
     assert op["patched"] == "Failure"
 
 
+async def stored_quantity(bot: MarketBot, sid: str) -> int | None:
+    async with UnitOfWorkFactory(bot.db).reader(CONTOSO) as uow:
+        row = await uow.marketplace.get(sid)
+        assert row is not None
+        return row.quantity
+
+
+async def test_a_change_of_quantity_is_refused_one_license_serves_the_whole_organization(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    before = await market_bot.subscription(CONTOSO)
+    op = market_bot.market.operation(sid, "ChangeQuantity", quantity=25)
+    assert (await market_bot.webhook(op))[0] == 200
+    confirm = market_bot.market.calls("GET", f"/operations/{op['id']}")
+    patches = market_bot.market.calls("PATCH", f"/operations/{op['id']}")
+    assert len(confirm) == 1 and market_bot.market.seen.index(confirm[0]) < (
+        market_bot.market.seen.index(patches[0])
+    )  # confirmed with a GET before the answer
+    assert [(p.path, p.body) for p in patches] == [
+        (f"/api/saas/subscriptions/{sid}/operations/{op['id']}", {"status": "Failure"})
+    ]
+    assert market_bot.market.operations[op["id"]]["status"] == "Failed"
+    assert market_bot.market.subscriptions[sid]["quantity"] == 1  # the customer pays for one
+    assert await market_bot.subscription(CONTOSO) == before  # plan, term and quota unchanged
+    assert await stored_quantity(market_bot, sid) == 1
+    [outcome] = [o for o in market_bot.service.outcomes if o.operation_id == op["id"]]
+    assert (outcome.outcome, outcome.detail) == ("refused", "marketplace.quantity_not_applicable")
+    assert "0 of 250" in (await market_bot.say(ADA, "usage")).text.replace("/", " of ")
+
+
+async def test_a_change_of_quantity_the_marketplace_made_anyway_is_recorded_and_changes_nothing(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    before = await market_bot.subscription(CONTOSO)
+    market_bot.market.subscriptions[sid]["quantity"] = 25
+    op = market_bot.market.operation(sid, "ChangeQuantity", quantity=25, status="Succeeded")
+    await market_bot.webhook(op)
+    assert market_bot.market.calls("PATCH", f"/operations/{op['id']}") == []  # nothing to answer
+    assert await stored_quantity(market_bot, sid) == 25  # the marketplace's state wins
+    assert await market_bot.subscription(CONTOSO) == before
+
+
 @pytest.mark.parametrize(
     "kind", ["none", "garbage", "expired", "foreign key", "other audience", "not marketplace"]
 )
@@ -229,6 +274,94 @@ async def test_a_chat_plan_change_goes_through_the_marketplace(market_bot: Marke
     patch = market_bot.market.calls("PATCH")[0]
     assert patch.body == {"planId": "premium-monthly"}
     assert (await market_bot.subscription(CONTOSO)).plan_id == "premium"
+    assert await market_bot.service.run_requests() == 0
+
+
+async def ask_in_chat(bot: MarketBot, plan: str = "premium") -> None:
+    card = (await bot.say(ADA, f"change plan {plan}")).cards[0]
+    answer = await bot.press(ADA, "plan.change", action(card, "plan.change")["data"])
+    assert "marketplace" in str(answer)
+
+
+async def request_status(bot: MarketBot) -> list[str]:
+    async with UnitOfWorkFactory(bot.db).reader(CONTOSO) as uow:
+        return [r.status for r in await uow.marketplace.requests(("requested", "sent", "done"))]
+
+
+async def test_a_chat_plan_change_is_followed_at_once_with_a_short_backoff(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    market_bot.market.patch_runs_for = 3  # three GETs say InProgress, the fourth Succeeded
+    await ask_in_chat(market_bot)
+    SLEPT.clear()
+    assert await market_bot.service.run_requests() == 1
+    [op] = market_bot.market.partner_operations(sid)
+    assert len(market_bot.market.calls("GET", f"/operations/{op['id']}")) == 4
+    assert SLEPT == [0.5, 1.0, 2.0]  # waited for, on the injected sleep only
+    assert (await market_bot.subscription(CONTOSO)).plan_id == "premium"
+    assert await request_status(market_bot) == ["done"]
+    assert market_bot.market.calls("PATCH", "/operations/") == []  # ours: nothing to answer
+    assert await market_bot.service.run_requests() == 0
+
+
+async def test_a_change_still_running_after_the_backoff_waits_for_its_webhook(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    market_bot.market.patch_runs_for = 1000
+    await ask_in_chat(market_bot)
+    SLEPT.clear()
+    assert await market_bot.service.run_requests() == 0
+    [op] = market_bot.market.partner_operations(sid)
+    following = market_bot.market.calls("GET", f"/operations/{op['id']}")
+    assert len(following) == 7 and SLEPT == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]  # bounded
+    assert await market_bot.service.run_requests() == 0  # looked at lately: not asked again
+    assert len(market_bot.market.calls("GET", f"/operations/{op['id']}")) == 7
+    # A webhook about it while it runs changes nothing and is not answered.
+    await market_bot.webhook(op)
+    assert (await market_bot.subscription(CONTOSO)).plan_id == "standard"
+    # It succeeds: its webhook applies the plan the marketplace has, at once.
+    market_bot.market.finish(op)
+    await market_bot.webhook(op)
+    assert (await market_bot.subscription(CONTOSO)).plan_id == "premium"
+    assert await request_status(market_bot) == ["done"]
+    assert market_bot.market.calls("PATCH", "/operations/") == []
+    market_bot.clock.advance(timedelta(minutes=5))
+    assert await market_bot.service.run_requests() == 0
+    assert len(market_bot.market.calls("GET", f"/operations/{op['id']}")) == 9  # 2 webhooks
+
+
+async def test_a_change_still_running_is_looked_at_again_a_minute_later(
+    market_bot: MarketBot,
+) -> None:
+    sid = await bought(market_bot)
+    market_bot.market.patch_runs_for = 1000
+    await ask_in_chat(market_bot)
+    await market_bot.service.run_requests()
+    [op] = market_bot.market.partner_operations(sid)
+    market_bot.clock.advance(timedelta(seconds=59))
+    assert await market_bot.service.run_requests() == 0
+    assert len(market_bot.market.calls("GET", f"/operations/{op['id']}")) == 7
+    market_bot.clock.advance(timedelta(seconds=1))
+    assert await market_bot.service.run_requests() == 0  # asked once more: still running
+    assert len(market_bot.market.calls("GET", f"/operations/{op['id']}")) == 8
+    market_bot.market.finish(op)
+    market_bot.clock.advance(timedelta(seconds=60))
+    assert await market_bot.service.run_requests() == 1
+    assert (await market_bot.subscription(CONTOSO)).plan_id == "premium"
+    assert await request_status(market_bot) == ["done"]
+
+
+async def test_a_chat_change_the_marketplace_fails_is_not_applied(market_bot: MarketBot) -> None:
+    sid = await bought(market_bot)
+    market_bot.market.patch_outcome = "Failed"
+    market_bot.market.patch_runs_for = 1
+    await ask_in_chat(market_bot)
+    assert await market_bot.service.run_requests() == 0
+    assert (await market_bot.subscription(CONTOSO)).plan_id == "standard"
+    assert market_bot.market.subscriptions[sid]["planId"] == "standard-monthly"
+    assert await request_status(market_bot) == []  # failed: neither waiting nor done
     assert await market_bot.service.run_requests() == 0
 
 

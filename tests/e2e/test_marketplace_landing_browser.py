@@ -18,7 +18,7 @@ import pytest
 
 from cards.gallery.renderer import DevTools, RendererMissing, chromium_page, chromium_path
 from tests.support import teams
-from tests.support.marketplace import MarketBot
+from tests.support.marketplace import TEAMS_APP_ID, MarketBot
 
 CONTOSO = "tenant-landing-contoso"
 ADA = teams.TeamsUser(CONTOSO, "29:ada", "Ada Lovelace", "aad-ada")
@@ -97,6 +97,10 @@ async def test_landing_sign_in_and_activate_in_a_real_browser(
         text = await settled(page, "/marketplace/activate")
         assert "Your subscription is active" in text, text
         assert "add the TeamsWork app in Microsoft Teams" in text
+        # The way into Teams: the app's install dialog, in the organization's tenant.
+        assert "Open TeamsWork in Microsoft Teams" in text
+        href = await page.evaluate("document.getElementById('open-teams').href")
+        assert href == f"https://teams.microsoft.com/l/app/{TEAMS_APP_ID}?tenantId={CONTOSO}"
         shot = tmp_path / "landing-activated.png"
         await screenshot(page, shot)
         print(f"\nlanding page screenshot: {shot}")

@@ -39,8 +39,12 @@ class FakeMarketplace:
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[tuple[int, str | None]] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
-    # The status an operation we issue for a PATCH gets (what a GET of it says).
+    # The status an operation we issue for a PATCH ends in (what a GET of it says) ...
     patch_outcome: str = "Succeeded"
+    # ... after this many GETs of it answered InProgress.
+    patch_runs_for: int = 0
+    # Operations still running: id -> [GETs left answering InProgress, the status it ends in].
+    running: dict[str, list[Any]] = field(default_factory=dict)
 
     async def start(self) -> None:
         app = web.Application(middlewares=[self._check])
@@ -141,6 +145,21 @@ class FakeMarketplace:
         }
         self.operations[op["id"]] = op
         return op
+
+    def partner_operations(self, sid: str) -> list[dict[str, Any]]:
+        """The operations the bot started (its PATCHes), oldest first."""
+        return [
+            o
+            for o in self.operations.values()
+            if o["subscriptionId"] == sid and o["operationRequestSource"] == "Partner"
+        ]
+
+    def finish(self, op: dict[str, Any], status: str | None = None) -> None:
+        """A running operation ends now (in `status`, else the one it was to end in)."""
+        _, outcome = self.running.pop(op["id"])
+        op["status"] = status or outcome
+        if op["status"] == "Succeeded" and op["action"] == "ChangePlan":
+            self.subscriptions[op["subscriptionId"]]["planId"] = op["planId"]
 
     def webhook_body(self, op: dict[str, Any]) -> dict[str, Any]:
         body = {k: v for k, v in op.items() if k != "patched"}
@@ -246,7 +265,10 @@ class FakeMarketplace:
             status=self.patch_outcome,
         )
         op["operationRequestSource"] = "Partner"
-        if self.patch_outcome == "Succeeded":
+        if self.patch_runs_for:
+            op["status"] = "InProgress"
+            self.running[op["id"]] = [self.patch_runs_for, self.patch_outcome]
+        elif self.patch_outcome == "Succeeded":
             sub["planId"] = body.get("planId", sub["planId"])
         return self._accepted(request, op)
 
@@ -265,6 +287,10 @@ class FakeMarketplace:
         op = self.operations.get(request.match_info["oid"])
         if op is None or op["subscriptionId"] != request.match_info["sid"]:
             return web.json_response({"error": "not found"}, status=404)
+        if op["id"] in self.running:
+            self.running[op["id"]][0] -= 1
+            if self.running[op["id"]][0] < 0:
+                self.finish(op)
         return web.json_response(op)
 
     async def _patch_operation(self, request: web.Request) -> web.Response:

@@ -3,10 +3,16 @@ which MSAL really talks to) and the fake Fulfillment API."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import html
+import re
+import ssl
+from dataclasses import dataclass, replace
 from datetime import date
+from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import SENDER, create_app
@@ -87,18 +93,24 @@ async def start_market_bot(
     clock: FixedClock,
     issuer: FakeIssuer,
     market: FakeMarketplace,
+    **overrides: Any,
 ) -> MarketBot:
+    """The bot with Bot Framework auth off and the Teams app id `TEAMS_APP_ID` (`overrides`
+    change any other setting)."""
     settings = Settings(
         database_url=db.url,
         app_id="",
+        teams_app_id=TEAMS_APP_ID,
         marketplace=marketplace_settings(issuer, market),
     )
+    settings = replace(settings, **overrides)
     app = create_app(settings, clock=clock, database=db, start_sender=False)
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     service = app[MARKETPLACE]
     # No real sleeps: the retries' backoff is recorded, not waited for.
     service.client._sleep = _no_sleep
+    service.sleep = _no_sleep  # and so are the waits between the GETs following an operation
     return MarketBot(client, connector, clock, app[SENDER], service, market, issuer, db)
 
 
@@ -107,3 +119,52 @@ SLEPT: list[float] = []
 
 async def _no_sleep(seconds: float) -> None:
     SLEPT.append(seconds)
+
+
+class LandingVisitor:
+    """A browser without the browser, over real HTTP: it follows the landing page's redirects
+    through the fake issuer's sign-in (https, trusting its test certificate) with a cookie jar,
+    and presses Activate with the form's CSRF token."""
+
+    def __init__(self, bot: MarketBot, language: str = "en") -> None:
+        self.bot = bot
+        context = ssl.create_default_context(cafile=bot.issuer.ca_file)
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies of 127.0.0.1
+            connector=aiohttp.TCPConnector(ssl=context),
+            headers={"Accept-Language": language},
+        )
+        self.page = ""
+
+    async def __aenter__(self) -> LandingVisitor:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.http.close()
+
+    async def open(self, token: str) -> tuple[int, str]:
+        """The landing page of `token`, signed in: (status, HTML)."""
+        url = str(self.bot.client.make_url("/marketplace/landing"))
+        async with self.http.get(f"{url}?token={quote(token, safe='')}") as response:
+            self.page = await response.text()
+            return response.status, self.page
+
+    async def activate(self) -> tuple[int, str]:
+        """Press Activate on the page last opened: (status, HTML)."""
+        found = re.search(r'name="csrf" value="([^"]*)"', self.page)
+        assert found is not None, self.page
+        url = self.bot.client.make_url("/marketplace/activate")
+        async with self.http.post(url, data={"csrf": html.unescape(found[1])}) as response:
+            self.page = await response.text()
+            return response.status, self.page
+
+
+def teams_link(page: str) -> str | None:
+    """The href of the landing page's "open in Teams" link, if it has one."""
+    found = re.search(r'<a id="open-teams" href="([^"]*)"', page)
+    return html.unescape(found[1]) if found else None
