@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.domain.clock import Clock
 from bot.services.identity import Identity, resolve_actor
 from storage.models import ConversationRef
+from storage.statements import new_row
 from storage.uow import UnitOfWork
 
 
@@ -36,7 +37,8 @@ async def record_installation(
         fresh = ref is None or not ref.active
         if ref is None:
             ref = await uow.conversations.get_or_create(
-                ConversationRef(
+                new_row(
+                    ConversationRef,
                     tenant_id=uow.tenant_id,
                     conversation_id=installation.conversation_id,
                     conversation_type=installation.conversation_type,

@@ -8,6 +8,7 @@ from bot.domain.clock import Clock
 from bot.domain.people import Actor, Person
 from bot.domain.roles import Role
 from storage.models import UserAccount
+from storage.statements import new_row
 from storage.uow import UnitOfWork
 
 
@@ -39,7 +40,8 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
             role = Role.ADMIN
         # A user's first messages may arrive together: the first insert wins.
         user = await uow.users.add_if_absent(
-            UserAccount(
+            new_row(
+                UserAccount,
                 tenant_id=who.tenant_id,
                 id=who.user_id,
                 aad_object_id=who.aad_object_id,

@@ -21,6 +21,7 @@ from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity, find_actor, resolve_actor
 from bot.services.subscriptions import consume
 from storage.models import ItemCommentRow, ItemEventRow
+from storage.statements import new_row
 from storage.uow import UnitOfWork
 
 # How much of an item's log its detail view loads.
@@ -65,7 +66,8 @@ async def record_change(
 ) -> None:
     """One line of the item's history, inside the caller's unit of work."""
     await uow.items.add_event(
-        ItemEventRow(
+        new_row(
+            ItemEventRow,
             tenant_id=uow.tenant_id,
             app=app.value,
             item_id=item_id(row),
@@ -83,7 +85,8 @@ async def add_comment(
     uow: UnitOfWork, clock: Clock, actor: Actor, app: App, row: StoredItem, text: str
 ) -> None:
     await uow.items.add_comment(
-        ItemCommentRow(
+        new_row(
+            ItemCommentRow,
             tenant_id=uow.tenant_id,
             app=app.value,
             item_id=item_id(row),

@@ -301,8 +301,7 @@ async def consume(
     if sub.suspended:
         raise SubscriptionSuspended()
     period = sub.period
-    await uow.billing.ensure_usage(app.value, period.start, sub.era.quota(sub.today, app))
-    counted = await uow.billing.consume(app.value, period.start)
+    counted = await uow.billing.count_one(app.value, period.start, sub.era.quota(sub.today, app))
     if counted is None:
         used = (await _usage(uow, sub))[app]
         limit = next(

@@ -36,6 +36,7 @@ from bot.services.items import (
 )
 from bot.services.notifications import notice_person, preview
 from storage.models import TicketRow
+from storage.statements import new_row
 from storage.uow import UnitOfWork
 
 APP = App.TICKETS
@@ -135,7 +136,8 @@ async def create_ticket(
 
     async def insert(uow: UnitOfWork, actor: Actor, number: int, now: datetime) -> TicketRow:
         return await uow.tickets.add(
-            TicketRow(
+            new_row(
+                TicketRow,
                 tenant_id=uow.tenant_id,
                 number=number,
                 title=draft.title,
