@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -32,6 +33,11 @@ async def serve(
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
+        # What start-up made (modules, the registry, the catalogs, compiled statements) lives
+        # as long as the process: out of the collector's way, so that its full passes, which
+        # otherwise walk it all, do not stall turns.
+        gc.collect()
+        gc.freeze()
         log.info("serving on http://%s:%d/api/messages", host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
