@@ -1,0 +1,127 @@
+"""CPU per turn, in one process: the bot's app, an aiohttp client and the fake Bot Connector on
+one loop, turns sent one after another. What it measures is the CPU a turn costs, client and
+connector included (the same for every case), without the scheduling noise of a loaded machine;
+`--profile` prints cProfile's view of the same turns, `--statements` the SQL that goes through
+SQLAlchemy during one turn (statements of storage/statements.py run on the driver and are not
+listed).
+
+    python -m bench.inprocess "new ticket" [--turns 400] [--profile] [--statements]
+    cases: help, "new ticket", tickets, "card action", first (a create by a new user)
+    DATABASE_URL=postgresql://... runs it on PostgreSQL (an empty database)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import event
+
+from bench.connector import LimitingConnector
+from bench.sidebyside import activity, users
+from bot.app import create_app
+from bot.settings import Settings
+from storage.db import Database
+
+CASES = ("help", "new ticket", "tickets", "card action", "first")
+
+
+def make(case: str, service_url: str, tenant: str, user: str, i: int) -> dict[str, Any]:
+    if case == "first":
+        newcomer = f"29:new-{uuid.uuid4().hex[:8]}"
+        return activity(service_url, tenant, newcomer, text=f"new ticket Printer {i}")
+    if case == "new ticket":
+        return activity(service_url, tenant, user, text=f"new ticket Printer {i}")
+    if case == "card action":
+        data = {"verb": "tickets.list", "filter": "all"}
+        return activity(service_url, tenant, user, invoke={"verb": "tickets.list", "data": data})
+    return activity(service_url, tenant, user, text=case)
+
+
+async def start(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def run(args: argparse.Namespace) -> None:
+    fake = LimitingConnector(limits=False)
+    connector, service_url = await start(fake.app())
+    folder = tempfile.mkdtemp()
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/inprocess.db")
+    os.environ.update({"MicrosoftAppId": "", "LOG_LEVEL": "WARNING"})
+    settings = Settings.from_env()
+    db = Database(settings.database_url)
+    bot, bot_url = await start(create_app(settings, database=db))
+    statements: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split("\n")[0][:120])
+
+    tenant = f"t-{uuid.uuid4().hex[:6]}"
+    user = users(tenant)[0]
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def post(body: dict[str, Any]) -> None:
+                async with session.post(f"{bot_url}/api/messages", json=body) as response:
+                    await response.read()
+                    if response.status >= 300:
+                        raise RuntimeError(f"the bot answered {response.status}")
+
+            await post(activity(service_url, tenant, user, text="help"))
+            plan = {"verb": "plan.change", "plan": "professional"}
+            await post(activity(service_url, tenant, user, value=plan))
+            for i in range(20):  # warm: caches, compiled statements, the tenant's rows
+                await post(make(args.case, service_url, tenant, user, i))
+            if args.statements:
+                statements.clear()
+                await post(make(args.case, service_url, tenant, user, 999))
+                print(f"{len(statements)} statements through SQLAlchemy:")
+                print("\n".join(statements))
+                return
+            bodies = [make(args.case, service_url, tenant, user, i) for i in range(args.turns)]
+            profile = cProfile.Profile() if args.profile else None
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profile is not None:
+                profile.enable()
+            for body in bodies:
+                await post(body)
+            if profile is not None:
+                profile.disable()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            print(
+                f"{args.case}: {1000 * cpu / args.turns:.2f} ms of CPU a turn "
+                f"(client and connector included), {args.turns / wall:.0f} turns/s one at a time"
+            )
+            if profile is not None:
+                pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+    finally:
+        await bot.cleanup()
+        await connector.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    parser.add_argument("case", choices=CASES)
+    parser.add_argument("--turns", type=int, default=400)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
