@@ -5,7 +5,8 @@ connector included (the same for every case), without the scheduling noise of a 
 SQLAlchemy during one turn (statements of storage/statements.py run on the driver and are not
 listed).
 
-    python -m bench.inprocess "new ticket" [--turns 400] [--profile] [--statements]
+    python -m bench.inprocess "new ticket" [--turns 400] [--statements]
+                              [--profile [--sort cumulative] [--only "(bot|storage)/"]]
     cases: help, "new ticket", tickets, "card action", first (a create by a new user)
     DATABASE_URL=postgresql://... runs it on PostgreSQL (an empty database)
 """
@@ -108,7 +109,8 @@ async def run(args: argparse.Namespace) -> None:
                 f"(client and connector included), {args.turns / wall:.0f} turns/s one at a time"
             )
             if profile is not None:
-                pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+                stats = pstats.Stats(profile).sort_stats(args.sort)
+                stats.print_stats(*([args.only] if args.only else []), 40)
     finally:
         await bot.cleanup()
         await connector.cleanup()
@@ -120,6 +122,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=400)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime, cumulative")
+    parser.add_argument("--only", default="", help="only functions whose path matches (regex)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -60,8 +60,10 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
             await logic()
             return
         turn = self.units.turn(tenant_id)
-        async with turn:
-            if not await conversations.claim_activity(self.units(tenant_id), self.clock, key):
+        async with turn as unit:
+            # The claim is the turn's first write, on the turn's own unit: a failure fails the
+            # whole turn, so it needs no savepoint of its own (one round trip each way fewer).
+            if not await unit.activities.claim(key, self.clock.now()):
                 await turn.commit()
                 log.info("duplicate delivery of %s ignored", activity.type)
                 if activity.type == ActivityTypes.invoke:
