@@ -62,6 +62,9 @@ class UnitOfWork:
         self.read_only = read_only
         self._committed = False
         self._locked = False
+        # The items a use-case created in this unit, with their log as it knows it (the item
+        # machinery's, bot/services/items.py): what a view of a new item need not read back.
+        self.created: dict[tuple[str, int], object] = {}
 
     async def __aenter__(self) -> Self:
         task = asyncio.current_task()

@@ -63,8 +63,9 @@ async def record_change(
     field: str,
     old: str | None,
     new: str | None,
-) -> None:
+) -> HistoryEntry:
     """One line of the item's history, inside the caller's unit of work."""
+    entry = HistoryEntry(actor.user, field, old, new, clock.now())
     await uow.items.add_event(
         new_row(
             ItemEventRow,
@@ -76,14 +77,24 @@ async def record_change(
             field=field,
             old=old,
             new=new,
-            created_at=clock.now(),
+            created_at=entry.at,
         )
     )
+    key = (app.value, item_id(row))
+    known = uow.created.get(key)
+    if isinstance(known, ItemLog):
+        uow.created[key] = ItemLog(known.comments, (*known.history, entry)[-DETAIL_ITEMS:])
+    return entry
 
 
 async def add_comment(
     uow: UnitOfWork, clock: Clock, actor: Actor, app: App, row: StoredItem, text: str
 ) -> None:
+    comment = Comment(actor.user, text, clock.now())
+    key = (app.value, item_id(row))
+    known = uow.created.get(key)
+    if isinstance(known, ItemLog):
+        uow.created[key] = ItemLog((*known.comments, comment)[-DETAIL_ITEMS:], known.history)
     await uow.items.add_comment(
         new_row(
             ItemCommentRow,
@@ -93,7 +104,7 @@ async def add_comment(
             author_id=actor.user.id,
             author_name=actor.user.name,
             text=text,
-            created_at=clock.now(),
+            created_at=comment.at,
         )
     )
 
@@ -101,6 +112,9 @@ async def add_comment(
 async def item_log(uow: UnitOfWork, app: App, row: StoredItem) -> ItemLog:
     """The newest comments and history entries of an item, oldest first."""
     number = item_id(row)
+    created = uow.created.get((app.value, number))
+    if isinstance(created, ItemLog):  # created in this unit: nothing to read back
+        return created
     comments = await uow.items.comments(app.value, number, last=DETAIL_ITEMS)
     events = await uow.items.events(app.value, number, last=DETAIL_ITEMS)
     return ItemLog(
@@ -131,6 +145,8 @@ async def create_item(
         await consume(uow, clock, policy, app, who.locale)
         number = await uow.tenants.next_number(counter)
         row = await insert(uow, actor, number, clock.now())
+        # A new item's log is what this unit writes: its view reads nothing back.
+        uow.created[(app.value, item_id(row))] = ItemLog((), ())
         await record_change(uow, clock, actor, app, row, "created", None, label)
         result = await view(uow, actor, row)
         await uow.commit()

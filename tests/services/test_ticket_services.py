@@ -623,3 +623,23 @@ async def test_a_released_claim_can_be_claimed_again(
     await conversations.release_activity(uow(A), "activity-1")
     assert await conversations.claim_activity(uow(A), clock, "activity-1") is True
     assert await conversations.claim_activity(uow(A), clock, "activity-1") is False
+
+
+async def test_a_new_tickets_view_is_what_reading_it_back_shows(
+    uow: UnitOfWorkFactory, clock: FixedClock, help_desk: None
+) -> None:
+    """Creating builds the view from what it wrote (no read back of the log): the same
+    ticket, history and comments as a later read, inside a turn's transaction too."""
+    draft = TicketDraft("VPN down", description="since 9:00")
+    created = await tickets.create_ticket(uow(A), clock, POLICY, BOB, draft)
+    clock.advance(timedelta(minutes=5))
+    shown = await tickets.get_ticket(uow.reader(A), clock, BOB, created.ticket.number)
+    assert created.ticket == shown.ticket
+    assert [(h.actor, h.field, h.new) for h in shown.ticket.history] == [
+        (person(BOB), "created", "VPN down")
+    ]
+    assert shown.ticket.comments == ()
+    async with uow.turn(A):
+        again = await tickets.create_ticket(uow(A), clock, POLICY, CAROL, TicketDraft("Printer"))
+        inside = await tickets.get_ticket(uow.reader(A), clock, CAROL, again.ticket.number)
+        assert again.ticket == inside.ticket
