@@ -195,12 +195,13 @@ class UserRepository(Repository):
         statement = WITH_ROLES.get(len(wanted))
         if statement is None:
             statement = WITH_ROLES[len(wanted)] = _with_roles(len(wanted))
-        found = await (await self.db()).rows(
+        db = await self.db()
+        found = await db.rows(
             statement,
             tenant_id=self.tenant_id,
             **{f"role{i}": role for i, role in enumerate(wanted)},
         )
-        return [USERS.row(r) for r in found]
+        return [USERS.row(r, db) for r in found]
 
 
 CONVERSATIONS = Rows(ConversationRef, "tenant_id", "conversation_id")
@@ -312,7 +313,7 @@ class TicketRepository(Repository):
             offset=page * PAGE_SIZE,
             limit=PAGE_SIZE,
         )
-        return [TICKETS.row(r) for r in found], total, page
+        return [TICKETS.row(r, db) for r in found], total, page
 
 
 # (count, page) per filter and whether the user sees every ticket of the tenant.

@@ -21,7 +21,7 @@ named `sa.bindparam`, given at every execution (a missing one is a KeyError, not
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +36,7 @@ from sqlmodel import SQLModel
 
 Processor = Callable[[Any], Any] | None
 M = TypeVar("M", bound=SQLModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,10 @@ class Driver:
         self._sqlite: sqlite3.Connection | None = None
         self._asyncpg: Any = None
         self._savepoints = 0
+        # The rows read here, with the values they were read with: saving one writes only the
+        # columns that changed since, as the ORM did (so a concurrent change to another column
+        # of the row is not overwritten with what this transaction read before it).
+        self.read: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
     @classmethod
     async def of(cls, session: AsyncSession) -> Driver:
@@ -154,9 +159,22 @@ class Driver:
                 start = getattr(adapted, "_start_transaction", None)
                 if start is None:
                     return driver
-                await start()
+                await driver._guarded(start())
             driver._asyncpg = raw.driver_connection
         return driver
+
+    async def _guarded(self, call: Awaitable[T]) -> T:
+        """Await a call on asyncpg directly. SQLAlchemy does not see its errors: when the
+        connection died (a restarted server, a failover), tell the pool, which otherwise hands
+        the dead connection out again and again."""
+        try:
+            return await call
+        except Exception:
+            raw = await self.connection.get_raw_connection()
+            closed = getattr(raw.driver_connection, "is_closed", None)
+            if closed is not None and closed():
+                await self.connection.invalidate()
+            raise
 
     async def rows(self, statement: Statement, **values: Any) -> list[tuple[Any, ...]]:
         """The rows a SELECT (or a statement with RETURNING) gives, its types converted."""
@@ -165,7 +183,7 @@ class Driver:
         if self._sqlite is not None:
             fetched: Sequence[Sequence[Any]] = self._sqlite.execute(prepared.sql, params).fetchall()
         elif self._asyncpg is not None:
-            fetched = await self._asyncpg.fetch(prepared.sql, *params)
+            fetched = await self._guarded(self._asyncpg.fetch(prepared.sql, *params))
         else:
             fetched = (await self.connection.exec_driver_sql(prepared.sql, params)).fetchall()
         if not any(prepared.results):
@@ -180,7 +198,7 @@ class Driver:
         if self._sqlite is not None:
             self._sqlite.execute(text)
         elif self._asyncpg is not None:
-            await self._asyncpg.execute(text)
+            await self._guarded(self._asyncpg.execute(text))
         else:
             await self.connection.exec_driver_sql(text)
 
@@ -205,7 +223,7 @@ class Driver:
             return self._sqlite.execute(prepared.sql, params).rowcount
         if self._asyncpg is not None:
             # asyncpg answers with the command tag: "INSERT 0 1", "UPDATE 3", "DELETE 0".
-            status: str = await self._asyncpg.execute(prepared.sql, *params)
+            status: str = await self._guarded(self._asyncpg.execute(prepared.sql, *params))
             return int(status.rsplit(" ", 1)[-1])
         result: Any = await self.connection.exec_driver_sql(prepared.sql, params)
         return int(result.rowcount)
@@ -277,7 +295,7 @@ def insert_for(dialect: str, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite_dialect.insert)(table)
 
 
-def update_by_key(model: type[SQLModel]) -> Statement:
+def update_by_key(model: type[SQLModel], only: frozenset[str] | None = None) -> Statement:
     """UPDATE every column of a row but its primary key and its tenant, found by primary key
     (and tenant). Not an upsert: on PostgreSQL, INSERT ... ON CONFLICT DO UPDATE locks and
     rewrites more than the row (the tenant's key, for the foreign key), and concurrent first
@@ -288,7 +306,9 @@ def update_by_key(model: type[SQLModel]) -> Statement:
         keys = {c.name for c in table.primary_key.columns} | {"tenant_id"}
         where = [table.c[name] == sa.bindparam(name) for name in sorted(keys)]
         changed = {
-            c.name: sa.bindparam(c.name, type_=c.type) for c in table.columns if c.name not in keys
+            c.name: sa.bindparam(c.name, type_=c.type)
+            for c in table.columns
+            if c.name not in keys and (only is None or c.name in only)
         }
         done: Executable = sa.update(table).where(*where).values(changed)
         return done
@@ -340,9 +360,16 @@ class DriverSlot:
         self._driver: Driver | None = None
 
     async def get(self) -> Driver:
-        if self._driver is None:
+        # A transaction SQLAlchemy ended (a failed flush rolls it back) is not used: the next
+        # statement would run outside any transaction. Asking the session again raises its
+        # own "rollback first" error instead.
+        if self._driver is None or not self._driver.connection.in_transaction():
             self._driver = await Driver.of(self.session)
         return self._driver
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._driver is not None and self._driver.connection.in_transaction()
 
     def reset(self) -> None:
         self._driver = None
@@ -365,36 +392,65 @@ class Rows(Generic[M]):
         self.names = tuple(columns_of(model))
         table: Any = model.__table__  # type: ignore[attr-defined]
         id_column = table.c.get("id")
-        self.generated_id = id_column is not None and id_column.primary_key
+        self.generated_id = (
+            id_column is not None
+            and id_column.primary_key
+            and isinstance(id_column.type, sa.Integer)
+        )
         self.by_key = select_all(
             model, *key, order_by=order_by, limited=limited, for_update=for_update
         )
         self._update = update_by_key(model)
+        self._updates: dict[frozenset[str], Statement] = {}
         self._insert_row = insert_row(model)
         self._insert = insert_returning_id(model) if self.generated_id else None
         self._insert_if_absent = insert_if_absent(model, with_id=True)
         self._insert_new_if_absent = insert_if_absent(model, with_id=False)
         self._inserted = tuple(n for n in self.names if n != "id")
 
-    def row(self, values: Sequence[Any]) -> M:
-        return to_model(self.model, self.names, values)
+    def row(self, values: Sequence[Any], db: Driver | None = None) -> M:
+        """The row object of a fetched tuple; with `db`, remembered as read by its transaction
+        (see `save`)."""
+        made = to_model(self.model, self.names, values)
+        if db is not None:
+            db.read[id(made)] = (made, tuple(values))
+        return made
 
     async def first(self, db: Driver, **key: Any) -> M | None:
         found = await db.first(self.by_key, **key)
-        return None if found is None else self.row(found)
+        return None if found is None else self.row(found, db)
 
     async def all(self, db: Driver, **key: Any) -> list[M]:
-        return [self.row(r) for r in await db.rows(self.by_key, **key)]
+        return [self.row(r, db) for r in await db.rows(self.by_key, **key)]
 
     async def save(self, db: Driver, row: M) -> None:
+        """Insert a new row; update a stored one. A row this transaction read is updated in the
+        columns that changed since (nothing if none did); any other row in every column."""
         if self._insert is not None and getattr(row, "id", None) is None:
             inserted = await db.first(self._insert, **values_of(row, self._inserted))
             assert inserted is not None
             row.id = inserted[0]
             return
         values = values_of(row, self.names)
-        if not await db.run(self._update, **values):
-            await db.run(self._insert_row, **values)
+        seen = db.read.get(id(row))
+        if seen is not None and seen[0] is row:
+            changed = frozenset(
+                n for n, before in zip(self.names, seen[1], strict=True) if values[n] != before
+            )
+            if not changed:
+                return
+            db.read[id(row)] = (row, tuple(values[n] for n in self.names))
+            if await db.run(self._update_of(changed), **values):
+                return
+        elif await db.run(self._update, **values):
+            return
+        await db.run(self._insert_row, **values)
+
+    def _update_of(self, columns: frozenset[str]) -> Statement:
+        found = self._updates.get(columns)
+        if found is None:
+            found = self._updates[columns] = update_by_key(self.model, columns)
+        return found
 
     async def insert_if_absent(self, db: Driver, row: M) -> bool:
         """INSERT the row unless one with its primary key (or another unique key) exists; True

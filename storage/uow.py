@@ -180,8 +180,11 @@ class JoinedUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         if self._savepoint is not None:
-            await (await self.slot.get()).rollback_to(self._savepoint)
-            self._savepoint = None
+            savepoint, self._savepoint = self._savepoint, None
+            # A failed ORM flush has rolled the whole transaction back already (the turn fails
+            # with that error): there is no savepoint left to return to.
+            if self.slot.in_transaction and self.session.is_active:
+                await (await self.slot.get()).rollback_to(savepoint)
             # What the ORM flushed since the savepoint is gone: it must not remember it.
             self.session.expunge_all()
 

@@ -176,8 +176,8 @@ async def reinstate(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> bool
 async def renew(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> bool:
     """The marketplace renewed the term: a new term starts today, with a fresh quota. When the
     running period starts today already (renewal on the anniversary), nothing changes."""
-    sub = await subscriptions.load(uow, clock, catalog)
     await set_status(uow, clock, catalog, ACTIVE)
+    sub = await subscriptions.load(uow, clock, catalog)  # as set_status left it
     if sub.plan.is_free or sub.period.start == sub.today:
         return False
     await subscriptions.switch_plan(uow, sub, sub.plan, ChangeKind.RESTART, clock.now())

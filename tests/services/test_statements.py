@@ -3,6 +3,7 @@ writes the other reads back the same, on SQLite and PostgreSQL, inside the unit'
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from storage.db import Database
-from storage.models import PlanSegmentRow, RefundRow, TicketRow, UserAccount
+from storage.models import OutboxRow, PlanSegmentRow, RefundRow, TicketRow, UserAccount
 from storage.statements import Rows, Statement
 from storage.uow import UnitOfWorkFactory
 
@@ -164,3 +165,102 @@ async def test_a_failed_unit_inside_a_turn_undoes_its_statements_and_orm_writes(
         numbers = (await session.execute(select(TicketRow.number))).scalars().all()
         users = (await session.execute(select(UserAccount.id))).scalars().all()
     assert (list(numbers), list(users)) == ([1], [])
+
+
+@pytest.mark.postgres
+async def test_a_save_writes_only_what_changed_so_a_concurrent_change_survives(
+    any_db: Database,
+) -> None:
+    """Two transactions change different columns of one user: both changes are kept (a whole
+    row written from what the first one read would undo the second's)."""
+    if not any_db.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: on SQLite one writing unit waits for the other")
+    units = UnitOfWorkFactory(any_db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.users.add(
+            UserAccount(tenant_id="t1", id="29:a", name="A", role="member", created_at=NOW)
+        )
+        await uow.commit()
+    first = units("t1")
+    async with first as uow:
+        reader = await uow.users.get("29:a")
+        assert reader is not None
+
+        async def promote() -> None:
+            async with units("t1") as other:
+                user = await other.users.get("29:a")
+                assert user is not None
+                user.role = "admin"
+                await other.users.add(user)
+                await other.commit()
+
+        await asyncio.create_task(promote())
+        reader.locale = "de"
+        await uow.users.add(reader)
+        await uow.commit()
+    async with units.reader("t1") as uow:
+        stored = await uow.users.get("29:a")
+    assert stored is not None and (stored.role, stored.locale) == ("admin", "de")
+
+
+async def test_a_database_error_inside_a_joined_unit_fails_the_turn_with_that_error(
+    any_db: Database,
+) -> None:
+    """An ORM flush refused by the database ends the transaction: the turn fails with the
+    database's error (not a missing savepoint), and nothing of it is kept."""
+    units = UnitOfWorkFactory(any_db)
+    with pytest.raises(sa.exc.IntegrityError):
+        async with units.turn("t1") as turn:
+            await turn.activities.claim("activity-1", NOW)
+            async with units("t1") as uow:
+                await uow.tenants.ensure(NOW)
+                uow.session.add(
+                    OutboxRow(
+                        tenant_id="t1",
+                        conversation_ref_id=999,  # no such conversation
+                        kind="notice",
+                        payload="{}",
+                        next_attempt_at=NOW,
+                        created_at=NOW,
+                    )
+                )
+                await uow.session.flush()
+    async with units("t1") as uow:
+        assert await uow.activities.claim("activity-1", NOW)  # the claim was not kept
+
+
+@pytest.mark.postgres
+async def test_connections_the_server_dropped_are_not_handed_out_again(
+    any_db: Database,
+) -> None:
+    """After the server drops every connection (a restart, a failover), one unit fails and the
+    next ones get new connections: statements run on asyncpg directly, so the pool must be
+    told that a connection died."""
+    if not any_db.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has no server to drop connections")
+    units = UnitOfWorkFactory(any_db)
+    for _ in range(3):  # a few pooled connections
+        async with units("t1") as uow:
+            await uow.tenants.ensure(NOW)
+            await uow.commit()
+    name = any_db.engine.url.database
+    async with any_db.engine.connect() as conn:
+        await conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+    failures = 0
+    for _ in range(12):
+        try:
+            async with units("t1") as uow:
+                await uow.tenants.next_number("x")
+                await uow.commit()
+        except Exception:  # the first use of each dropped connection may fail
+            failures += 1
+    async with units.reader("t1") as uow:
+        assert await uow.tenants.created_at() is not None
+    assert failures <= 2

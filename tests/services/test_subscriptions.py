@@ -26,7 +26,7 @@ from bot.domain.plans import App, PlanCatalog, Term, UnknownPlan, load_catalog
 from bot.domain.quota import QuotaExceeded, QuotaPolicy, QuotaState
 from bot.domain.subscription import Statement
 from bot.domain.tickets import Status, TicketDraft, TicketFilter
-from bot.services import subscriptions
+from bot.services import marketplace, subscriptions
 from bot.services import tickets as ticket_service
 from bot.services.identity import Identity, resolve_actor
 from bot.services.subscriptions import NoTermToEnd, NothingScheduled, NothingToCancel
@@ -876,3 +876,30 @@ async def test_one_tenants_usage_and_plan_do_not_touch_another(
     assert await ticket_numbers(uow.db, OTHER_TENANT) == [1]
     cy_bill = await statement(uow, clock, catalog, CY)
     assert lines_of(cy_bill) == [("free", 30, EUR("0.00"))]
+
+
+async def test_a_renewal_of_a_suspended_marketplace_subscription_reactivates_it(
+    uow: UnitOfWorkFactory, clock: FixedClock
+) -> None:
+    """Renew sets the status and starts a new term in one unit: the new term is saved over
+    the row as the status change left it, so the tenant is active again (not suspended)."""
+    catalog = load_catalog()
+    async with uow(TENANT) as unit:
+        await resolve_actor(unit, clock, ADA)
+        sub = await subscriptions.load(unit, clock, catalog)
+        await subscriptions.switch_plan(
+            unit, sub, catalog.get("standard"), ChangeKind.RESTART, clock.now()
+        )
+        await unit.commit()
+    async with uow(TENANT) as unit:
+        assert await marketplace.suspend(unit, clock, catalog)
+        await unit.commit()
+    clock.advance(timedelta(days=10))
+    async with uow(TENANT) as unit:
+        assert await marketplace.renew(unit, clock, catalog)
+        await unit.commit()
+    async with uow.reader(TENANT) as unit:
+        row = await unit.billing.subscription()
+        renewed = await subscriptions.peek(unit, clock, catalog)
+    assert row is not None and (row.status, row.plan_id) == ("active", "standard")
+    assert renewed.period.start == clock.now().date()
