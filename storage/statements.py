@@ -20,6 +20,7 @@ named `sa.bindparam`, given at every execution (a missing one is a KeyError, not
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -132,6 +133,7 @@ class Driver:
         self.connection = connection
         self._sqlite: sqlite3.Connection | None = None
         self._asyncpg: Any = None
+        self._pg_connection: Any = None
         self._savepoints = 0
         # The rows read here, with the values they were read with: saving one writes only the
         # columns that changed since, as the ORM did (so a concurrent change to another column
@@ -151,6 +153,7 @@ class Driver:
                 driver._sqlite = sqlite
         elif connection.dialect.driver == "asyncpg":
             raw = await connection.get_raw_connection()
+            driver._pg_connection = raw.driver_connection
             adapted: Any = raw.dbapi_connection
             # SQLAlchemy's asyncpg adapter begins the transaction with the first statement it
             # runs itself (SQLAlchemy 2.1, pinned in requirements.txt); begin it now, so that
@@ -170,10 +173,10 @@ class Driver:
         try:
             return await call
         except Exception:
-            raw = await self.connection.get_raw_connection()
-            closed = getattr(raw.driver_connection, "is_closed", None)
+            closed = getattr(self._pg_connection, "is_closed", None)
             if closed is not None and closed():
-                await self.connection.invalidate()
+                with contextlib.suppress(Exception):  # the error to report is the first one
+                    await self.connection.invalidate()
             raise
 
     async def rows(self, statement: Statement, **values: Any) -> list[tuple[Any, ...]]:

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from storage.db import Database
@@ -245,14 +247,18 @@ async def test_connections_the_server_dropped_are_not_handed_out_again(
             await uow.tenants.ensure(NOW)
             await uow.commit()
     name = any_db.engine.url.database
-    async with any_db.engine.connect() as conn:
+    # From a connection of its own (not one of the pool's, which it would spare).
+    killer = create_async_engine(any_db.engine.url, poolclass=NullPool)
+    async with killer.connect() as conn:
         await conn.execute(
             sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                # With a timeout it returns once the backend is gone (PostgreSQL 14 and later).
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
                 " WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
             {"name": name},
         )
+    await killer.dispose()
     failures = 0
     for _ in range(12):
         try:
