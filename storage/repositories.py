@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -52,7 +51,7 @@ class Repository:
 
     def insert(self, table: Any) -> Any:
         """An INSERT that understands ON CONFLICT on both databases."""
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        return insert_for(self.dialect, table)
 
 
 def _counter_step(dialect: str) -> Any:

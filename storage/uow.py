@@ -128,8 +128,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if not self._committed:
-                self.slot.reset()
-                await self.session.rollback()
+                await self.rollback()
             await self.session.close()
         finally:
             self._release()
