@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bench.connector import LimitingConnector
 from bench.sidebyside import activity, users
@@ -68,7 +69,8 @@ async def run(args: argparse.Namespace) -> None:
     bot, bot_url = await start(create_app(settings, database=db))
     statements: list[str] = []
 
-    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    # Every engine's: on SQLite an ORM session runs on an engine of its unit's connection.
+    @event.listens_for(Engine, "before_cursor_execute")
     def _seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement.split("\n")[0][:120])
 

@@ -22,8 +22,9 @@ class ChecklistRepository(Repository):
     async def add_template(self, row: ChecklistTemplateRow) -> ChecklistTemplateRow:
         if row.tenant_id != self.tenant_id:
             raise ValueError("template of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        session = await self.orm()
+        session.add(row)
+        await session.flush()
         return row
 
     async def template(
@@ -35,7 +36,7 @@ class ChecklistRepository(Repository):
         )
         if for_update and self.dialect == "postgresql":
             stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def templates_named(self, text: str, *, limit: int = 10) -> list[ChecklistTemplateRow]:
         """Active templates whose title is `text` (any case), else those containing it."""
@@ -44,7 +45,7 @@ class ChecklistRepository(Repository):
             col(ChecklistTemplateRow.archived).is_(False),
         )
         lowered = sa.func.lower(col(ChecklistTemplateRow.title))
-        exact = (await self.session.execute(base.where(lowered == text.lower()))).scalars().all()
+        exact = (await self.execute(base.where(lowered == text.lower()))).scalars().all()
         if exact:
             return list(exact)
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -53,7 +54,7 @@ class ChecklistRepository(Repository):
             .order_by(col(ChecklistTemplateRow.number))
             .limit(limit)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     async def template_page(
         self, page: int, *, archived: bool = False
@@ -64,7 +65,7 @@ class ChecklistRepository(Repository):
         ]
         total = int(
             (
-                await self.session.execute(
+                await self.execute(
                     sa.select(sa.func.count()).select_from(ChecklistTemplateRow).where(*conditions)
                 )
             ).scalar_one()
@@ -77,7 +78,7 @@ class ChecklistRepository(Repository):
             .offset(page * PAGE_SIZE)
             .limit(PAGE_SIZE)
         )
-        return list((await self.session.execute(stmt)).scalars()), total, page
+        return list((await self.execute(stmt)).scalars()), total, page
 
     async def all_templates(self, *, limit: int = 50) -> list[ChecklistTemplateRow]:
         stmt = (
@@ -89,28 +90,31 @@ class ChecklistRepository(Repository):
             .order_by(col(ChecklistTemplateRow.title))
             .limit(limit)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     # -- checklists ------------------------------------------------------------------------
 
     async def add(self, row: ChecklistRow) -> ChecklistRow:
         if row.tenant_id != self.tenant_id:
             raise ValueError("checklist of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        session = await self.orm()
+        session.add(row)
+        await session.flush()
         return row
 
     async def add_items(self, rows: list[ChecklistItemRow]) -> None:
         if any(r.tenant_id != self.tenant_id for r in rows):
             raise ValueError("checklist item of another tenant")
-        self.session.add_all(rows)
-        await self.session.flush()
+        session = await self.orm()
+        session.add_all(rows)
+        await session.flush()
 
     async def save_item(self, row: ChecklistItemRow) -> None:
         if row.tenant_id != self.tenant_id:
             raise ValueError("checklist item of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        session = await self.orm()
+        session.add(row)
+        await session.flush()
 
     async def get(self, number: int, *, for_update: bool = False) -> ChecklistRow | None:
         stmt = select(ChecklistRow).where(
@@ -118,7 +122,7 @@ class ChecklistRepository(Repository):
         )
         if for_update and self.dialect == "postgresql":
             stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def items(self, checklist_id: int) -> list[ChecklistItemRow]:
         stmt = (
@@ -129,7 +133,7 @@ class ChecklistRepository(Repository):
             )
             .order_by(col(ChecklistItemRow.position))
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     async def progress(self, checklist_ids: list[int]) -> dict[int, tuple[int, int]]:
         """(checked, total) per checklist, for a list."""
@@ -146,7 +150,7 @@ class ChecklistRepository(Repository):
             )
             .group_by(col(ChecklistItemRow.checklist_id))
         )
-        return {int(c): (int(d or 0), int(n)) for c, d, n in await self.session.execute(stmt)}
+        return {int(c): (int(d or 0), int(n)) for c, d, n in await self.execute(stmt)}
 
     async def page(
         self, flt: ChecklistFilter, user_id: str, *, sees_all: bool, today: date, page: int
@@ -179,7 +183,7 @@ class ChecklistRepository(Repository):
             conditions += [col(ChecklistRow.status).in_(OPEN), col(ChecklistRow.due) < today]
         total = int(
             (
-                await self.session.execute(
+                await self.execute(
                     sa.select(sa.func.count()).select_from(ChecklistRow).where(*conditions)
                 )
             ).scalar_one()
@@ -192,7 +196,7 @@ class ChecklistRepository(Repository):
             .offset(page * PAGE_SIZE)
             .limit(PAGE_SIZE)
         )
-        return list((await self.session.execute(stmt)).scalars()), total, page
+        return list((await self.execute(stmt)).scalars()), total, page
 
     async def due_for(self, user_id: str, day: date) -> list[ChecklistRow]:
         """Open checklists assigned to `user_id` that are due on `day` or before."""
@@ -207,4 +211,4 @@ class ChecklistRepository(Repository):
             .order_by(col(ChecklistRow.due), col(ChecklistRow.number))
             .limit(50)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())

@@ -33,8 +33,9 @@ class CrmRepository(Repository):
 
     async def _add(self, row: T) -> T:
         self._own(row)
-        self.session.add(row)
-        await self.session.flush()
+        session = await self.orm()
+        session.add(row)
+        await session.flush()
         return row
 
     async def _page(
@@ -43,16 +44,14 @@ class CrmRepository(Repository):
         """A page of rows, the total, and the page shown (one past the end shows the last)."""
         total = int(
             (
-                await self.session.execute(
-                    sa.select(sa.func.count()).select_from(table).where(*conditions)
-                )
+                await self.execute(sa.select(sa.func.count()).select_from(table).where(*conditions))
             ).scalar_one()
         )
         page = clamp_page(page, total)
         stmt = (select(table).where(*conditions).order_by(*order).offset(page * PAGE_SIZE)).limit(
             PAGE_SIZE
         )
-        return list((await self.session.execute(stmt)).scalars()), total, page
+        return list((await self.execute(stmt)).scalars()), total, page
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -63,18 +62,18 @@ class CrmRepository(Repository):
         stmt = select(AccountRow).where(
             AccountRow.tenant_id == self.tenant_id, AccountRow.number == number
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def account_named(self, name: str) -> AccountRow | None:
         stmt = select(AccountRow).where(
             AccountRow.tenant_id == self.tenant_id, AccountRow.name_key == name_key(name)
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def account_or_new(self, row: AccountRow) -> AccountRow:
         """The account of that name, inserting `row` unless a concurrent turn did first."""
         self._own(row)
-        await self.session.execute(
+        await self.execute(
             self.insert(AccountRow)
             .values(**row.model_dump(exclude={"id"}))
             .on_conflict_do_nothing(index_elements=["tenant_id", "name_key"])
@@ -90,7 +89,7 @@ class CrmRepository(Repository):
         stmt = select(AccountRow).where(
             AccountRow.tenant_id == self.tenant_id, col(AccountRow.id).in_(wanted)
         )
-        return {r.id: r for r in (await self.session.execute(stmt)).scalars() if r.id is not None}
+        return {r.id: r for r in (await self.execute(stmt)).scalars() if r.id is not None}
 
     async def account_page(self, name_filter: str, page: int) -> tuple[list[AccountRow], int, int]:
         conditions: list[Any] = [AccountRow.tenant_id == self.tenant_id]
@@ -107,7 +106,7 @@ class CrmRepository(Repository):
         stmt = select(ContactRow).where(
             ContactRow.tenant_id == self.tenant_id, ContactRow.number == number
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def contact_named(self, name: str, account_id: int | None) -> ContactRow | None:
         """The contact of that name at that account (or at none)."""
@@ -125,7 +124,7 @@ class CrmRepository(Repository):
             )
             .order_by(col(ContactRow.number))
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def contacts_by_id(self, ids: Iterable[int | None]) -> dict[int, ContactRow]:
         wanted = {i for i in ids if i is not None}
@@ -134,7 +133,7 @@ class CrmRepository(Repository):
         stmt = select(ContactRow).where(
             ContactRow.tenant_id == self.tenant_id, col(ContactRow.id).in_(wanted)
         )
-        return {r.id: r for r in (await self.session.execute(stmt)).scalars() if r.id is not None}
+        return {r.id: r for r in (await self.execute(stmt)).scalars() if r.id is not None}
 
     async def contact_page(self, name_filter: str, page: int) -> tuple[list[ContactRow], int, int]:
         conditions: list[Any] = [ContactRow.tenant_id == self.tenant_id]
@@ -150,7 +149,7 @@ class CrmRepository(Repository):
             .order_by(col(ContactRow.name_key))
             .limit(RELATED_SHOWN)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     # -- opportunities -------------------------------------------------------------------------
 
@@ -163,7 +162,7 @@ class CrmRepository(Repository):
         )
         if for_update and self.dialect == "postgresql":
             stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     def _visible(self, owner_id: str | None) -> list[Any]:
         """`owner_id` None: every opportunity of the tenant (agents and admins)."""
@@ -200,7 +199,7 @@ class CrmRepository(Repository):
             .order_by(col(OpportunityRow.updated_at).desc(), col(OpportunityRow.number).desc())
             .limit(RELATED_SHOWN)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     async def pipeline_rows(
         self, owner_id: str | None, won_since: date
@@ -224,4 +223,4 @@ class CrmRepository(Repository):
             col(OpportunityRow.own_probability),
             col(OpportunityRow.closed_on),
         ).where(*conditions)
-        return [tuple(r) for r in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+        return [tuple(r) for r in (await self.execute(stmt)).all()]  # type: ignore[misc]

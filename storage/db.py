@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
-from storage.sqlite_inline import connect_inline
+from storage.sqlite_inline import InlineConnection, connect_inline
+from storage.transactions import SqliteConnections, configure
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +47,29 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         in_memory = False
         kwargs: dict[str, Any] = {"echo": echo}
+        # Units of work on SQLite run on connections of their own (storage/transactions.py).
+        self.sqlite_connections: SqliteConnections | None = None
         if self.is_sqlite:
             in_memory = self.url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
             if in_memory:
+                # One connection is the database: the engine and the units of work share it.
+                memory = InlineConnection(
+                    sqlite3.connect(":memory:", check_same_thread=False, cached_statements=256)
+                )
+                configure(memory.sqlite3_connection, wal=False)
+
+                async def the_memory() -> InlineConnection:
+                    return memory
+
                 kwargs["poolclass"] = StaticPool
-                db_path = ":memory:"
+                kwargs["async_creator"] = the_memory
+                self.sqlite_connections = SqliteConnections(":memory:", memory=memory, wal=False)
             else:
                 db_path = self.url.split(":///", 1)[1].split("?", 1)[0]
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-            # Statements run on the loop's thread: no thread hop per statement.
-            kwargs["async_creator"] = connect_inline(db_path, timeout=30)
+                # Statements run on the loop's thread: no thread hop per statement.
+                kwargs["async_creator"] = connect_inline(db_path, timeout=30)
+                self.sqlite_connections = SqliteConnections(db_path, memory=None, wal=True)
         else:
             # No pre-ping: it cost a round trip per checkout; a connection that died is
             # dropped by the pool when its error is seen (and the turn retried by Teams).
@@ -83,6 +98,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self.sqlite_connections is not None:
+            await self.sqlite_connections.close()
         await self.engine.dispose()
 
 
@@ -90,15 +107,7 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite would defer it).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        if wal:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # WAL with NORMAL sync cannot corrupt; it may lose the last commits on power loss.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+        configure(dbapi_connection.driver_connection.sqlite3_connection, wal=wal)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

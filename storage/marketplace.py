@@ -98,22 +98,23 @@ class MarketplaceRepository(Repository):
             .where(MarketplaceSubscriptionRow.tenant_id == self.tenant_id)
             .order_by(col(MarketplaceSubscriptionRow.updated_at).desc())
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def get(self, subscription_id: str) -> MarketplaceSubscriptionRow | None:
         stmt = select(MarketplaceSubscriptionRow).where(
             MarketplaceSubscriptionRow.id == subscription_id,
             MarketplaceSubscriptionRow.tenant_id == self.tenant_id,
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def save(
         self, row: MarketplaceSubscriptionRow | MarketplaceRequestRow | MarketplaceOperationRow
     ) -> None:
         if row.tenant_id != self.tenant_id:
             raise ValueError("marketplace row of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        session = await self.orm()
+        session.add(row)
+        await session.flush()
 
     async def claim_operation(
         self, operation_id: str, subscription_id: str, action: str, now: datetime
@@ -132,11 +133,11 @@ class MarketplaceRepository(Repository):
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        result = await self.session.execute(stmt)
+        result = await self.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_outcome(self, operation_id: str, outcome: str, detail: str) -> None:
-        await self.session.execute(
+        await self.execute(
             sa.update(MarketplaceOperationRow)
             .where(
                 col(MarketplaceOperationRow.id) == operation_id,
@@ -158,7 +159,7 @@ class MarketplaceRepository(Repository):
             MarketplaceRequestRow.operation_id == operation_id,
             col(MarketplaceRequestRow.status).in_((REQUESTED, SENT)),
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
     async def requests(self, statuses: tuple[str, ...]) -> list[MarketplaceRequestRow]:
         stmt = (
@@ -169,7 +170,7 @@ class MarketplaceRepository(Repository):
             )
             .order_by(col(MarketplaceRequestRow.id))
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
 
 class MarketplaceStore:

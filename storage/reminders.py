@@ -27,7 +27,7 @@ class ReminderRepository(Repository):
             .values(tenant_id=self.tenant_id, user_id=user_id, day=day, created_at=now)
             .on_conflict_do_nothing(index_elements=["tenant_id", "user_id", "day"])
         )
-        result = await self.session.execute(stmt)
+        result = await self.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

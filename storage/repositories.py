@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVarTuple, overload
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlmodel import col, select
 
 from bot.domain.paging import PAGE_SIZE, clamp_page
@@ -29,7 +32,10 @@ from storage.models import (
     TicketRow,
     UserAccount,
 )
-from storage.statements import Driver, DriverSlot, Rows, Statement, insert_for, new_row
+from storage.statements import Driver, Rows, Statement, insert_for, new_row
+from storage.transactions import Transaction
+
+_Ts = TypeVarTuple("_Ts")
 
 # The outbox ids written during one turn: the quota middleware collects them to wake the
 # proactive sender once the turn's own reply has gone.
@@ -37,17 +43,26 @@ turn_outbox: ContextVar[list[int] | None] = ContextVar("turn_outbox", default=No
 
 
 class Repository:
-    def __init__(
-        self, session: AsyncSession, tenant_id: str, dialect: str, slot: DriverSlot
-    ) -> None:
-        self.session = session
+    def __init__(self, tx: Transaction, tenant_id: str) -> None:
+        self.tx = tx
         self.tenant_id = tenant_id
-        self.dialect = dialect
-        self.slot = slot
+        self.dialect = tx.dialect.name
 
     async def db(self) -> Driver:
         """The transaction's driver, for the statements of `storage/statements.py`."""
-        return await self.slot.get()
+        return await self.tx.driver()
+
+    async def orm(self) -> AsyncSession:
+        """The transaction's ORM session (made on first use: most turns need none)."""
+        return await self.tx.orm()
+
+    @overload
+    async def execute(self, statement: TypedReturnsRows[*_Ts]) -> Result[*_Ts]: ...
+    @overload
+    async def execute(self, statement: Executable) -> Result[*tuple[Any, ...]]: ...
+    async def execute(self, statement: Executable) -> Result[*tuple[Any, ...]]:
+        """Run a statement through the ORM session."""
+        return await (await self.tx.orm()).execute(statement)
 
     def insert(self, table: Any) -> Any:
         """An INSERT that understands ON CONFLICT on both databases."""
@@ -96,17 +111,17 @@ class TenantRepository(Repository):
         )
 
     async def language(self) -> str | None:
-        tenant = await self.session.get(Tenant, self.tenant_id)
+        tenant = await (await self.orm()).get(Tenant, self.tenant_id)
         return tenant.language if tenant is not None else None
 
     async def set_language(self, language: str, now: datetime) -> None:
         await self.ensure(now)
-        await self.session.execute(
+        await self.execute(
             sa.update(Tenant).where(col(Tenant.id) == self.tenant_id).values(language=language)
         )
 
     async def created_at(self) -> datetime | None:
-        tenant = await self.session.get(Tenant, self.tenant_id)
+        tenant = await (await self.orm()).get(Tenant, self.tenant_id)
         return tenant.created_at if tenant is not None else None
 
     async def next_number(self, name: str) -> int:
@@ -125,7 +140,7 @@ class IdempotencyRepository(Repository):
         )
 
     async def release(self, activity_id: str) -> None:
-        await self.session.execute(
+        await self.execute(
             sa.delete(ProcessedActivity).where(
                 col(ProcessedActivity.tenant_id) == self.tenant_id,
                 col(ProcessedActivity.activity_id) == activity_id,
@@ -185,7 +200,7 @@ class UserRepository(Repository):
             .execution_options(populate_existing=True)
             .limit(limit)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     async def with_roles(self, roles: Sequence[str]) -> list[UserAccount]:
         wanted = sorted(set(roles))
@@ -239,7 +254,7 @@ class ConversationRepository(Repository):
             .order_by(col(ConversationRef.id))
             .execution_options(populate_existing=True)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     async def personal_chat(self, user_id: str) -> ConversationRef | None:
         stmt = (
@@ -253,7 +268,7 @@ class ConversationRepository(Repository):
             .order_by(col(ConversationRef.id).desc())
             .execution_options(populate_existing=True)
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return (await self.execute(stmt)).scalars().first()
 
 
 TICKETS = Rows(TicketRow, "tenant_id", "number")
@@ -289,7 +304,7 @@ class TicketRepository(Repository):
             # Tickets are saved without the ORM: read what is stored, not what it remembers.
             .execution_options(populate_existing=True)
         )
-        return list((await self.session.execute(stmt)).scalars())
+        return list((await self.execute(stmt)).scalars())
 
     async def page(
         self,
@@ -494,7 +509,7 @@ class BillingRepository(Repository):
 
     async def set_limit(self, app: str, period_start: date, limit: int) -> None:
         table = QuotaUsageRow.__table__  # type: ignore[attr-defined]
-        await self.session.execute(
+        await self.execute(
             sa.update(table)
             .where(
                 table.c.tenant_id == self.tenant_id,
@@ -513,7 +528,7 @@ class BillingRepository(Repository):
         moved = {r.app: r.used for r in await self.usage(source)}
         for app, limit in limits.items():
             await self.ensure_usage(app, target, limit)
-            await self.session.execute(
+            await self.execute(
                 sa.update(table)
                 .where(
                     table.c.tenant_id == self.tenant_id,
@@ -522,7 +537,7 @@ class BillingRepository(Repository):
                 )
                 .values(used=table.c.used + moved.get(app, 0))
             )
-        await self.session.execute(
+        await self.execute(
             sa.update(table)
             .where(table.c.tenant_id == self.tenant_id, table.c.period_start == source)
             .values(used=0)
@@ -548,7 +563,7 @@ class NoticeRepository(Repository):
                 index_elements=["tenant_id", "app", "period_start", "threshold", "quota_limit"]
             )
         )
-        result = await self.session.execute(stmt)
+        result = await self.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -556,8 +571,9 @@ class OutboxRepository(Repository):
     async def enqueue(self, row: OutboxRow) -> None:
         if row.tenant_id != self.tenant_id:
             raise ValueError("outbox message of another tenant")
-        self.session.add(row)
-        await self.session.flush()
+        session = await self.orm()
+        session.add(row)
+        await session.flush()
         collected = turn_outbox.get()
         if collected is not None and row.id is not None:
             collected.append(row.id)

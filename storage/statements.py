@@ -128,9 +128,10 @@ def _row(prepared: Prepared, row: Sequence[Any]) -> tuple[Any, ...]:
 class Driver:
     """Runs prepared statements inside one unit of work's transaction."""
 
-    def __init__(self, dialect: Dialect, connection: AsyncConnection) -> None:
+    def __init__(self, dialect: Dialect, connection: AsyncConnection | None) -> None:
         self.dialect = dialect
-        self.connection = connection
+        # SQLAlchemy's connection, if the transaction is SQLAlchemy's (not on SQLite).
+        self._connection = connection
         self._sqlite: sqlite3.Connection | None = None
         self._asyncpg: Any = None
         self._pg_connection: Any = None
@@ -139,6 +140,18 @@ class Driver:
         # columns that changed since, as the ORM did (so a concurrent change to another column
         # of the row is not overwritten with what this transaction read before it).
         self.read: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+
+    @property
+    def connection(self) -> AsyncConnection:
+        assert self._connection is not None, "a sqlite3 transaction has no SQLAlchemy connection"
+        return self._connection
+
+    @classmethod
+    def on_sqlite(cls, dialect: Dialect, connection: sqlite3.Connection) -> Driver:
+        """The driver of a transaction on a sqlite3 connection (storage/transactions.py)."""
+        driver = cls(dialect, None)
+        driver._sqlite = connection
+        return driver
 
     @classmethod
     async def of(cls, session: AsyncSession) -> Driver:
@@ -352,30 +365,6 @@ def insert_returning_id(model: type[SQLModel]) -> Statement:
 
 def values_of(row: SQLModel, names: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
-
-
-class DriverSlot:
-    """The driver of one transaction, found on first use and forgotten when the transaction
-    ends (after a commit the session may run on another connection)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._driver: Driver | None = None
-
-    async def get(self) -> Driver:
-        # A transaction SQLAlchemy ended (a failed flush rolls it back) is not used: the next
-        # statement would run outside any transaction. Asking the session again raises its
-        # own "rollback first" error instead.
-        if self._driver is None or not self._driver.connection.in_transaction():
-            self._driver = await Driver.of(self.session)
-        return self._driver
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._driver is not None and self._driver.connection.in_transaction()
-
-    def reset(self) -> None:
-        self._driver = None
 
 
 class Rows(Generic[M]):

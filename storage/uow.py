@@ -38,7 +38,7 @@ from storage.repositories import (
     TicketRepository,
     UserRepository,
 )
-from storage.statements import DriverSlot
+from storage.transactions import Transaction, transaction_for
 
 # The task that has a unit of work open; a task started from inside it inherits the context
 # but not the unit, so the task is compared too.
@@ -52,7 +52,7 @@ class NestedUnitOfWork(RuntimeError):
 class UnitOfWork:
     """Every repository of a unit of work is scoped to its tenant, so a query cannot leave it."""
 
-    session: AsyncSession
+    tx: Transaction
 
     def __init__(self, db: Database, tenant_id: str, *, read_only: bool = False) -> None:
         if not tenant_id:
@@ -79,31 +79,33 @@ class UnitOfWork:
             await lock.acquire()
             self._locked = True
         try:
-            self.session = (self.db.readers if self.read_only else self.db.sessions)()
-            await self.session.begin()
+            self.tx = transaction_for(self.db, read_only=self.read_only)
+            await self.tx.begin()
         except BaseException:
             self._release()
             raise
-        self.slot = DriverSlot(self.session)
         self._bind_repositories()
         return self
 
+    async def orm(self) -> AsyncSession:
+        """The transaction's ORM session (made on first use)."""
+        return await self.tx.orm()
+
     def _bind_repositories(self) -> None:
-        dialect = self.db.engine.dialect.name
-        slot = self.slot
-        self.tenants = TenantRepository(self.session, self.tenant_id, dialect, slot)
-        self.users = UserRepository(self.session, self.tenant_id, dialect, slot)
-        self.conversations = ConversationRepository(self.session, self.tenant_id, dialect, slot)
-        self.tickets = TicketRepository(self.session, self.tenant_id, dialect, slot)
-        self.crm = CrmRepository(self.session, self.tenant_id, dialect, slot)
-        self.items = ItemLogRepository(self.session, self.tenant_id, dialect, slot)
-        self.checklists = ChecklistRepository(self.session, self.tenant_id, dialect, slot)
-        self.reminders = ReminderRepository(self.session, self.tenant_id, dialect, slot)
-        self.activities = IdempotencyRepository(self.session, self.tenant_id, dialect, slot)
-        self.billing = BillingRepository(self.session, self.tenant_id, dialect, slot)
-        self.notices = NoticeRepository(self.session, self.tenant_id, dialect, slot)
-        self.outbox = OutboxRepository(self.session, self.tenant_id, dialect, slot)
-        self.marketplace = MarketplaceRepository(self.session, self.tenant_id, dialect, slot)
+        tx, tenant = self.tx, self.tenant_id
+        self.tenants = TenantRepository(tx, tenant)
+        self.users = UserRepository(tx, tenant)
+        self.conversations = ConversationRepository(tx, tenant)
+        self.tickets = TicketRepository(tx, tenant)
+        self.crm = CrmRepository(tx, tenant)
+        self.items = ItemLogRepository(tx, tenant)
+        self.checklists = ChecklistRepository(tx, tenant)
+        self.reminders = ReminderRepository(tx, tenant)
+        self.activities = IdempotencyRepository(tx, tenant)
+        self.billing = BillingRepository(tx, tenant)
+        self.notices = NoticeRepository(tx, tenant)
+        self.outbox = OutboxRepository(tx, tenant)
+        self.marketplace = MarketplaceRepository(tx, tenant)
 
     def _release(self) -> None:
         if self._locked and self.db.write_lock is not None:
@@ -112,13 +114,11 @@ class UnitOfWork:
         _open_in.reset(self._token)
 
     async def commit(self) -> None:
-        self.slot.reset()
-        await self.session.commit()
+        await self.tx.commit()
         self._committed = True
 
     async def rollback(self) -> None:
-        self.slot.reset()
-        await self.session.rollback()
+        await self.tx.rollback()
 
     async def __aexit__(
         self,
@@ -129,7 +129,7 @@ class UnitOfWork:
         try:
             if not self._committed:
                 await self.rollback()
-            await self.session.close()
+            await self.tx.close()
         finally:
             self._release()
 
@@ -154,26 +154,21 @@ class JoinedUnitOfWork(UnitOfWork):
                 "a unit of work is already open in this task: pass the open one to the helper"
             )
         self._token = _open_in.set(task)
-        self.session = self._turn_unit.session
-        self.slot = self._turn_unit.slot
+        self.tx = self._turn_unit.tx
         # A reader writes nothing: it needs no savepoint to undo. The savepoint is SQL of
         # its own (SQLAlchemy's begin_nested cost more than the statements it wrapped); the
         # session has nothing unflushed here, because every repository flushes what it adds.
         self._savepoint: str | None = None
         if not self.read_only:
-            await self._flush_pending()
-            self._savepoint = await (await self.slot.get()).savepoint()
+            await self.tx.flush()
+            self._savepoint = await (await self.tx.driver()).savepoint()
         self._bind_repositories()
         return self
 
-    async def _flush_pending(self) -> None:
-        if self.session.new or self.session.dirty or self.session.deleted:
-            await self.session.flush()
-
     async def commit(self) -> None:
         if self._savepoint is not None:
-            await self._flush_pending()
-            await (await self.slot.get()).release(self._savepoint)
+            await self.tx.flush()
+            await (await self.tx.driver()).release(self._savepoint)
             self._savepoint = None
         self._committed = True
 
@@ -182,10 +177,12 @@ class JoinedUnitOfWork(UnitOfWork):
             savepoint, self._savepoint = self._savepoint, None
             # A failed ORM flush has rolled the whole transaction back already (the turn fails
             # with that error): there is no savepoint left to return to.
-            if self.slot.in_transaction and self.session.is_active:
-                await (await self.slot.get()).rollback_to(savepoint)
+            if self.tx.active:
+                await (await self.tx.driver()).rollback_to(savepoint)
             # What the ORM flushed since the savepoint is gone: it must not remember it.
-            self.session.expunge_all()
+            session = self.tx.session
+            if session is not None:
+                session.expunge_all()
 
     async def __aexit__(
         self,

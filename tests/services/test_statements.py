@@ -155,10 +155,11 @@ async def test_a_failed_unit_inside_a_turn_undoes_its_statements_and_orm_writes(
         with pytest.raises(RuntimeError):
             async with units("t1") as uow:
                 await uow.tickets.add(ticket(2))
-                uow.session.add(
+                session = await uow.orm()
+                session.add(
                     UserAccount(tenant_id="t1", id="29:b", name="B", role="member", created_at=NOW)
                 )
-                await uow.session.flush()
+                await session.flush()
                 raise RuntimeError("the use-case fails")
         async with units("t1") as uow:
             assert await uow.users.get("29:b") is None
@@ -217,7 +218,8 @@ async def test_a_database_error_inside_a_joined_unit_fails_the_turn_with_that_er
             await turn.activities.claim("activity-1", NOW)
             async with units("t1") as uow:
                 await uow.tenants.ensure(NOW)
-                uow.session.add(
+                session = await uow.orm()
+                session.add(
                     OutboxRow(
                         tenant_id="t1",
                         conversation_ref_id=999,  # no such conversation
@@ -227,7 +229,7 @@ async def test_a_database_error_inside_a_joined_unit_fails_the_turn_with_that_er
                         created_at=NOW,
                     )
                 )
-                await uow.session.flush()
+                await session.flush()
     async with units("t1") as uow:
         assert await uow.activities.claim("activity-1", NOW)  # the claim was not kept
 

@@ -1,0 +1,311 @@
+"""The transaction of one unit of work: the statements' driver (storage/statements.py) from the
+start, an ORM session only once a repository asks for one (`await tx.orm()`).
+
+Most turns never touch the ORM: their statements run on the driver. On SQLite a unit of work
+then runs without SQLAlchemy at all (`SqliteTransaction`): BEGIN, the statements and COMMIT on a
+sqlite3 connection of the database's own (`SqliteConnections`), where the session, the pool's
+checkout and check-in and the greenlet around each of them cost more than the turn's SQL. A
+repository that needs the ORM gets a session on that same connection, inside that same
+transaction: an engine of its own per connection hands the connection out (a static pool), its
+"begin" issues nothing (the transaction is begun already), and the session joins the
+connection's transaction without committing it; the unit commits the connection itself, after
+flushing the session.
+
+On PostgreSQL (and on any other driver) a unit of work is a session, as before
+(`SessionTransaction`), whose connection the driver uses.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exc, pool
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from storage.sqlite_inline import InlineConnection
+from storage.statements import Driver
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+
+class Transaction:
+    """What a unit of work and its repositories use of a transaction."""
+
+    dialect: Dialect
+
+    async def begin(self) -> None:
+        raise NotImplementedError
+
+    async def driver(self) -> Driver:
+        """The driver of the transaction's connection, for the hot path's statements."""
+        raise NotImplementedError
+
+    async def orm(self) -> AsyncSession:
+        """The ORM session of the transaction (made on first use)."""
+        raise NotImplementedError
+
+    @property
+    def session(self) -> AsyncSession | None:
+        """The ORM session, if one was made."""
+        raise NotImplementedError
+
+    @property
+    def active(self) -> bool:
+        """Still inside its transaction (a failed ORM flush ends it)."""
+        raise NotImplementedError
+
+    async def flush(self) -> None:
+        session = self.session
+        if session is not None and (session.new or session.dirty or session.deleted):
+            await session.flush()
+
+    async def commit(self) -> None:
+        raise NotImplementedError
+
+    async def rollback(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class SessionTransaction(Transaction):
+    """A unit of work's transaction as an ORM session, whose connection the driver uses."""
+
+    def __init__(self, db: Database, *, read_only: bool) -> None:
+        self._session = (db.readers if read_only else db.sessions)()
+        self.dialect = db.engine.dialect
+        self._driver: Driver | None = None
+
+    async def begin(self) -> None:
+        await self._session.begin()
+
+    async def driver(self) -> Driver:
+        # A transaction SQLAlchemy ended (a failed flush rolls it back) is not used: the next
+        # statement would run outside any transaction. Asking the session again raises its
+        # own "rollback first" error instead. After a commit the session may run on another
+        # connection: the driver is found again.
+        if self._driver is None or not self._driver.connection.in_transaction():
+            self._driver = await Driver.of(self._session)
+        return self._driver
+
+    async def orm(self) -> AsyncSession:
+        return self._session
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
+
+    @property
+    def active(self) -> bool:
+        return (
+            self._driver is not None
+            and self._driver.connection.in_transaction()
+            and self._session.is_active
+        )
+
+    async def commit(self) -> None:
+        self._driver = None
+        await self._session.commit()
+
+    async def rollback(self) -> None:
+        self._driver = None
+        await self._session.rollback()
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+class SqliteConnections:
+    """The sqlite3 connections units of work run on: one writer (writers take turns through
+    `Database.write_lock`) and as many readers as read at once; an in-memory database has one
+    connection for everything (its readers wait for the writer). Each connection has an engine
+    of its own for the ORM sessions made on it (see the module doc)."""
+
+    MAX_IDLE_READERS = 8
+
+    def __init__(self, path: str, *, memory: InlineConnection | None, wal: bool) -> None:
+        self.path = path
+        self.wal = wal
+        self._memory = memory
+        self._writer: InlineConnection | None = memory
+        self._idle: list[InlineConnection] = []
+        self._engines: dict[int, AsyncEngine] = {}
+        self._all: list[InlineConnection] = [memory] if memory is not None else []
+        self.dialect: Dialect | None = None
+
+    @property
+    def open_count(self) -> int:
+        """How many connections of its own it holds open."""
+        return len(self._all) - (1 if self._memory is not None else 0)
+
+    async def _open(self) -> InlineConnection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=30,
+            check_same_thread=False,
+            uri=self.path.startswith("file:"),
+            cached_statements=256,
+        )
+        configure(conn, wal=self.wal)
+        inline = InlineConnection(conn)
+        await self._engine_of(inline)
+        self._all.append(inline)
+        return inline
+
+    async def writer(self) -> InlineConnection:
+        if self._writer is None:
+            self._writer = await self._open()
+        elif self._writer is self._memory:
+            await self._engine_of(self._writer)
+        return self._writer
+
+    async def reader(self) -> InlineConnection:
+        if self._memory is not None:
+            return await self.writer()
+        return self._idle.pop() if self._idle else await self._open()
+
+    def give_back(self, conn: InlineConnection, *, reader: bool) -> None:
+        if not reader or conn is self._memory:
+            return
+        if len(self._idle) < self.MAX_IDLE_READERS:
+            self._idle.append(conn)
+        else:
+            self._all.remove(conn)
+            conn.stop()
+
+    async def _engine_of(self, conn: InlineConnection) -> AsyncEngine:
+        """The engine of the ORM sessions on `conn`. Made, and connected once, before `conn`
+        is in any transaction: SQLAlchemy rolls back after its first connection's set-up."""
+        engine = self._engines.get(id(conn))
+        if engine is None:
+
+            async def creator() -> InlineConnection:
+                return conn
+
+            engine = create_async_engine(
+                "sqlite+aiosqlite://",
+                poolclass=pool.StaticPool,
+                async_creator=creator,
+                pool_reset_on_return=None,
+            )
+            async with engine.connect():
+                pass
+            self._engines[id(conn)] = engine
+        return engine
+
+    async def session_on(self, conn: InlineConnection) -> tuple[AsyncConnection, AsyncSession]:
+        """A session inside the transaction `conn` is in (see the module doc)."""
+        connection = await self._engines[id(conn)].connect()
+        await connection.begin()  # SQL of none: the connection is in its transaction already
+        return connection, AsyncSession(bind=connection, expire_on_commit=False)
+
+    async def close(self) -> None:
+        for engine in self._engines.values():
+            await engine.dispose()
+        self._engines.clear()
+        for conn in self._all:
+            if conn is not self._memory:
+                conn.stop()
+        self._all = [self._memory] if self._memory is not None else []
+        self._idle.clear()
+        self._writer = self._memory
+
+
+def configure(conn: sqlite3.Connection, *, wal: bool) -> None:
+    """Every connection's settings (the engine's connections get the same, on connect)."""
+    # BEGIN is ours to issue (sqlite3 would defer it, or begin one on its own).
+    conn.isolation_level = None
+    if wal:
+        conn.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL sync cannot corrupt; it may lose the last commits on power loss.
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+
+
+class SqliteTransaction(Transaction):
+    """A unit of work's transaction on a sqlite3 connection of `SqliteConnections`."""
+
+    def __init__(self, connections: SqliteConnections, dialect: Dialect, *, read_only: bool):
+        self._connections = connections
+        self.dialect = dialect
+        self._read_only = read_only
+        self._inline: InlineConnection | None = None
+        self._sqlite: sqlite3.Connection | None = None
+        self._driver: Driver | None = None
+        self._orm: tuple[AsyncConnection, AsyncSession] | None = None
+
+    async def begin(self) -> None:
+        c = self._connections
+        inline = await (c.reader() if self._read_only else c.writer())
+        sqlite = inline.sqlite3_connection
+        # Deferred for a reader: it waits for no writer (WAL).
+        sqlite.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+        self._inline, self._sqlite = inline, sqlite
+        self._driver = Driver.on_sqlite(self.dialect, sqlite)
+
+    async def driver(self) -> Driver:
+        if self._driver is None or self._sqlite is None:
+            raise exc.InvalidRequestError("the unit of work has no transaction open")
+        if not self._sqlite.in_transaction:
+            # A failed ORM flush rolled the whole transaction back: a statement now would run
+            # outside any transaction.
+            raise exc.PendingRollbackError(
+                "this unit of work's transaction was rolled back by an earlier error"
+            )
+        return self._driver
+
+    async def orm(self) -> AsyncSession:
+        if self._orm is None:
+            assert self._inline is not None, "the unit of work has no transaction open"
+            self._orm = await self._connections.session_on(self._inline)
+        return self._orm[1]
+
+    @property
+    def session(self) -> AsyncSession | None:
+        return None if self._orm is None else self._orm[1]
+
+    @property
+    def active(self) -> bool:
+        return self._sqlite is not None and self._sqlite.in_transaction
+
+    async def commit(self) -> None:
+        await self.flush()
+        assert self._sqlite is not None, "the unit of work has no transaction open"
+        if not self._sqlite.in_transaction:
+            raise exc.PendingRollbackError(
+                "this unit of work's transaction was rolled back by an earlier error"
+            )
+        self._sqlite.commit()
+
+    async def rollback(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.rollback()
+        if self._orm is not None:
+            # What the session flushed is gone with the transaction.
+            self._orm[1].expunge_all()
+
+    async def close(self) -> None:
+        try:
+            if self._sqlite is not None and self._sqlite.in_transaction:
+                self._sqlite.rollback()
+            if self._orm is not None:
+                connection, session = self._orm
+                self._orm = None
+                await session.close()
+                await connection.close()  # its transaction is over: the rollback is a no-op
+        finally:
+            if self._inline is not None:
+                self._connections.give_back(self._inline, reader=self._read_only)
+            self._inline = self._sqlite = self._driver = None
+
+
+def transaction_for(db: Database, *, read_only: bool) -> Transaction:
+    connections: Any = db.sqlite_connections
+    if connections is not None:
+        return SqliteTransaction(connections, db.engine.dialect, read_only=read_only)
+    return SessionTransaction(db, read_only=read_only)

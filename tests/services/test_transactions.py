@@ -1,0 +1,213 @@
+"""A unit of work's transaction (storage/transactions.py): its statements and its ORM session,
+made only when a repository asks for it, are one transaction on every database; on SQLite a
+unit that needs no ORM runs no SQL through SQLAlchemy at all."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import OutboxRow, TicketRow, UserAccount
+from storage.uow import UnitOfWorkFactory
+from tests.support.databases import database_url, migrated
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with database_url(request.param, tmp_path) as url, migrated(url) as database:
+        yield database
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+async def sqlite_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with database_url(request.param, tmp_path) as url, migrated(url) as database:
+        yield database
+
+
+def ticket(number: int) -> TicketRow:
+    return TicketRow(
+        tenant_id="t1",
+        number=number,
+        title=f"Ticket {number}",
+        priority="normal",
+        status="open",
+        requester_id="29:u",
+        requester_name="Ann",
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def user(user_id: str) -> UserAccount:
+    return UserAccount(tenant_id="t1", id=user_id, name="B", role="member", created_at=NOW)
+
+
+@contextmanager
+def sqlalchemy_statements() -> Iterator[list[str]]:
+    """Every statement any SQLAlchemy engine of the process runs meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def stored(db: Database) -> tuple[list[int], list[str]]:
+    async with db.sessions() as session:
+        numbers = (await session.execute(select(TicketRow.number))).scalars().all()
+        users = (await session.execute(select(UserAccount.id))).scalars().all()
+    return sorted(numbers), sorted(users)
+
+
+async def test_a_unit_that_needs_no_orm_runs_no_sqlalchemy_statement(sqlite_db: Database) -> None:
+    units = UnitOfWorkFactory(sqlite_db)
+    with sqlalchemy_statements() as seen:
+        async with units("t1") as uow:
+            await uow.tenants.ensure(NOW)
+            assert await uow.activities.claim("activity-1", NOW)
+            await uow.tickets.add(ticket(1))
+            assert uow.tx.session is None
+            await uow.commit()
+        async with units.reader("t1") as uow:
+            found = await uow.tickets.get(1)
+    assert seen == []
+    assert found is not None and found.title == "Ticket 1"
+    assert await stored(sqlite_db) == ([1], [])
+
+
+async def test_statements_and_orm_writes_of_a_unit_commit_together(db: Database) -> None:
+    units = UnitOfWorkFactory(db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.commit()
+    async with units("t1") as uow:
+        await uow.tickets.add(ticket(1))
+        session = await uow.orm()
+        session.add(user("29:b"))
+        await session.flush()
+        # Each sees what the other wrote, in the same transaction.
+        assert await uow.users.get("29:b") is not None
+        assert [t.number for t in (await session.execute(select(TicketRow))).scalars()] == [1]
+        await uow.commit()
+    assert await stored(db) == ([1], ["29:b"])
+
+
+async def test_a_unit_left_without_commit_keeps_neither_its_statements_nor_its_orm_writes(
+    db: Database,
+) -> None:
+    units = UnitOfWorkFactory(db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.commit()
+    with pytest.raises(RuntimeError):
+        async with units("t1") as uow:
+            await uow.tickets.add(ticket(1))
+            session = await uow.orm()
+            session.add(user("29:b"))
+            await session.flush()
+            raise RuntimeError("the use-case fails")
+    assert await stored(db) == ([], [])
+    # The connection is clean for the next unit.
+    async with units("t1") as uow:
+        await uow.tickets.add(ticket(2))
+        await uow.commit()
+    assert await stored(db) == ([2], [])
+
+
+async def test_after_a_failed_orm_flush_no_statement_runs_outside_the_transaction(
+    db: Database,
+) -> None:
+    """The database refused the flush and the transaction is over: a statement after it is
+    refused too (on SQLite it would otherwise commit on its own), and nothing is kept."""
+    units = UnitOfWorkFactory(db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.commit()
+    async with units("t1") as uow:
+        await uow.tickets.add(ticket(1))
+        session = await uow.orm()
+        session.add(
+            OutboxRow(
+                tenant_id="t1",
+                conversation_ref_id=999,  # no such conversation
+                kind="notice",
+                payload="{}",
+                next_attempt_at=NOW,
+                created_at=NOW,
+            )
+        )
+        with pytest.raises(sa.exc.IntegrityError):
+            await session.flush()
+        with pytest.raises(sa.exc.PendingRollbackError):
+            await uow.tickets.add(ticket(2))
+        with pytest.raises(sa.exc.PendingRollbackError):
+            await uow.commit()
+    assert await stored(db) == ([], [])
+
+
+async def test_a_reader_sees_what_was_committed_before_it_began(tmp_path: Path) -> None:
+    """Readers run on connections of their own: not the writer's open transaction."""
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        units = UnitOfWorkFactory(db)
+        async with units("t1") as uow:
+            await uow.tenants.ensure(NOW)
+            await uow.tickets.add(ticket(1))
+            await uow.commit()
+
+        async def read() -> list[int]:
+            async with units.reader("t1") as reader:
+                found = [await reader.tickets.get(n) for n in (1, 2)]
+                return [t.number for t in found if t is not None]
+
+        async with units("t1") as uow:
+            await uow.tickets.add(ticket(2))
+            assert await asyncio.create_task(read()) == [1]
+            await uow.commit()
+        assert await read() == [1, 2]
+
+
+async def test_readers_reuse_their_connections_and_dispose_closes_them(tmp_path: Path) -> None:
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        connections = db.sqlite_connections
+        assert connections is not None
+        units = UnitOfWorkFactory(db)
+        for _ in range(20):
+            async with units.reader("t1") as uow:
+                await uow.tickets.get(1)
+        assert connections.open_count == 1
+        # Three readers at once: three connections, kept for the next ones.
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with units.reader("t1") as uow:
+                await uow.tickets.get(1)
+                await release.wait()
+
+        tasks = [asyncio.create_task(hold()) for _ in range(3)]
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+        assert connections.open_count == 3
+        async with units("t1") as uow:  # and the writer
+            await uow.tenants.ensure(NOW)
+            await uow.commit()
+        assert connections.open_count == 4
+    assert connections.open_count == 0
