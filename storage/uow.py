@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,7 @@ from storage.repositories import (
     ItemLogRepository,
     NoticeRepository,
     OutboxRepository,
+    Repository,
     TenantRepository,
     TicketRepository,
     UserRepository,
@@ -45,6 +46,39 @@ from storage.transactions import Transaction, transaction_for
 _open_in: ContextVar[asyncio.Task[object] | None] = ContextVar("unit_of_work_open_in", default=None)
 
 
+R = TypeVar("R", bound=Repository)
+# The names of a unit's repositories.
+REPOSITORIES: list[str] = []
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit, made on first use; the units that join a turn use the turn
+    unit's (the same transaction and tenant)."""
+
+    def __init__(self, kind: type[R]) -> None:
+        self.kind = kind
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        REPOSITORIES.append(name)
+
+    @overload
+    def __get__(self, unit: None, owner: type) -> _Repository[R]: ...
+    @overload
+    def __get__(self, unit: UnitOfWork, owner: type) -> R: ...
+    def __get__(self, unit: UnitOfWork | None, owner: type) -> R | _Repository[R]:
+        if unit is None:
+            return self
+        root = unit.root
+        repository: R | None = root.__dict__.get(self.name)
+        if repository is None:
+            repository = self.kind(root.tx, root.tenant_id)
+            root.__dict__[self.name] = repository
+        # Found in the instance from now on (a descriptor without __set__ gives way to it).
+        unit.__dict__[self.name] = repository
+        return repository
+
+
 class NestedUnitOfWork(RuntimeError):
     """A unit of work was opened while another is open in the same task."""
 
@@ -53,6 +87,20 @@ class UnitOfWork:
     """Every repository of a unit of work is scoped to its tenant, so a query cannot leave it."""
 
     tx: Transaction
+
+    tenants = _Repository(TenantRepository)
+    users = _Repository(UserRepository)
+    conversations = _Repository(ConversationRepository)
+    tickets = _Repository(TicketRepository)
+    crm = _Repository(CrmRepository)
+    items = _Repository(ItemLogRepository)
+    checklists = _Repository(ChecklistRepository)
+    reminders = _Repository(ReminderRepository)
+    activities = _Repository(IdempotencyRepository)
+    billing = _Repository(BillingRepository)
+    notices = _Repository(NoticeRepository)
+    outbox = _Repository(OutboxRepository)
+    marketplace = _Repository(MarketplaceRepository)
 
     def __init__(self, db: Database, tenant_id: str, *, read_only: bool = False) -> None:
         if not tenant_id:
@@ -73,6 +121,7 @@ class UnitOfWork:
                 "a unit of work is already open in this task: pass the open one to the helper"
             )
         self._token = _open_in.set(task)
+        self._forget_repositories()
         reader_alone = self.read_only and not self.db.readers_wait_for_writers
         lock = None if reader_alone else self.db.write_lock
         if lock is not None:
@@ -84,28 +133,21 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
-        self._bind_repositories()
         return self
+
+    @property
+    def root(self) -> UnitOfWork:
+        """The unit that owns the transaction (and its repositories)."""
+        return self
+
+    def _forget_repositories(self) -> None:
+        """A unit entered again has a new transaction: its repositories are made again."""
+        for name in REPOSITORIES:
+            self.__dict__.pop(name, None)
 
     async def orm(self) -> AsyncSession:
         """The transaction's ORM session (made on first use)."""
         return await self.tx.orm()
-
-    def _bind_repositories(self) -> None:
-        tx, tenant = self.tx, self.tenant_id
-        self.tenants = TenantRepository(tx, tenant)
-        self.users = UserRepository(tx, tenant)
-        self.conversations = ConversationRepository(tx, tenant)
-        self.tickets = TicketRepository(tx, tenant)
-        self.crm = CrmRepository(tx, tenant)
-        self.items = ItemLogRepository(tx, tenant)
-        self.checklists = ChecklistRepository(tx, tenant)
-        self.reminders = ReminderRepository(tx, tenant)
-        self.activities = IdempotencyRepository(tx, tenant)
-        self.billing = BillingRepository(tx, tenant)
-        self.notices = NoticeRepository(tx, tenant)
-        self.outbox = OutboxRepository(tx, tenant)
-        self.marketplace = MarketplaceRepository(tx, tenant)
 
     def _release(self) -> None:
         if self._locked and self.db.write_lock is not None:
@@ -154,6 +196,7 @@ class JoinedUnitOfWork(UnitOfWork):
                 "a unit of work is already open in this task: pass the open one to the helper"
             )
         self._token = _open_in.set(task)
+        self._forget_repositories()
         self.tx = self._turn_unit.tx
         # A reader writes nothing: it needs no savepoint to undo. The savepoint is SQL of
         # its own (SQLAlchemy's begin_nested cost more than the statements it wrapped); the
@@ -162,8 +205,11 @@ class JoinedUnitOfWork(UnitOfWork):
         if not self.read_only:
             await self.tx.flush()
             self._savepoint = await (await self.tx.driver()).savepoint()
-        self._bind_repositories()
         return self
+
+    @property
+    def root(self) -> UnitOfWork:
+        return self._turn_unit
 
     async def commit(self) -> None:
         if self._savepoint is not None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from bot.domain.billing import (
     BillingPeriod,
@@ -48,10 +49,17 @@ class Era:
         return billing_period(self.anchor, self.term, max(on, self.anchor))
 
     def quota(self, on: date, app: App) -> int:
-        return prorate_quota(self.period(on), self.segments, app)
+        return _quota(self.period(on), self.segments, app)
 
     def quotas(self, on: date) -> dict[App, int]:
         return {app: self.quota(on, app) for app in App}
+
+
+@lru_cache(maxsize=4096)
+def _quota(period: BillingPeriod, segments: tuple[PlanSegment, ...], app: App) -> int:
+    """`prorate_quota` of an era's period: a create asks it of the same history again and
+    again. Periods, segments and plans are values (a plan compares its quotas too)."""
+    return prorate_quota(period, segments, app)
 
 
 @dataclass(frozen=True)

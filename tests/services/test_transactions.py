@@ -211,3 +211,24 @@ async def test_readers_reuse_their_connections_and_dispose_closes_them(tmp_path:
             await uow.commit()
         assert connections.open_count == 4
     assert connections.open_count == 0
+
+
+async def test_a_unit_entered_again_runs_in_its_new_transaction(db: Database) -> None:
+    unit = UnitOfWorkFactory(db)("t1")
+    async with unit as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.tickets.add(ticket(1))
+        await uow.commit()
+    async with unit as uow:
+        found = await uow.tickets.get(1)
+        await uow.tickets.add(ticket(2))
+        await uow.commit()
+    assert found is not None
+    assert await stored(db) == ([1, 2], [])
+
+
+async def test_the_units_of_a_turn_share_its_repositories(db: Database) -> None:
+    units = UnitOfWorkFactory(db)
+    async with units.turn("t1") as turn, units("t1") as uow:
+        assert uow.tickets is turn.tickets and uow.tx is turn.tx
+        await uow.commit()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
 from bot.domain.billing import PlanSegment
-from bot.domain.plans import Term, load_catalog
+from bot.domain.plans import App, Term, load_catalog
 from bot.domain.subscription import (
+    Era,
     HistoryItem,
     Refund,
     eras_of,
@@ -59,3 +61,15 @@ def test_a_refund_is_shown_once_under_its_charges_period() -> None:
     # While both run, "billing" shows the period gone back to and the purchase's one.
     now = statements(eras, CANCELLED, [refund], 1)
     assert [(s.period.start, s.current) for s in now] == [(ANCHOR, True), (BOUGHT, False)]
+
+
+def test_an_eras_quota_follows_a_plan_whose_limits_changed_under_the_same_id() -> None:
+    """The era's quota is remembered by value: a plan with the same id and other limits (an
+    operator's new plans file) gives its own quota, not the one remembered for the old plan."""
+    more = dataclasses.replace(FREE, quotas={app: 2 * n for app, n in FREE.quotas.items()})
+    day = date(2026, 11, 20)
+    before = Era(ANCHOR, Term.MONTHLY, (PlanSegment(FREE, ANCHOR),))
+    after = Era(ANCHOR, Term.MONTHLY, (PlanSegment(more, ANCHOR),))
+    assert before.quota(day, App.TICKETS) == FREE.quotas[App.TICKETS]
+    assert after.quota(day, App.TICKETS) == 2 * FREE.quotas[App.TICKETS]
+    assert before.quota(day, App.TICKETS) == FREE.quotas[App.TICKETS]
