@@ -48,6 +48,8 @@ class Prepared:
     defaults: tuple[Any, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
+    # (name, default, bind processor) of each parameter, in order.
+    plan: tuple[tuple[str, Any, Processor], ...]
 
 
 class Statement:
@@ -77,7 +79,8 @@ class Statement:
         results = tuple(
             _result_processor(getattr(c, "type", sa.types.NullType()), dialect) for c in columns
         )
-        found = Prepared(str(compiled), names, defaults, binds, results)
+        plan = tuple(zip(names, defaults, binds, strict=True))
+        found = Prepared(str(compiled), names, defaults, binds, results, plan)
         self._prepared[dialect.name] = found
         return found
 
@@ -101,21 +104,16 @@ def _result_processor(type_: Any, dialect: Dialect) -> Processor:
 _REQUIRED = object()
 
 
-def _value(values: Mapping[str, Any], name: str, default: Any) -> Any:
-    if default is _REQUIRED:
-        return values[name]
-    return values.get(name, default)
-
-
-def _params(prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(
-        value if process is None or value is None else process(value)
-        for process, value in zip(
-            prepared.binds,
-            (_value(values, n, d) for n, d in zip(prepared.names, prepared.defaults, strict=True)),
-            strict=True,
-        )
-    )
+def _params(prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
+    """The statement's parameters in order, each through its type's bind processor (a plain
+    loop: this runs for every parameter of every statement of a turn)."""
+    params = []
+    for name, default, process in prepared.plan:
+        value = values[name] if default is _REQUIRED else values.get(name, default)
+        if process is not None and value is not None:
+            value = process(value)
+        params.append(value)
+    return params
 
 
 def _row(prepared: Prepared, row: Sequence[Any]) -> tuple[Any, ...]:
@@ -223,9 +221,6 @@ class Driver:
         name = f"unit_{self._savepoints}"
         await self.sql(f"SAVEPOINT {name}")
         return name
-
-    async def release(self, name: str) -> None:
-        await self.sql(f"RELEASE SAVEPOINT {name}")
 
     async def rollback_to(self, name: str) -> None:
         await self.sql(f"ROLLBACK TO SAVEPOINT {name}")
@@ -364,7 +359,10 @@ def insert_returning_id(model: type[SQLModel]) -> Statement:
 
 
 def values_of(row: SQLModel, names: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in names}
+    # A set column's value is in the instance's __dict__ (pydantic's and SQLAlchemy's both);
+    # getattr (SQLAlchemy's attribute, which loads what is missing) only for what is not.
+    stored = row.__dict__
+    return {name: stored[name] if name in stored else getattr(row, name) for name in names}
 
 
 class Rows(Generic[M]):
