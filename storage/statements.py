@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm.base import manager_of_class
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import SQLModel
@@ -152,9 +152,8 @@ class Driver:
         return driver
 
     @classmethod
-    async def of(cls, session: AsyncSession) -> Driver:
-        """The driver of `session`'s connection (which begins its transaction now)."""
-        connection = await session.connection()
+    async def of(cls, connection: AsyncConnection) -> Driver:
+        """The driver of `connection`, inside its transaction (which it begins now)."""
         driver = cls(connection.dialect, connection)
         if connection.dialect.name == "sqlite":
             raw = await connection.get_raw_connection()

@@ -11,8 +11,9 @@ transaction: an engine of its own per connection hands the connection out (a sta
 connection's transaction without committing it; the unit commits the connection itself, after
 flushing the session.
 
-On PostgreSQL (and on any other driver) a unit of work is a session, as before
-(`SessionTransaction`), whose connection the driver uses.
+On PostgreSQL a unit of work is a connection of the engine's pool in a transaction
+(`ConnectionTransaction`): the driver runs on asyncpg inside it, and a session, when one is
+asked for, joins it the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from storage.statements import Driver
 
 if TYPE_CHECKING:
     from storage.db import Database
+
+
+ROLLED_BACK = "this unit of work's transaction was rolled back by an earlier error"
 
 
 class Transaction:
@@ -72,51 +76,73 @@ class Transaction:
         raise NotImplementedError
 
 
-class SessionTransaction(Transaction):
-    """A unit of work's transaction as an ORM session, whose connection the driver uses."""
+class ConnectionTransaction(Transaction):
+    """A unit of work's transaction on a connection of the engine's pool (PostgreSQL): the
+    driver runs on it, and an ORM session, once one is asked for, joins its transaction."""
 
-    def __init__(self, db: Database, *, read_only: bool) -> None:
-        self._session = (db.readers if read_only else db.sessions)()
+    def __init__(self, db: Database) -> None:
+        self._engine = db.engine
         self.dialect = db.engine.dialect
+        self._connection: AsyncConnection | None = None
         self._driver: Driver | None = None
+        self._session: AsyncSession | None = None
 
     async def begin(self) -> None:
-        await self._session.begin()
+        connection = await self._engine.connect()
+        try:
+            await connection.begin()
+            self._driver = await Driver.of(connection)
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+
+    def _open(self) -> AsyncConnection:
+        if self._connection is None:
+            raise exc.InvalidRequestError("the unit of work has no transaction open")
+        if not self._connection.in_transaction():
+            # A failed ORM flush rolled the transaction back: a statement now would run
+            # outside any transaction.
+            raise exc.PendingRollbackError(ROLLED_BACK)
+        return self._connection
 
     async def driver(self) -> Driver:
-        # A transaction SQLAlchemy ended (a failed flush rolls it back) is not used: the next
-        # statement would run outside any transaction. Asking the session again raises its
-        # own "rollback first" error instead. After a commit the session may run on another
-        # connection: the driver is found again.
-        if self._driver is None or not self._driver.connection.in_transaction():
-            self._driver = await Driver.of(self._session)
+        self._open()
+        assert self._driver is not None
         return self._driver
 
     async def orm(self) -> AsyncSession:
+        if self._session is None:
+            self._session = AsyncSession(bind=self._open(), expire_on_commit=False)
         return self._session
 
     @property
-    def session(self) -> AsyncSession:
+    def session(self) -> AsyncSession | None:
         return self._session
 
     @property
     def active(self) -> bool:
-        return (
-            self._driver is not None
-            and self._driver.connection.in_transaction()
-            and self._session.is_active
-        )
+        return self._connection is not None and self._connection.in_transaction()
 
     async def commit(self) -> None:
-        self._driver = None
-        await self._session.commit()
+        await self.flush()
+        await self._open().commit()
 
     async def rollback(self) -> None:
-        self._driver = None
-        await self._session.rollback()
+        if self._connection is not None:
+            await self._connection.rollback()
+        if self._session is not None:
+            self._session.expunge_all()
 
     async def close(self) -> None:
-        await self._session.close()
+        connection, self._connection, self._driver = self._connection, None, None
+        session, self._session = self._session, None
+        try:
+            if session is not None:
+                await session.close()
+        finally:
+            if connection is not None:
+                await connection.close()  # back to the pool, rolled back if still open
 
 
 class SqliteConnections:
@@ -254,9 +280,7 @@ class SqliteTransaction(Transaction):
         if not self._sqlite.in_transaction:
             # A failed ORM flush rolled the whole transaction back: a statement now would run
             # outside any transaction.
-            raise exc.PendingRollbackError(
-                "this unit of work's transaction was rolled back by an earlier error"
-            )
+            raise exc.PendingRollbackError(ROLLED_BACK)
         return self._driver
 
     async def orm(self) -> AsyncSession:
@@ -277,9 +301,7 @@ class SqliteTransaction(Transaction):
         await self.flush()
         assert self._sqlite is not None, "the unit of work has no transaction open"
         if not self._sqlite.in_transaction:
-            raise exc.PendingRollbackError(
-                "this unit of work's transaction was rolled back by an earlier error"
-            )
+            raise exc.PendingRollbackError(ROLLED_BACK)
         self._sqlite.commit()
 
     async def rollback(self) -> None:
@@ -308,4 +330,4 @@ def transaction_for(db: Database, *, read_only: bool) -> Transaction:
     connections: Any = db.sqlite_connections
     if connections is not None:
         return SqliteTransaction(connections, db.engine.dialect, read_only=read_only)
-    return SessionTransaction(db, read_only=read_only)
+    return ConnectionTransaction(db)
