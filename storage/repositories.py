@@ -185,7 +185,8 @@ class UserRepository(Repository):
         """Insert the user unless a concurrent turn did first; return the stored user."""
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
-        await USERS.insert_if_absent(await self.db(), user)
+        if await USERS.insert_if_absent(await self.db(), user):
+            return user
         stored = await self.get(user.id)
         assert stored is not None
         return stored
@@ -240,7 +241,8 @@ class ConversationRepository(Repository):
         (a concurrent turn may insert it first)."""
         if ref.tenant_id != self.tenant_id:
             raise ValueError("conversation of another tenant")
-        await CONVERSATIONS.insert_if_absent(await self.db(), ref)
+        if await CONVERSATIONS.insert_if_absent(await self.db(), ref):
+            return ref
         stored = await self.get(ref.conversation_id)
         assert stored is not None
         return stored

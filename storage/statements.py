@@ -443,15 +443,22 @@ class Rows(Generic[M]):
 
     async def insert_if_absent(self, db: Driver, row: M) -> bool:
         """INSERT the row unless one with its primary key (or another unique key) exists; True
-        if this inserted it."""
+        if this inserted it. The row inserted is then what is stored (with the id the database
+        gave it), read by this transaction as far as `save` is concerned."""
         if self.generated_id and getattr(row, "id", None) is None:
-            new = values_of(row, self._inserted)
-            return bool(await db.run(self._insert_new_if_absent, **new))
-        return bool(await db.run(self._insert_if_absent, **values_of(row, self.names)))
+            given = await db.first(self._insert_new_if_absent, **values_of(row, self._inserted))
+            if given is None:
+                return False
+            row.id = given[0]
+        elif not await db.run(self._insert_if_absent, **values_of(row, self.names)):
+            return False
+        db.read[id(row)] = (row, tuple(values_of(row, self.names).values()))
+        return True
 
 
 def insert_if_absent(model: type[SQLModel], *, with_id: bool) -> Statement:
-    """INSERT ... ON CONFLICT DO NOTHING; without `id` when the database assigns it."""
+    """INSERT ... ON CONFLICT DO NOTHING; without `id` when the database assigns it, and then
+    RETURNING it (no row comes back when nothing was inserted)."""
 
     def build(dialect: str) -> Executable:
         table: Any = model.__table__  # type: ignore[attr-defined]
@@ -459,7 +466,8 @@ def insert_if_absent(model: type[SQLModel], *, with_id: bool) -> Statement:
         statement = insert_for(dialect, table).values(
             {c.name: sa.bindparam(c.name, type_=c.type) for c in columns}
         )
-        done: Executable = statement.on_conflict_do_nothing()
-        return done
+        done = statement.on_conflict_do_nothing()
+        returned: Executable = done if with_id else done.returning(table.c.id)
+        return returned
 
     return Statement(build)

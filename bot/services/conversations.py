@@ -42,8 +42,12 @@ async def record_installation(
                     tenant_id=uow.tenant_id,
                     conversation_id=installation.conversation_id,
                     conversation_type=installation.conversation_type,
+                    team_id=installation.team_id,
+                    channel_id=installation.channel_id,
+                    user_id=installation.user_id,
                     service_url=installation.service_url,
                     reference=installation.reference_json,
+                    active=True,
                     created_at=now,
                     updated_at=now,
                 )

@@ -14,7 +14,14 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from storage.db import Database
-from storage.models import OutboxRow, PlanSegmentRow, RefundRow, TicketRow, UserAccount
+from storage.models import (
+    ConversationRef,
+    OutboxRow,
+    PlanSegmentRow,
+    RefundRow,
+    TicketRow,
+    UserAccount,
+)
 from storage.statements import Rows, Statement
 from storage.uow import UnitOfWorkFactory
 
@@ -272,3 +279,38 @@ async def test_connections_the_server_dropped_are_not_handed_out_again(
     async with units.reader("t1") as uow:
         assert await uow.tenants.created_at() is not None
     assert failures <= 2
+
+
+async def test_a_row_inserted_if_absent_is_the_stored_row_and_saves_what_changes(
+    any_db: Database,
+) -> None:
+    """The row `get_or_create` inserted comes back as it is (with the id the database gave
+    it); a change to it afterwards is saved, and a second caller gets the stored row."""
+    units = UnitOfWorkFactory(any_db)
+
+    def ref(user: str) -> ConversationRef:
+        return ConversationRef(
+            tenant_id="t1",
+            conversation_id="a:personal",
+            conversation_type="personal",
+            user_id=user,
+            service_url="https://smba.example/",
+            reference="{}",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        mine = ref("29:a")
+        stored = await uow.conversations.get_or_create(mine)
+        assert stored is mine and mine.id is not None
+        mine.channel_id = "19:general"
+        await uow.conversations.save(mine)
+        again = await uow.conversations.get_or_create(ref("29:b"))
+        assert again is not mine and again.id == mine.id
+        assert (again.user_id, again.channel_id) == ("29:a", "19:general")
+        await uow.commit()
+    async with units.reader("t1") as uow:
+        found = await uow.conversations.get("a:personal")
+    assert found is not None and found.model_dump() == mine.model_dump()
