@@ -72,9 +72,12 @@ async def _run(steps: list[tuple[str, int | str]]) -> None:
                 elif op == "cancel":
                     await subscriptions.cancel_subscription(uow(TENANT), clock, CATALOG, ADA)
                     after, _ = await current()
-                    # Void: what was created meanwhile counts where the organization went back.
+                    # Void: what was created meanwhile counts where the organization went back,
+                    # and the voided purchase's period is gone (a purchase made again the same
+                    # day opens a window of its own, with the same first day).
                     if after != before:
                         created[after] = created.get(after, 0) + created.pop(before, 0)
+                        seen.pop(before, None)
                 elif op == "do_not_renew":
                     await subscriptions.end_at_term(uow(TENANT), clock, CATALOG, ADA)
                 elif op == "call_off":
