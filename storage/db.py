@@ -47,6 +47,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         in_memory = False
         kwargs: dict[str, Any] = {"echo": echo}
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         # Units of work on SQLite run on connections of their own (storage/transactions.py).
         self.sqlite_connections: SqliteConnections | None = None
         if self.is_sqlite:
@@ -69,13 +70,14 @@ class Database:
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
                 # Statements run on the loop's thread: no thread hop per statement.
                 kwargs["async_creator"] = connect_inline(db_path, timeout=30)
-                self.sqlite_connections = SqliteConnections(db_path, memory=None, wal=True)
+                self.sqlite_connections = SqliteConnections(
+                    db_path, memory=None, wal=True, write_lock=self.write_lock
+                )
         else:
             # No pre-ping: it cost a round trip per checkout; a connection that died is
             # dropped by the pool when its error is seen (and the turn retried by Teams).
             kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         # In-memory SQLite is one shared connection: a reader cannot run beside a writer.
         self.readers_wait_for_writers = self.is_sqlite and in_memory
         if self.is_sqlite:

@@ -18,6 +18,8 @@ asked for, joins it the same way.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,8 @@ from storage.statements import Driver
 if TYPE_CHECKING:
     from storage.db import Database
 
+
+log = logging.getLogger(__name__)
 
 ROLLED_BACK = "this unit of work's transaction was rolled back by an earlier error"
 
@@ -149,13 +153,33 @@ class SqliteConnections:
     """The sqlite3 connections units of work run on: one writer (writers take turns through
     `Database.write_lock`) and as many readers as read at once; an in-memory database has one
     connection for everything (its readers wait for the writer). Each connection has an engine
-    of its own for the ORM sessions made on it (see the module doc)."""
+    of its own for the ORM sessions made on it (see the module doc).
+
+    The writer does not checkpoint the WAL itself: SQLite would do it inside a commit, about
+    every 1,000 pages, copying them into the database file and syncing it, on the loop's thread
+    (a create's commit took 0.26 ms on average that way, 0.1 ms without; the worst 23 ms). A
+    checkpoint runs on a thread of its own instead, after every `CHECKPOINT_EVERY` commits,
+    holding the write lock (so that it checkpoints the whole WAL, which the next writer then
+    starts again from its beginning) while the loop goes on with everything else."""
 
     MAX_IDLE_READERS = 8
+    CHECKPOINT_EVERY = 100
 
-    def __init__(self, path: str, *, memory: InlineConnection | None, wal: bool) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        memory: InlineConnection | None,
+        wal: bool,
+        write_lock: asyncio.Lock | None = None,
+    ) -> None:
         self.path = path
         self.wal = wal
+        self._write_lock = write_lock
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self.checkpoints = 0
         self._memory = memory
         self._writer: InlineConnection | None = memory
         self._idle: list[InlineConnection] = []
@@ -168,7 +192,7 @@ class SqliteConnections:
         """How many connections of its own it holds open."""
         return len(self._all) - (1 if self._memory is not None else 0)
 
-    async def _open(self) -> InlineConnection:
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path,
             timeout=30,
@@ -177,7 +201,10 @@ class SqliteConnections:
             cached_statements=256,
         )
         configure(conn, wal=self.wal)
-        inline = InlineConnection(conn)
+        return conn
+
+    async def _open(self) -> InlineConnection:
+        inline = InlineConnection(self._connect())
         await self._engine_of(inline)
         self._all.append(inline)
         return inline
@@ -185,6 +212,8 @@ class SqliteConnections:
     async def writer(self) -> InlineConnection:
         if self._writer is None:
             self._writer = await self._open()
+            if self.wal and self._write_lock is not None:
+                self._writer.sqlite3_connection.execute("PRAGMA wal_autocheckpoint=0")
         elif self._writer is self._memory:
             await self._engine_of(self._writer)
         return self._writer
@@ -229,7 +258,41 @@ class SqliteConnections:
         await connection.begin()  # SQL of none: the connection is in its transaction already
         return connection, AsyncSession(bind=connection, expire_on_commit=False)
 
+    async def checkpointed(self) -> None:
+        """Wait for the checkpoint that is running, if one is."""
+        if self._checkpoint is not None:
+            await self._checkpoint
+
+    def committed(self) -> None:
+        """A writer committed: checkpoint the WAL now and then (see the class doc)."""
+        if not self.wal or self._write_lock is None:
+            return
+        self._commits += 1
+        if self._commits >= self.CHECKPOINT_EVERY and self._checkpoint is None:
+            self._commits = 0
+            self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
+
+    async def _run_checkpoint(self) -> None:
+        assert self._write_lock is not None
+        try:
+            async with self._write_lock:
+                await asyncio.to_thread(self._checkpoint_now)
+            self.checkpoints += 1
+        except Exception:  # the next one tries again; the WAL only grows meanwhile
+            log.warning("WAL checkpoint failed", exc_info=True)
+        finally:
+            self._checkpoint = None
+
+    def _checkpoint_now(self) -> None:
+        if self._checkpointer is None:
+            self._checkpointer = self._connect()
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     async def close(self) -> None:
+        await self.checkpointed()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         for engine in self._engines.values():
             await engine.dispose()
         self._engines.clear()
@@ -303,6 +366,8 @@ class SqliteTransaction(Transaction):
         if not self._sqlite.in_transaction:
             raise exc.PendingRollbackError(ROLLED_BACK)
         self._sqlite.commit()
+        if not self._read_only:
+            self._connections.committed()
 
     async def rollback(self) -> None:
         if self._sqlite is not None:

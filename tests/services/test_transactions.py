@@ -5,6 +5,7 @@ unit that needs no ORM runs no SQL through SQLAlchemy at all."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -232,3 +233,41 @@ async def test_the_units_of_a_turn_share_its_repositories(db: Database) -> None:
     async with units.turn("t1") as turn, units("t1") as uow:
         assert uow.tickets is turn.tickets and uow.tx is turn.tx
         await uow.commit()
+
+
+async def test_the_wal_is_checkpointed_beside_the_writer_and_starts_again(
+    tmp_path: Path,
+) -> None:
+    """The writer's commits leave the WAL to a checkpoint on a thread of its own, which copies
+    all of it into the database file; the WAL then starts again instead of growing."""
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        connections = db.sqlite_connections
+        assert connections is not None
+        units = UnitOfWorkFactory(db)
+        wal = Path(connections.path + "-wal")
+        sizes = []
+        number = 0
+        for _ in range(3):
+            for _ in range(connections.CHECKPOINT_EVERY):
+                number += 1
+                async with units("t1") as uow:
+                    await uow.tenants.ensure(NOW)
+                    await uow.tickets.add(ticket(number))
+                    await uow.commit()
+                await asyncio.sleep(0)  # a turn's network I/O: the checkpoint's chance
+            await connections.checkpointed()
+            sizes.append(wal.stat().st_size)
+        assert connections.checkpoints == 3
+        # Everything in the WAL is in the database file already.
+        probe = sqlite3.connect(connections.path)
+        busy, frames, copied = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        probe.close()
+        assert (busy, frames) == (0, copied)
+        # Restarted, not grown: the WAL of 300 commits is no bigger than that of the first 100.
+        assert sizes[2] <= sizes[0]
+    assert await stored_in(url) == number
+
+
+async def stored_in(url: str) -> int:
+    async with migrated(url) as again, again.sessions() as session:
+        return len((await session.execute(select(TicketRow.number))).scalars().all())
