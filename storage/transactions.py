@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc, pool
@@ -39,45 +40,49 @@ log = logging.getLogger(__name__)
 ROLLED_BACK = "this unit of work's transaction was rolled back by an earlier error"
 
 
-class Transaction:
+class Transaction(ABC):
     """What a unit of work and its repositories use of a transaction."""
 
     dialect: Dialect
 
+    @abstractmethod
     async def begin(self) -> None:
-        raise NotImplementedError
+        """Begin the transaction (on SQLite: take its connection and issue BEGIN)."""
 
+    @abstractmethod
     async def driver(self) -> Driver:
         """The driver of the transaction's connection, for the hot path's statements."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def orm(self) -> AsyncSession:
         """The ORM session of the transaction (made on first use)."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def session(self) -> AsyncSession | None:
         """The ORM session, if one was made."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def active(self) -> bool:
         """Still inside its transaction (a failed ORM flush ends it)."""
-        raise NotImplementedError
 
     async def flush(self) -> None:
         session = self.session
         if session is not None and (session.new or session.dirty or session.deleted):
             await session.flush()
 
+    @abstractmethod
     async def commit(self) -> None:
-        raise NotImplementedError
+        """Flush the session, if any, and commit."""
 
+    @abstractmethod
     async def rollback(self) -> None:
-        raise NotImplementedError
+        """Undo the transaction's writes, the session's included."""
 
+    @abstractmethod
     async def close(self) -> None:
-        raise NotImplementedError
+        """End the transaction (rolled back unless committed) and give its connection back."""
 
 
 class ConnectionTransaction(Transaction):
