@@ -22,6 +22,7 @@ The rules followed (msrest 0.7.1, `Serializer._serialize` / `Deserializer._deser
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Callable
 from enum import Enum
@@ -62,6 +63,36 @@ class SharedCard(dict[str, Any]):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SharedCard:
         return self
+
+
+# Values deepcopy returns as they are.
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+class ReplyActivity(Activity):  # type: ignore[misc]
+    """An outgoing Activity whose deep copy is botbuilder's, without its cost.
+
+    `TurnContext.send_activities` deep-copies every activity it sends, so that applying the
+    conversation reference leaves the caller's object as it was. `copy.deepcopy` of an msrest
+    model walks every one of its attributes, about fifty for an Activity, nearly all None: a
+    hundred calls per reply. This copy is the same (a new activity whose every mutable value is
+    deep-copied with the same memo), but it only descends into the values that are set: None,
+    strings and numbers are returned as they are by deepcopy anyway. A SharedCard stays shared,
+    as it does under deepcopy."""
+
+    @classmethod
+    def of(cls, activity: Activity) -> ReplyActivity:
+        """The same activity (same field values) as a ReplyActivity."""
+        reply = cls.__new__(cls)
+        reply.__dict__.update(activity.__dict__)
+        return reply
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ReplyActivity:
+        clone = copy.copy(self)
+        for name, value in vars(self).items():
+            if type(value) not in _ATOMIC:
+                setattr(clone, name, copy.deepcopy(value, memo))
+        return clone
 
 
 def _dependencies(cls: type[Model]) -> dict[str, type]:

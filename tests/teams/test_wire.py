@@ -35,8 +35,9 @@ from bot.settings import Settings
 from bot.teams.activity import installation_of
 from bot.teams.adapter import BotFrameworkConfig
 from bot.teams.fast_adapter import FastCloudAdapter, _body
-from bot.teams.handler import TeamsWorkBot, card_reply, invoke_card
+from bot.teams.handler import TeamsWorkBot, card_reply, invoke_card, invoke_reply
 from bot.teams.wire import (
+    ReplyActivity,
     SharedCard,
     Unsupported,
     activity_from_json,
@@ -415,6 +416,43 @@ def test_botbuilder_s_copy_of_a_reply_shares_the_card() -> None:
     sent = copy.deepcopy(reply)
     assert sent is not reply and sent.attachments[0] is not reply.attachments[0]
     assert sent.attachments[0].content is content
+
+
+@pytest.mark.parametrize("name", list(_replies()))
+def test_a_reply_activity_copies_as_deeply_as_deepcopy(name: str) -> None:
+    plain = _replies()[name]
+    reply = ReplyActivity.of(plain)
+    assert isinstance(reply, Activity) and vars(reply) == vars(plain)
+    sent, stock = copy.deepcopy(reply), copy.deepcopy(plain)
+    assert type(sent) is ReplyActivity and sent is not reply
+    assert _body(sent) == _body(stock) == _body(plain)
+    for field, value in vars(plain).items():
+        if isinstance(value, (list, dict, Model)):
+            # A new object, as deepcopy makes; a SharedCard inside is the same, as it is there.
+            assert getattr(sent, field) is not value
+            assert getattr(sent, field) == getattr(stock, field)
+    for a, b in zip(sent.attachments or [], stock.attachments or [], strict=True):
+        assert a.content is b.content or not isinstance(a.content, SharedCard)
+
+
+def test_sending_a_reply_activity_leaves_it_as_it_was() -> None:
+    reply = ReplyActivity.of(_replies()["channelData and value"])
+    before = _body(reply)
+    sent = _as_sent(reply)
+    sent.channel_data["notification"]["alert"] = False
+    sent.value["n"] = 4
+    assert sent.conversation is not None and reply.conversation is None
+    assert _body(reply) == before
+
+
+def test_invoke_answers_are_reply_activities() -> None:
+    answer = invoke_reply(welcome_card("en-US"))
+    assert isinstance(answer, ReplyActivity)
+    assert answer.type == ActivityTypes.invoke_response
+    copied = copy.deepcopy(answer)
+    assert copied.value is not answer.value and copied.value.body is not answer.value.body
+    assert copied.value.body["value"] is answer.value.body["value"]  # the SharedCard
+    assert copied.value.body == answer.value.body
 
 
 def test_a_card_invoke_answer_is_the_one_botbuilder_writes() -> None:
