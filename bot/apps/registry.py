@@ -161,6 +161,8 @@ class Registry:
             ((tuple(p.split()), c) for p, c in phrases.items()), key=lambda pc: -len(pc[0])
         )
         self.known = tuple(p for c in self.commands for p in dict.fromkeys((c.phrase, *c.de)))
+        # Per language; the commands are fixed once the registry is built.
+        self._help_lines: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def verb(self, name: object) -> Verb | None:
         return self.verbs.get(name) if isinstance(name, str) else None
@@ -175,7 +177,11 @@ class Registry:
         """(syntax, message key) of every command, in registry order, in the language of
         `locale` (English unless German)."""
         lang = language(locale)
-        return tuple(line for command in self.commands for line in command.help_in(lang))
+        lines = self._help_lines.get(lang)
+        if lines is None:
+            lines = tuple(line for command in self.commands for line in command.help_in(lang))
+            self._help_lines[lang] = lines
+        return lines
 
     def featured(self) -> tuple[Command, ...]:
         featured = tuple(c for c in self.commands if c.featured)

@@ -21,8 +21,10 @@ CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "de": de.MESSAGES}
 DEFAULT_LOCALE = "en"
 
 
+@lru_cache(maxsize=256)
 def language(locale: str | None) -> str:
-    """'de-DE' -> 'de'; anything we have no catalog for -> English."""
+    """'de-DE' -> 'de'; anything we have no catalog for -> English. Cached: every message of a
+    card asks, with the few locales Teams sends (the catalogs are fixed at import)."""
     lang = (locale or DEFAULT_LOCALE).replace("_", "-").split("-", 1)[0].lower()
     return lang if lang in CATALOGS else DEFAULT_LOCALE
 

@@ -119,6 +119,40 @@ def test_the_help_card_lists_every_command_in_the_registrys_order(locale: str) -
         assert f"**{phrase}" in text
 
 
+def test_the_help_card_follows_its_lines_and_their_language() -> None:
+    """The command list is remembered per language and lines: other lines, another language,
+    another list; the same language under another region, the same list."""
+    one = (("go", "help.cmd.help"),)
+    two = (("go", "help.cmd.help"), ("roles", "help.cmd.roles"))
+    english = card_text(help_card("en-US", one))
+    assert card_text(help_card("en-US", one)) == english
+    assert "**roles**" not in english
+    assert "**roles**" in card_text(help_card("en-US", two))
+    german = card_text(help_card("de-DE", one))
+    assert german != english and "**go**" in german
+    assert card_text(help_card("de-AT", one)) == german
+    assert card_text(help_card("en-GB", one)) == english
+
+
+def test_a_help_card_handed_out_cannot_change_the_next_one() -> None:
+    lines = REGISTRY.help_lines("en-US")
+    first = help_card("en-US", lines)
+    expected = card_text(first)
+    first["body"][2]["text"] = "changed"
+    first["body"].clear()
+    assert card_text(help_card("en-US", lines)) == expected
+
+
+def test_help_lines_are_those_of_the_users_language() -> None:
+    assert REGISTRY.help_lines("de-AT") == REGISTRY.help_lines("de-DE")
+    assert REGISTRY.help_lines("fr-FR") == REGISTRY.help_lines("en-US") == REGISTRY.help_lines()
+    assert REGISTRY.help_lines("de-DE") != REGISTRY.help_lines("en-US")
+    assert [key for _, key in REGISTRY.help_lines("de-DE")] == [
+        key for _, key in REGISTRY.help_lines("en-US")
+    ]
+    assert REGISTRY.help_lines("de-DE")[0][0] == "hilfe"
+
+
 def test_only_creating_verbs_count_against_a_quota() -> None:
     creating = {v.name: v.creates for v in REGISTRY.verbs.values() if v.creates}
     assert creating == {
