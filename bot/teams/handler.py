@@ -20,7 +20,7 @@ from bot.domain.errors import DomainError, MissingSender, MissingTenant
 from bot.domain.quota import QuotaPolicy
 from bot.services import conversations
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
-from bot.teams.wire import ReplyActivity, SharedCard, to_json
+from bot.teams.wire import ReplyActivity, ReplyAttachment, SharedCard, to_json
 from cards.common import Card
 from cards.general import welcome_card
 from storage.uow import UnitOfWorkFactory
@@ -36,12 +36,13 @@ SHARED_CONVERSATIONS = ("channel", "groupChat")
 
 
 # Replies carry their card as a SharedCard, which botbuilder's deep copy of every outgoing
-# activity leaves uncopied (see SharedCard for why that is safe), and are ReplyActivities, whose
-# deep copy skips the fields they leave unset.
+# activity leaves uncopied (see SharedCard for why that is safe), and are ReplyActivities (and
+# ReplyAttachments), whose deep copy skips the fields they leave unset.
 
 
 def card_reply(card: Card) -> ReplyActivity:
-    return ReplyActivity.of(MessageFactory.attachment(CardFactory.adaptive_card(SharedCard(card))))
+    attachment = ReplyAttachment.of(CardFactory.adaptive_card(SharedCard(card)))
+    return ReplyActivity.of(MessageFactory.attachment(attachment))
 
 
 def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:

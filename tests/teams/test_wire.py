@@ -38,6 +38,7 @@ from bot.teams.fast_adapter import FastCloudAdapter, _body
 from bot.teams.handler import TeamsWorkBot, card_reply, invoke_card, invoke_reply
 from bot.teams.wire import (
     ReplyActivity,
+    ReplyAttachment,
     SharedCard,
     Unsupported,
     activity_from_json,
@@ -418,21 +419,63 @@ def test_botbuilder_s_copy_of_a_reply_shares_the_card() -> None:
     assert sent.attachments[0].content is content
 
 
+def _in_botbuilder_classes(activity: Activity) -> Activity:
+    """The same activity and attachments as botbuilder's own classes."""
+    stock = Activity()
+    stock.__dict__.update(activity.__dict__)
+    if activity.attachments:
+        stock.attachments = []
+        for attachment in activity.attachments:
+            plain = Attachment()
+            plain.__dict__.update(attachment.__dict__)
+            stock.attachments.append(plain)
+    return stock
+
+
+def _shares_what_deepcopy_shares(ours: Any, stock: Any, original: Any) -> None:
+    """Node by node: ours is the original's node exactly where deepcopy's is, and equal."""
+    assert (ours is original) == (stock is original), original
+    assert type(ours) is type(stock) or isinstance(original, (ReplyActivity, ReplyAttachment))
+    if isinstance(original, Model):
+        assert vars(ours).keys() == vars(stock).keys() == vars(original).keys()
+        for name in vars(original):
+            _shares_what_deepcopy_shares(
+                getattr(ours, name), getattr(stock, name), getattr(original, name)
+            )
+    elif isinstance(original, dict):
+        assert ours.keys() == stock.keys() == original.keys()
+        for key in original:
+            _shares_what_deepcopy_shares(ours[key], stock[key], original[key])
+    elif isinstance(original, list):
+        assert len(ours) == len(stock) == len(original)
+        for a, b, c in zip(ours, stock, original, strict=True):
+            _shares_what_deepcopy_shares(a, b, c)
+    else:
+        assert ours == stock == original
+
+
 @pytest.mark.parametrize("name", list(_replies()))
 def test_a_reply_activity_copies_as_deeply_as_deepcopy(name: str) -> None:
-    plain = _replies()[name]
-    reply = ReplyActivity.of(plain)
-    assert isinstance(reply, Activity) and vars(reply) == vars(plain)
-    sent, stock = copy.deepcopy(reply), copy.deepcopy(plain)
+    stock_reply = _in_botbuilder_classes(_replies()[name])
+    assert type(stock_reply) is Activity
+    reply = ReplyActivity.of(stock_reply)
+    if stock_reply.attachments:
+        reply.attachments = [ReplyAttachment.of(a) for a in stock_reply.attachments]
+    assert vars(reply).keys() == vars(stock_reply).keys()
+    sent, stock = copy.deepcopy(reply), copy.deepcopy(stock_reply)
     assert type(sent) is ReplyActivity and sent is not reply
-    assert _body(sent) == _body(stock) == _body(plain)
-    for field, value in vars(plain).items():
-        if isinstance(value, (list, dict, Model)):
-            # A new object, as deepcopy makes; a SharedCard inside is the same, as it is there.
-            assert getattr(sent, field) is not value
-            assert getattr(sent, field) == getattr(stock, field)
-    for a, b in zip(sent.attachments or [], stock.attachments or [], strict=True):
-        assert a.content is b.content or not isinstance(a.content, SharedCard)
+    assert _body(sent) == _body(stock) == _body(stock_reply)
+    _shares_what_deepcopy_shares(sent, stock, reply)
+    if reply.attachments:
+        assert all(type(a) is ReplyAttachment for a in sent.attachments)
+
+
+def test_a_card_reply_is_a_reply_activity_with_a_reply_attachment() -> None:
+    reply = card_reply(welcome_card("en-US"))
+    assert type(reply) is ReplyActivity
+    assert [type(a) for a in reply.attachments] == [ReplyAttachment]
+    stock = _in_botbuilder_classes(reply)
+    _shares_what_deepcopy_shares(copy.deepcopy(reply), copy.deepcopy(stock), reply)
 
 
 def test_sending_a_reply_activity_leaves_it_as_it_was() -> None:
