@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import inspect
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
@@ -284,7 +285,25 @@ def _object_out(value: Any) -> Any:
 
 # -- deserializing -------------------------------------------------------------------------------
 
-_known: dict[type, frozenset[str]] = {}
+# Per class: its plan by JSON key, and the keyword arguments that must be passed as None even
+# when the key is absent (those whose parameter does not default to None).
+_Reader = tuple[dict[str, tuple[str, _Type]], dict[str, None]]
+_readers: dict[tuple[type, int], _Reader] = {}
+
+
+def _reader(cls: type[Model], deps: dict[str, type]) -> _Reader:
+    slot = (cls, id(deps))
+    reader = _readers.get(slot)
+    if reader is None:
+        plan = _plan(cls, deps)
+        parameters = inspect.signature(cls.__init__).parameters
+        explicit = {
+            attr: None
+            for attr, _key, _kind in plan
+            if attr not in parameters or parameters[attr].default is not None
+        }
+        reader = _readers[slot] = ({key: (attr, kind) for attr, key, kind in plan}, explicit)
+    return reader
 
 
 def from_json(cls: type[Model], data: dict[str, Any]) -> Any:
@@ -297,24 +316,27 @@ def from_json(cls: type[Model], data: dict[str, Any]) -> Any:
 
 
 def _model_in(cls: type[Model], data: Any, deps: dict[str, type]) -> Any:
+    """Called with the attributes the data has (others are None by default), as msrest calls
+    the class with every attribute."""
     if type(data) is not dict:
         raise Unsupported(type(data).__name__)
-    plan = _plan(cls, deps)
-    known = _known.get(cls)
-    if known is None:
-        known = _known[cls] = frozenset(key for _attr, key, _kind in plan)
-    kwargs = {}
-    for attr, key, kind in plan:
-        raw = data.get(key)
-        kwargs[attr] = None if raw is None else _in(raw, kind, deps)
+    steps, explicit = _reader(cls, deps)
+    kwargs = dict(explicit) if explicit else {}
+    extra = None
+    for key, raw in data.items():
+        step = steps.get(key)
+        if step is None:
+            if extra is None:
+                extra = {}
+            extra[key] = raw
+        elif raw is not None:
+            kwargs[step[0]] = _in(raw, step[1], deps)
     try:
         model = cls(**kwargs)
     except TypeError as error:
         raise Unsupported(str(error)) from error
-    if len(data) > len(known) or not known.issuperset(data):
-        extra = {k: v for k, v in data.items() if k not in known}
-        if extra:
-            model.additional_properties = extra
+    if extra:
+        model.additional_properties = extra
     return model
 
 

@@ -29,6 +29,7 @@ from botbuilder.schema import (
     Mention,
     SuggestedActions,
 )
+from botbuilder.schema.teams import OnBehalfOf, TeamsChannelAccount
 from msrest.serialization import Model
 
 from bot.settings import Settings
@@ -238,6 +239,24 @@ def test_an_incoming_activity_is_the_one_msrest_builds(name: str) -> None:
     assert body == untouched
     # And back: the same JSON as msrest writes of it.
     assert to_json(fast) == Activity().deserialize(copy.deepcopy(body)).serialize()
+
+
+@pytest.mark.parametrize(
+    ("cls", "body"),
+    [
+        # A parameter with another default (0, "person"): absent, it is None, as msrest has it.
+        (OnBehalfOf, {"displayName": "Bob"}),
+        (OnBehalfOf, {"itemId": 2, "mentionType": "person", "mri": "29:bob"}),
+        # An attribute that is not a parameter of the class (it takes it through **kwargs).
+        (TeamsChannelAccount, {"id": "29:bob", "name": "Bob"}),
+        (TeamsChannelAccount, {"id": "29:bob", "aadObjectId": "aad-bob", "x": 1}),
+        (ChannelAccount, {}),
+    ],
+)
+def test_a_model_read_from_the_keys_it_has_is_the_one_msrest_builds(
+    cls: type[Model], body: dict[str, Any]
+) -> None:
+    same(from_json(cls, copy.deepcopy(body)), cls.deserialize(copy.deepcopy(body)))
 
 
 def test_unknown_keys_land_in_additional_properties_as_msrest_puts_them() -> None:
