@@ -197,6 +197,28 @@ def test_the_longest_phrase_wins() -> None:
     assert REGISTRY.parse("ticket 4").verb == "ticket.show"
 
 
+def test_phrases_that_share_their_first_word_each_reach_their_own_command() -> None:
+    assert REGISTRY.parse("new ticket").verb == "ticket.form"
+    assert REGISTRY.parse("new ticket Printer").data == {"title": "Printer"}
+    assert REGISTRY.parse("New Checklist").verb == "checklist.form"
+    assert REGISTRY.parse("new template").verb == "template.form"
+    assert REGISTRY.parse("new opportunity Acme").data == {"name": "Acme"}
+    assert REGISTRY.parse("neues ticket Drucker").data == {"title": "Drucker"}
+    assert REGISTRY.parse("new").verb == "unknown"
+    assert REGISTRY.parse("new thing").data == {"text": "new thing", "suggestion": "new ticket"}
+
+
+@pytest.mark.parametrize("command", REGISTRY.commands, ids=lambda c: c.phrase)
+def test_every_phrase_of_a_command_is_read_by_that_command(command: Command) -> None:
+    """Typed with the example arguments of its first help line, in either language."""
+    syntax = command.help[0][0]
+    rest = example(syntax)[len(command.phrase) :]
+    expected = REGISTRY.parse(command.phrase + rest)
+    assert expected.verb != "unknown"
+    for phrase in command.phrases:
+        assert REGISTRY.parse(phrase + rest) == expected, phrase
+
+
 def test_the_readme_lists_the_commands_of_the_registry() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start = readme.index("<!-- commands:start")
