@@ -54,7 +54,13 @@ def babel_locale(locale: str | None) -> Locale:
 def fmt_date(locale: str | None, value: date | datetime) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).date() if value.tzinfo is not None else value.date()
-    return format_date(value, "medium", locale=babel_locale(locale))
+    return _fmt_day(locale, value)
+
+
+@lru_cache(maxsize=1024)
+def _fmt_day(locale: str | None, day: date) -> str:
+    """Babel's medium date (about 7 us); cards show the same few days again and again."""
+    return format_date(day, "medium", locale=babel_locale(locale))
 
 
 def fmt_datetime(locale: str | None, value: datetime) -> str:

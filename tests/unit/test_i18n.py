@@ -185,6 +185,12 @@ def test_fmt_datetime_is_babels_date_and_short_time_in_utc(
     assert fmt_datetime(locale, value) == f"{day} {at} UTC"
 
 
+@given(st.sampled_from(LOCALES), st.dates(min_value=date(1900, 1, 1)))
+def test_fmt_date_is_babels_medium_date(locale: str | None, day: date) -> None:
+    assert fmt_date(locale, day) == format_date(day, "medium", locale=i18n.babel_locale(locale))
+    assert fmt_date(locale, day + timedelta(days=1)) != fmt_date(locale, day)
+
+
 def test_instants_read_the_same_within_a_minute_and_not_across_one() -> None:
     moment = datetime(2026, 11, 2, 21, 5, 0, tzinfo=UTC)
     same_minute = moment + timedelta(seconds=59, microseconds=999_999)
