@@ -33,6 +33,9 @@ _LINE_START = re.compile(r"(?:^|(?<=[\r\n]))([ \t]*)([#+=-]|\d+[.)])")
 # `scheme:` (https:, javascript:, mailto:) and `domain.tld`: what linkifiers turn into links.
 _SCHEME = re.compile(r"(?<=[A-Za-z0-9])(?=:)")
 _DOMAIN_DOT = re.compile(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z])")
+# Every character one of the patterns above (or a replacement in `literal`) needs: a text
+# without any is left as it is. ("1." and "1)" start a list: "." and ")" are here.)
+_MARKUP_CHAR = re.compile(r"[\\`*~\[\]<>&|_#+=\-.):{]")
 
 
 def literal(value: object) -> str:
@@ -45,7 +48,14 @@ def literal(value: object) -> str:
     joiner: `](`, `][`, `]:`, `<...>`, `{{`, `scheme:` and `domain.tld`, so that no parser and
     no linkifier finds them.
     The text a user sees is unchanged; the bot's own markdown around it keeps working."""
-    escaped = _INLINE.sub(r"\\\1", str(value))
+    text = str(value)
+    # Most names and titles hold none of the characters any step below looks for.
+    return _escape_markdown(text) if _MARKUP_CHAR.search(text) else text
+
+
+def _escape_markdown(text: str) -> str:
+    """What `literal` does to a text that holds a character `_MARKUP_CHAR` finds."""
+    escaped = _INLINE.sub(r"\\\1", text)
     escaped = _LINE_START.sub(_escape_line_start, escaped)
     escaped = escaped.replace("\\]", "\\]" + JOINER)  # ](url), ][ref], ]: definition
     escaped = escaped.replace("\\<", "\\<" + JOINER).replace("{{", "{" + JOINER + "{")

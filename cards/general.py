@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.domain.errors import DomainError
 from bot.domain.people import Person
 from bot.domain.roles import Role
-from bot.i18n import t
+from bot.i18n import language, t
 from cards.common import (
     Card,
     Element,
@@ -43,11 +44,19 @@ def welcome_card(locale: str | None) -> Card:
 
 def help_card(locale: str | None, lines: Sequence[tuple[str, str]]) -> Card:
     """`lines` are (syntax, message key) of every command, in the order of the app registry."""
-    listed = "\n".join(f"- **{command}**: {t(locale, key)}" for command, key in lines)
+    listed = _help_list(language(locale), tuple(lines))
     return card(
         [heading(t(locale, "help.title")), text(t(locale, "help.intro")), text(listed)],
         _start_actions(locale)[:2],
     )
+
+
+@lru_cache(maxsize=32)
+def _help_list(lang: str, lines: tuple[tuple[str, str], ...]) -> str:
+    """The command list of the help card: the same for every help card in one language with
+    the same commands (a message depends on the locale only through its language). Only
+    messages and the registry's syntax, no user text; a str, so no caller can change it."""
+    return "\n".join(f"- **{command}**: {t(lang, key)}" for command, key in lines)
 
 
 def unknown_command_card(locale: str | None, typed: str, suggestion: str | None) -> Card:

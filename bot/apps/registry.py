@@ -156,11 +156,17 @@ class Registry:
                     phrases[phrase] = command
         self.verbs: Mapping[str, Verb] = verbs
         self.notices: Mapping[str, Notice] = notices
-        # Longest phrases first, so that "billing history" wins over "billing".
-        self._phrases = sorted(
+        # Longest phrases first, so that "billing history" wins over "billing"; by first word,
+        # which is all a message's first word can match.
+        longest_first = sorted(
             ((tuple(p.split()), c) for p, c in phrases.items()), key=lambda pc: -len(pc[0])
         )
+        self._by_first_word: dict[str, list[tuple[tuple[str, ...], Command]]] = {}
+        for words, command in longest_first:
+            self._by_first_word.setdefault(words[0], []).append((words, command))
         self.known = tuple(p for c in self.commands for p in dict.fromkeys((c.phrase, *c.de)))
+        # Per language; the commands are fixed once the registry is built.
+        self._help_lines: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def verb(self, name: object) -> Verb | None:
         return self.verbs.get(name) if isinstance(name, str) else None
@@ -175,7 +181,11 @@ class Registry:
         """(syntax, message key) of every command, in registry order, in the language of
         `locale` (English unless German)."""
         lang = language(locale)
-        return tuple(line for command in self.commands for line in command.help_in(lang))
+        lines = self._help_lines.get(lang)
+        if lines is None:
+            lines = tuple(line for command in self.commands for line in command.help_in(lang))
+            self._help_lines[lang] = lines
+        return lines
 
     def featured(self) -> tuple[Command, ...]:
         featured = tuple(c for c in self.commands if c.featured)
@@ -191,7 +201,7 @@ class Registry:
         lowered = [w.lower() for w in words]
         if not words:
             return Parsed("help")
-        for phrase, command in self._phrases:
+        for phrase, command in self._by_first_word.get(lowered[0], ()):
             if tuple(lowered[: len(phrase)]) == phrase:
                 parsed = command.read(" ".join(words[len(phrase) :]), mentions)
                 if parsed is not None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_time_format, tokenize_pattern
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.i18n import de, en
@@ -21,8 +21,10 @@ CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "de": de.MESSAGES}
 DEFAULT_LOCALE = "en"
 
 
+@lru_cache(maxsize=256)
 def language(locale: str | None) -> str:
-    """'de-DE' -> 'de'; anything we have no catalog for -> English."""
+    """'de-DE' -> 'de'; anything we have no catalog for -> English. Cached: every message of a
+    card asks, with the few locales Teams sends (the catalogs are fixed at import)."""
     lang = (locale or DEFAULT_LOCALE).replace("_", "-").split("-", 1)[0].lower()
     return lang if lang in CATALOGS else DEFAULT_LOCALE
 
@@ -52,14 +54,42 @@ def babel_locale(locale: str | None) -> Locale:
 def fmt_date(locale: str | None, value: date | datetime) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).date() if value.tzinfo is not None else value.date()
-    return format_date(value, "medium", locale=babel_locale(locale))
+    return _fmt_day(locale, value)
+
+
+@lru_cache(maxsize=1024)
+def _fmt_day(locale: str | None, day: date) -> str:
+    """Babel's medium date (about 7 us); cards show the same few days again and again."""
+    return format_date(day, "medium", locale=babel_locale(locale))
 
 
 def fmt_datetime(locale: str | None, value: datetime) -> str:
-    """Date and time of an instant, always shown in UTC (the product's day is the UTC day)."""
+    """Date and time of an instant, always shown in UTC (the product's day is the UTC day).
+
+    Babel takes 10-20 us for one; a card shows a few (created, updated, "as of", history), and
+    the instants of one minute read the same: remembered per locale and minute, when the
+    locale's short time shows no seconds (CLDR's English and German ones do not)."""
     value = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if _to_the_minute(locale):
+        value = value.replace(second=0, microsecond=0)
+    return _fmt_datetime(locale, value)
+
+
+@lru_cache(maxsize=1024)
+def _fmt_datetime(locale: str | None, value: datetime) -> str:
     at = format_time(value, "short", tzinfo=UTC, locale=babel_locale(locale))
     return f"{fmt_date(locale, value)} {at} UTC"
+
+
+@lru_cache(maxsize=256)
+def _to_the_minute(locale: str | None) -> bool:
+    return not shows_seconds(get_time_format("short", locale=babel_locale(locale)).pattern)
+
+
+def shows_seconds(pattern: str) -> bool:
+    """Whether a Babel (CLDR) time pattern shows seconds (s), fractions of one (S) or
+    milliseconds in the day (A)."""
+    return any(kind == "field" and value[0] in "sSA" for kind, value in tokenize_pattern(pattern))
 
 
 def fmt_number(locale: str | None, value: int | Decimal) -> str:

@@ -10,6 +10,7 @@ message (invoke responses, traces, delays) still goes the SDK's way.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -116,12 +117,25 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
                     raise ConnectorError(
                         ConnectorResponse(answer.status, CIMultiDict(answer.headers)), text
                     )
-                try:
-                    data = await answer.json(content_type=None)
-                except ValueError:
-                    data = {}
+                data = _answer_json(text)
             responses.append(ResourceResponse(id=(data or {}).get("id", "")))
         return responses
+
+
+# What aiohttp's ClientResponse.json strips (bytes.strip) before it parses.
+_ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
+
+
+def _answer_json(text: str) -> Any:
+    """`answer.json(content_type=None)` (None for an empty body), {} for one that is not JSON,
+    from the text already read (json() would decode the body a second time)."""
+    stripped = text.strip(_ASCII_WHITESPACE)
+    if not stripped:
+        return None
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return {}
 
 
 def _body(activity: Activity) -> dict[str, Any]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import (
-    Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
@@ -22,7 +20,7 @@ from bot.domain.errors import DomainError, MissingSender, MissingTenant
 from bot.domain.quota import QuotaPolicy
 from bot.services import conversations
 from bot.teams.activity import identity_of, installation_of, mentions_of, tenant_of
-from bot.teams.wire import SharedCard, to_json
+from bot.teams.wire import ReplyActivity, ReplyAttachment, SharedCard, to_json
 from cards.common import Card
 from cards.general import welcome_card
 from storage.uow import UnitOfWorkFactory
@@ -38,11 +36,13 @@ SHARED_CONVERSATIONS = ("channel", "groupChat")
 
 
 # Replies carry their card as a SharedCard, which botbuilder's deep copy of every outgoing
-# activity leaves uncopied (see SharedCard for why that is safe).
+# activity leaves uncopied (see SharedCard for why that is safe), and are ReplyActivities (and
+# ReplyAttachments), whose deep copy skips the fields they leave unset.
 
 
-def card_reply(card: Card) -> Any:
-    return MessageFactory.attachment(CardFactory.adaptive_card(SharedCard(card)))
+def card_reply(card: Card) -> ReplyActivity:
+    attachment = ReplyAttachment.of(CardFactory.adaptive_card(SharedCard(card)))
+    return ReplyActivity.of(MessageFactory.attachment(attachment))
 
 
 def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
@@ -51,10 +51,16 @@ def invoke_card(card: Card) -> AdaptiveCardInvokeResponse:
     )
 
 
-def invoke_reply(card: Card) -> Activity:
+def invoke_response_reply(response: InvokeResponse) -> ReplyActivity:
+    """The activity that carries an invoke's answer (botbuilder's ActivityHandler builds the
+    same as a plain Activity)."""
+    return ReplyActivity(type=ActivityTypes.invoke_response, value=response)
+
+
+def invoke_reply(card: Card) -> ReplyActivity:
     """The answer to an Action.Execute, for code outside the handler (middleware, errors)."""
     body = {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": SharedCard(card)}
-    return Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    return invoke_response_reply(InvokeResponse(status=200, body=body))
 
 
 class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
@@ -119,6 +125,15 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
         if isinstance(body, AdaptiveCardInvokeResponse):
             return InvokeResponse(status=int(HTTPStatus.OK), body=to_json(body))
         return TeamsActivityHandler._create_invoke_response(body)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type != ActivityTypes.invoke:
+            await super().on_turn(turn_context)
+            return
+        # ActivityHandler.on_turn's invoke branch, with the answer sent as a ReplyActivity.
+        response = await self.on_invoke_activity(turn_context)
+        if response and not turn_context.turn_state.get(TurnContext._INVOKE_RESPONSE_KEY):
+            await turn_context.send_activity(invoke_response_reply(response))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         # botbuilder answers a malformed card action with an error object it cannot serialize;

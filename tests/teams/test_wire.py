@@ -29,14 +29,17 @@ from botbuilder.schema import (
     Mention,
     SuggestedActions,
 )
+from botbuilder.schema.teams import OnBehalfOf, TeamsChannelAccount
 from msrest.serialization import Model
 
 from bot.settings import Settings
 from bot.teams.activity import installation_of
 from bot.teams.adapter import BotFrameworkConfig
 from bot.teams.fast_adapter import FastCloudAdapter, _body
-from bot.teams.handler import TeamsWorkBot, card_reply, invoke_card
+from bot.teams.handler import TeamsWorkBot, card_reply, invoke_card, invoke_reply
 from bot.teams.wire import (
+    ReplyActivity,
+    ReplyAttachment,
     SharedCard,
     Unsupported,
     activity_from_json,
@@ -238,6 +241,24 @@ def test_an_incoming_activity_is_the_one_msrest_builds(name: str) -> None:
     assert to_json(fast) == Activity().deserialize(copy.deepcopy(body)).serialize()
 
 
+@pytest.mark.parametrize(
+    ("cls", "body"),
+    [
+        # A parameter with another default (0, "person"): absent, it is None, as msrest has it.
+        (OnBehalfOf, {"displayName": "Bob"}),
+        (OnBehalfOf, {"itemId": 2, "mentionType": "person", "mri": "29:bob"}),
+        # An attribute that is not a parameter of the class (it takes it through **kwargs).
+        (TeamsChannelAccount, {"id": "29:bob", "name": "Bob"}),
+        (TeamsChannelAccount, {"id": "29:bob", "aadObjectId": "aad-bob", "x": 1}),
+        (ChannelAccount, {}),
+    ],
+)
+def test_a_model_read_from_the_keys_it_has_is_the_one_msrest_builds(
+    cls: type[Model], body: dict[str, Any]
+) -> None:
+    same(from_json(cls, copy.deepcopy(body)), cls.deserialize(copy.deepcopy(body)))
+
+
 def test_unknown_keys_land_in_additional_properties_as_msrest_puts_them() -> None:
     activity = from_json(Activity, INCOMING["unknown keys and relatesTo"])
     assert activity.additional_properties == {"somethingNew": {"a": [1, 2, None]}}
@@ -415,6 +436,85 @@ def test_botbuilder_s_copy_of_a_reply_shares_the_card() -> None:
     sent = copy.deepcopy(reply)
     assert sent is not reply and sent.attachments[0] is not reply.attachments[0]
     assert sent.attachments[0].content is content
+
+
+def _in_botbuilder_classes(activity: Activity) -> Activity:
+    """The same activity and attachments as botbuilder's own classes."""
+    stock = Activity()
+    stock.__dict__.update(activity.__dict__)
+    if activity.attachments:
+        stock.attachments = []
+        for attachment in activity.attachments:
+            plain = Attachment()
+            plain.__dict__.update(attachment.__dict__)
+            stock.attachments.append(plain)
+    return stock
+
+
+def _shares_what_deepcopy_shares(ours: Any, stock: Any, original: Any) -> None:
+    """Node by node: ours is the original's node exactly where deepcopy's is, and equal."""
+    assert (ours is original) == (stock is original), original
+    assert type(ours) is type(stock) or isinstance(original, (ReplyActivity, ReplyAttachment))
+    if isinstance(original, Model):
+        assert vars(ours).keys() == vars(stock).keys() == vars(original).keys()
+        for name in vars(original):
+            _shares_what_deepcopy_shares(
+                getattr(ours, name), getattr(stock, name), getattr(original, name)
+            )
+    elif isinstance(original, dict):
+        assert ours.keys() == stock.keys() == original.keys()
+        for key in original:
+            _shares_what_deepcopy_shares(ours[key], stock[key], original[key])
+    elif isinstance(original, list):
+        assert len(ours) == len(stock) == len(original)
+        for a, b, c in zip(ours, stock, original, strict=True):
+            _shares_what_deepcopy_shares(a, b, c)
+    else:
+        assert ours == stock == original
+
+
+@pytest.mark.parametrize("name", list(_replies()))
+def test_a_reply_activity_copies_as_deeply_as_deepcopy(name: str) -> None:
+    stock_reply = _in_botbuilder_classes(_replies()[name])
+    assert type(stock_reply) is Activity
+    reply = ReplyActivity.of(stock_reply)
+    if stock_reply.attachments:
+        reply.attachments = [ReplyAttachment.of(a) for a in stock_reply.attachments]
+    assert vars(reply).keys() == vars(stock_reply).keys()
+    sent, stock = copy.deepcopy(reply), copy.deepcopy(stock_reply)
+    assert type(sent) is ReplyActivity and sent is not reply
+    assert _body(sent) == _body(stock) == _body(stock_reply)
+    _shares_what_deepcopy_shares(sent, stock, reply)
+    if reply.attachments:
+        assert all(type(a) is ReplyAttachment for a in sent.attachments)
+
+
+def test_a_card_reply_is_a_reply_activity_with_a_reply_attachment() -> None:
+    reply = card_reply(welcome_card("en-US"))
+    assert type(reply) is ReplyActivity
+    assert [type(a) for a in reply.attachments] == [ReplyAttachment]
+    stock = _in_botbuilder_classes(reply)
+    _shares_what_deepcopy_shares(copy.deepcopy(reply), copy.deepcopy(stock), reply)
+
+
+def test_sending_a_reply_activity_leaves_it_as_it_was() -> None:
+    reply = ReplyActivity.of(_replies()["channelData and value"])
+    before = _body(reply)
+    sent = _as_sent(reply)
+    sent.channel_data["notification"]["alert"] = False
+    sent.value["n"] = 4
+    assert sent.conversation is not None and reply.conversation is None
+    assert _body(reply) == before
+
+
+def test_invoke_answers_are_reply_activities() -> None:
+    answer = invoke_reply(welcome_card("en-US"))
+    assert isinstance(answer, ReplyActivity)
+    assert answer.type == ActivityTypes.invoke_response
+    copied = copy.deepcopy(answer)
+    assert copied.value is not answer.value and copied.value.body is not answer.value.body
+    assert copied.value.body["value"] is answer.value.body["value"]  # the SharedCard
+    assert copied.value.body == answer.value.body
 
 
 def test_a_card_invoke_answer_is_the_one_botbuilder_writes() -> None:

@@ -50,6 +50,7 @@ from bot.domain.tickets import (
     Ticket,
     TicketFilter,
 )
+from cards import common
 from cards.checklists import (
     checklist_detail,
     checklist_form,
@@ -407,3 +408,21 @@ def test_literal_shows_any_text_as_typed_and_makes_no_link(value: str) -> None:
     escaped = literal(value)
     assert shown(escaped) == value.replace("\u2060", "")
     assert not [p for p in live_markdown(escaped) if "link" in p or "HTML" in p]
+
+
+_MARKUP_ALPHABET = "\\`*~[]<>&|_#+=-.):{}( \t\r\n0123456789aZ\u2060é"
+
+
+@given(st.text() | st.text(alphabet=_MARKUP_ALPHABET, max_size=12))
+def test_a_text_literal_leaves_as_it_is_is_one_the_escaping_leaves_as_it_is(value: str) -> None:
+    """literal skips its escaping for a text without markup characters: only where escaping
+    would change nothing."""
+    assert literal(value) == common._escape_markdown(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1. item", "1) item", "- item", "# title", "+ x", "= x", "a:b", "a.com", "{{x}}", "x_", "_x"],
+)
+def test_markup_that_needs_no_backslash_characters_is_still_escaped(value: str) -> None:
+    assert literal(value) != value

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import string
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date, format_time
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import i18n
 from bot.i18n import de, en, fmt_date, fmt_datetime, fmt_money, fmt_number, fmt_percent, language, t
@@ -157,6 +160,61 @@ def test_percentages_and_times_follow_the_locale_and_say_utc() -> None:
     moment = datetime(2026, 11, 2, 21, 5, tzinfo=UTC)
     assert fmt_datetime("en-US", moment) == "Nov 2, 2026 9:05\u202fPM UTC"
     assert fmt_datetime("de-DE", moment) == "02.11.2026 21:05 UTC"
+
+
+LOCALES = ["en-US", "en-GB", "en-IN", "de-DE", "de-AT", "de-CH", "fr-FR", None, "not a locale"]
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(LOCALES),
+    st.datetimes(
+        min_value=datetime(1971, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.none() | st.just(UTC) | st.timezones(),
+    ),
+)
+def test_fmt_datetime_is_babels_date_and_short_time_in_utc(
+    locale: str | None, value: datetime
+) -> None:
+    """Remembered per minute or not, the text is Babel's for that instant."""
+    moment = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    babel = i18n.babel_locale(locale)
+    day = format_date(moment.date(), "medium", locale=babel)
+    at = format_time(moment, "short", tzinfo=UTC, locale=babel)
+    assert fmt_datetime(locale, value) == f"{day} {at} UTC"
+
+
+@given(st.sampled_from(LOCALES), st.dates(min_value=date(1900, 1, 1)))
+def test_fmt_date_is_babels_medium_date(locale: str | None, day: date) -> None:
+    assert fmt_date(locale, day) == format_date(day, "medium", locale=i18n.babel_locale(locale))
+    assert fmt_date(locale, day + timedelta(days=1)) != fmt_date(locale, day)
+
+
+def test_instants_read_the_same_within_a_minute_and_not_across_one() -> None:
+    moment = datetime(2026, 11, 2, 21, 5, 0, tzinfo=UTC)
+    same_minute = moment + timedelta(seconds=59, microseconds=999_999)
+    assert fmt_datetime("de-DE", moment) == fmt_datetime("de-DE", same_minute)
+    assert fmt_datetime("de-DE", moment + timedelta(minutes=1)) == "02.11.2026 21:06 UTC"
+    assert fmt_datetime("en-US", moment) == "Nov 2, 2026 9:05\u202fPM UTC"
+    assert fmt_datetime("en-GB", moment) == "2 Nov 2026 21:05 UTC"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "seconds"),
+    [
+        ("h:mm a", False),
+        ("HH:mm", False),
+        ("HH 'Uhr' mm", False),  # quoted letters are text
+        ("HH:mm:ss", True),
+        ("h:mm:ss.SSS a", True),
+        ("A", True),
+    ],
+)
+def test_a_time_pattern_with_seconds_is_not_remembered_per_minute(
+    pattern: str, seconds: bool
+) -> None:
+    assert i18n.shows_seconds(pattern) is seconds
 
 
 @pytest.mark.parametrize(

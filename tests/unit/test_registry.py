@@ -119,6 +119,40 @@ def test_the_help_card_lists_every_command_in_the_registrys_order(locale: str) -
         assert f"**{phrase}" in text
 
 
+def test_the_help_card_follows_its_lines_and_their_language() -> None:
+    """The command list is remembered per language and lines: other lines, another language,
+    another list; the same language under another region, the same list."""
+    one = (("go", "help.cmd.help"),)
+    two = (("go", "help.cmd.help"), ("roles", "help.cmd.roles"))
+    english = card_text(help_card("en-US", one))
+    assert card_text(help_card("en-US", one)) == english
+    assert "**roles**" not in english
+    assert "**roles**" in card_text(help_card("en-US", two))
+    german = card_text(help_card("de-DE", one))
+    assert german != english and "**go**" in german
+    assert card_text(help_card("de-AT", one)) == german
+    assert card_text(help_card("en-GB", one)) == english
+
+
+def test_a_help_card_handed_out_cannot_change_the_next_one() -> None:
+    lines = REGISTRY.help_lines("en-US")
+    first = help_card("en-US", lines)
+    expected = card_text(first)
+    first["body"][2]["text"] = "changed"
+    first["body"].clear()
+    assert card_text(help_card("en-US", lines)) == expected
+
+
+def test_help_lines_are_those_of_the_users_language() -> None:
+    assert REGISTRY.help_lines("de-AT") == REGISTRY.help_lines("de-DE")
+    assert REGISTRY.help_lines("fr-FR") == REGISTRY.help_lines("en-US") == REGISTRY.help_lines()
+    assert REGISTRY.help_lines("de-DE") != REGISTRY.help_lines("en-US")
+    assert [key for _, key in REGISTRY.help_lines("de-DE")] == [
+        key for _, key in REGISTRY.help_lines("en-US")
+    ]
+    assert REGISTRY.help_lines("de-DE")[0][0] == "hilfe"
+
+
 def test_only_creating_verbs_count_against_a_quota() -> None:
     creating = {v.name: v.creates for v in REGISTRY.verbs.values() if v.creates}
     assert creating == {
@@ -161,6 +195,28 @@ def test_the_longest_phrase_wins() -> None:
     assert REGISTRY.parse("new ticket").verb == "ticket.form"
     assert REGISTRY.parse("tickets").verb == "tickets.list"
     assert REGISTRY.parse("ticket 4").verb == "ticket.show"
+
+
+def test_phrases_that_share_their_first_word_each_reach_their_own_command() -> None:
+    assert REGISTRY.parse("new ticket").verb == "ticket.form"
+    assert REGISTRY.parse("new ticket Printer").data == {"title": "Printer"}
+    assert REGISTRY.parse("New Checklist").verb == "checklist.form"
+    assert REGISTRY.parse("new template").verb == "template.form"
+    assert REGISTRY.parse("new opportunity Acme").data == {"name": "Acme"}
+    assert REGISTRY.parse("neues ticket Drucker").data == {"title": "Drucker"}
+    assert REGISTRY.parse("new").verb == "unknown"
+    assert REGISTRY.parse("new thing").data == {"text": "new thing", "suggestion": "new ticket"}
+
+
+@pytest.mark.parametrize("command", REGISTRY.commands, ids=lambda c: c.phrase)
+def test_every_phrase_of_a_command_is_read_by_that_command(command: Command) -> None:
+    """Typed with the example arguments of its first help line, in either language."""
+    syntax = command.help[0][0]
+    rest = example(syntax)[len(command.phrase) :]
+    expected = REGISTRY.parse(command.phrase + rest)
+    assert expected.verb != "unknown"
+    for phrase in command.phrases:
+        assert REGISTRY.parse(phrase + rest) == expected, phrase
 
 
 def test_the_readme_lists_the_commands_of_the_registry() -> None:

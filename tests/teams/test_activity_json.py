@@ -1,0 +1,95 @@
+"""Reading the request body: `read_activity_json` is `clean_activity_json(json.loads(text))`,
+whichever path it takes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.teams.activity import MAX_DEPTH, TooDeep, clean_activity_json, read_activity_json
+from tests.teams.test_wire import INCOMING
+
+
+def _stock(text: str) -> Any:
+    return clean_activity_json(json.loads(text))
+
+
+def _same(text: str) -> None:
+    try:
+        expected = _stock(text)
+    except TooDeep:
+        with pytest.raises(TooDeep):
+            read_activity_json(text)
+        return
+    assert read_activity_json(text) == expected
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("name", list(INCOMING))
+def test_a_teams_activity_reads_as_it_is(name: str) -> None:
+    text = json.dumps(INCOMING[name])
+    assert read_activity_json(text) == INCOMING[name] == _stock(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"text": "a\\u0000b"}',
+        '{"text": "\\ud800 alone", "\\udfffkey": 1}',
+        '{"text": "\\uD83D\\uDE00 a pair"}',
+        '{"text": "\\\\u0000 a backslash, then u0000"}',
+        '{"text": "\\u00e9t\\u00e9"}',
+        '"\\u0000"',
+        "3",
+        "null",
+        "[]",
+    ],
+)
+def test_strings_are_cleaned_as_clean_activity_json_cleans_them(text: str) -> None:
+    _same(text)
+
+
+def test_a_nul_and_a_lone_surrogate_are_cleaned() -> None:
+    assert read_activity_json('{"a\\u0000": ["x\\u0000y", "\\ud800"]}') == {"a": ["xy", "\ufffd"]}
+
+
+@pytest.mark.parametrize("depth", range(MAX_DEPTH - 1, MAX_DEPTH + 3))
+@pytest.mark.parametrize("leaf", [1, "s", "\u0000", {}, [], None])
+def test_nesting_is_refused_exactly_where_clean_activity_json_refuses_it(
+    depth: int, leaf: Any
+) -> None:
+    _same(json.dumps(_nested(depth, leaf)))
+    _same(json.dumps(_nested(depth, leaf), ensure_ascii=False))
+
+
+def test_the_limit_is_max_depth() -> None:
+    read_activity_json(json.dumps(_nested(MAX_DEPTH, 1)))
+    with pytest.raises(TooDeep):
+        read_activity_json(json.dumps(_nested(MAX_DEPTH + 1, 1)))
+
+
+_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=8) | st.sampled_from(
+    ["\x00", "\ud800", "\udfff", "\ud83d\ude00", "\\u0000", "plain"]
+)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@given(_json, st.booleans(), st.integers(min_value=0, max_value=MAX_DEPTH + 2))
+def test_any_json_reads_as_clean_activity_json_reads_it(
+    value: Any, ascii_only: bool, depth: int
+) -> None:
+    _same(json.dumps(_nested(depth, value), ensure_ascii=ascii_only))
