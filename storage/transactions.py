@@ -22,7 +22,7 @@ import asyncio
 import logging
 import sqlite3
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exc, pool
 from sqlalchemy.engine.interfaces import Dialect
@@ -193,7 +193,6 @@ class SqliteConnections:
         self._idle: list[InlineConnection] = []
         self._engines: dict[int, AsyncEngine] = {}
         self._all: list[InlineConnection] = [memory] if memory is not None else []
-        self.dialect: Dialect | None = None
 
     @property
     def open_count(self) -> int:
@@ -409,7 +408,7 @@ class SqliteTransaction(Transaction):
 
 
 def transaction_for(db: Database, *, read_only: bool) -> Transaction:
-    connections: Any = db.sqlite_connections
+    connections = db.sqlite_connections
     if connections is not None:
         return SqliteTransaction(connections, db.engine.dialect, read_only=read_only)
     return ConnectionTransaction(db)
