@@ -107,11 +107,14 @@ class TenantRepository(Repository):
     async def ensure(self, now: datetime) -> bool:
         """Create the tenant row; True only for the one caller that created it."""
         return await TENANTS.insert_if_absent(
-            await self.db(), Tenant(id=self.tenant_id, created_at=now)
+            await self.db(), new_row(Tenant, id=self.tenant_id, created_at=now)
         )
 
+    async def _tenant(self) -> Tenant | None:
+        return await TENANTS.first(await self.db(), id=self.tenant_id)
+
     async def language(self) -> str | None:
-        tenant = await (await self.orm()).get(Tenant, self.tenant_id)
+        tenant = await self._tenant()
         return tenant.language if tenant is not None else None
 
     async def set_language(self, language: str, now: datetime) -> None:
@@ -121,7 +124,7 @@ class TenantRepository(Repository):
         )
 
     async def created_at(self) -> datetime | None:
-        tenant = await (await self.orm()).get(Tenant, self.tenant_id)
+        tenant = await self._tenant()
         return tenant.created_at if tenant is not None else None
 
     async def next_number(self, name: str) -> int:
