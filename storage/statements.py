@@ -43,13 +43,10 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Prepared:
     sql: str
-    names: tuple[str, ...]
-    # A literal of the statement (`.values(used=0)`) is a bind with a value: the default.
-    defaults: tuple[Any, ...]
-    binds: tuple[Processor, ...]
-    results: tuple[Processor, ...]
-    # (name, default, bind processor) of each parameter, in order.
+    # (name, default, bind processor) of each parameter, in order. A literal of the statement
+    # (`.values(used=0)`) is a bind with a value: its default.
     plan: tuple[tuple[str, Any, Processor], ...]
+    results: tuple[Processor, ...]
 
 
 class Statement:
@@ -80,7 +77,7 @@ class Statement:
             _result_processor(getattr(c, "type", sa.types.NullType()), dialect) for c in columns
         )
         plan = tuple(zip(names, defaults, binds, strict=True))
-        found = Prepared(str(compiled), names, defaults, binds, results, plan)
+        found = Prepared(str(compiled), plan, results)
         self._prepared[dialect.name] = found
         return found
 
