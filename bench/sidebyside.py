@@ -361,7 +361,7 @@ async def seed_tickets(url: str, names: list[str], total: int) -> None:
         now = datetime.now(UTC)
         per_tenant = total // len(names)
         statuses = ("new", "open", "in_progress", "resolved", "closed")
-        async with db.engine.begin() as conn:
+        async with db.writers.begin() as conn:
             for tenant in names:
                 people = users(tenant)
                 rows = [

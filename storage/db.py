@@ -23,7 +23,9 @@ from storage.transactions import SqliteConnections, configure
 
 log = logging.getLogger(__name__)
 
-READ_ONLY = "teamswork_read_only"
+# The execution option of the engine's writing connections (`Database.writers`): on SQLite only
+# they begin with BEGIN IMMEDIATE, which takes the database's write lock.
+WRITER = "teamswork_writer"
 
 
 def normalize_url(url: str) -> str:
@@ -40,7 +42,14 @@ def normalize_url(url: str) -> str:
 class Database:
     """One engine per process. On SQLite every unit of work runs alone (`write_lock`) and begins
     with BEGIN IMMEDIATE: SQLite has one writer anyway, and a transaction that reads first and
-    writes later fails with "database is locked" under load otherwise."""
+    writes later fails with "database is locked" under load otherwise.
+
+    The engine's own connections begin deferred, as readers: only `writers` (for the holders of
+    `write_lock`, and for migrations) begin IMMEDIATE. A connection of the engine that took the
+    write lock outside `write_lock` would hold it until SQLAlchemy closes the connection, which
+    it does in a task of its own: a writer that began meanwhile waited on the loop's thread,
+    and so the loop, for the whole busy timeout (30 s), and then failed. The health check did
+    exactly that whenever it met the proactive sender."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
@@ -82,13 +91,15 @@ class Database:
         self.readers_wait_for_writers = self.is_sqlite and in_memory
         if self.is_sqlite:
             _configure_sqlite(self.engine, wal=not in_memory)
-        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        # Reading transactions begin deferred on SQLite: they wait for no writer.
-        self.readers = async_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
+        # The engine for writing transactions outside a unit of work (on SQLite they begin
+        # IMMEDIATE; hold `write_lock` around them in the bot's process).
+        self.writers: AsyncEngine = self.engine.execution_options(**{WRITER: True})
+        # Sessions that write, for tools and tests.
+        self.sessions = async_sessionmaker(
+            self.writers, class_=AsyncSession, expire_on_commit=False
         )
+        # Reading transactions begin deferred on SQLite: they wait for no writer.
+        self.readers = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def ping(self) -> bool:
         try:
@@ -113,5 +124,5 @@ def _configure_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        reading = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        writing = connection.get_execution_options().get(WRITER, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")

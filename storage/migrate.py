@@ -25,5 +25,5 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def migrate(db: Database) -> None:
-    async with db.engine.begin() as connection:
+    async with db.writers.begin() as connection:
         await connection.run_sync(_upgrade)

@@ -214,7 +214,7 @@ class _Transaction:
         if self.db.write_lock is not None:
             await self.db.write_lock.acquire()
         try:
-            self._context = self.db.engine.begin()
+            self._context = self.db.writers.begin()
             return await self._context.__aenter__()
         except BaseException:
             if self.db.write_lock is not None:

@@ -24,7 +24,7 @@ async def _rows(db: Database, sql: str) -> list[tuple[object, ...]]:
 
 async def test_ticket_comments_and_history_move_to_the_shared_item_tables(db: Database) -> None:
     await migrate_to(db, "0005")
-    async with db.engine.begin() as conn:
+    async with db.writers.begin() as conn:
         await conn.execute(
             sa.text(
                 "INSERT INTO tickets (id, tenant_id, number, title, description, priority,"
@@ -57,7 +57,7 @@ async def test_ticket_comments_and_history_move_to_the_shared_item_tables(db: Da
         (5, "t", "tickets", 7, "created", "Printer")
     ]
     # New rows get ids past the copied ones.
-    async with db.engine.begin() as conn:
+    async with db.writers.begin() as conn:
         await conn.execute(
             sa.text(
                 "INSERT INTO item_comments (tenant_id, app, item_id, author_id, author_name, text,"

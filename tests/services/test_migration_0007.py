@@ -23,7 +23,7 @@ async def _ends(db: Database) -> list[tuple[str, date | None]]:
 
 async def test_closed_segments_end_the_day_after_their_change(db: Database) -> None:
     await migrate_to(db, "0006")
-    async with db.engine.begin() as conn:
+    async with db.writers.begin() as conn:
         for plan, start, end in (
             ("free", "2026-11-02", "2026-11-12"),
             ("standard", "2026-11-12", "2026-11-20"),

@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.models import OutboxRow, TicketRow, UserAccount
+from storage.outbox import OutboxStore
 from storage.uow import UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
 
@@ -183,6 +184,31 @@ async def test_a_reader_sees_what_was_committed_before_it_began(tmp_path: Path) 
             assert await asyncio.create_task(read()) == [1]
             await uow.commit()
         assert await read() == [1, 2]
+
+
+async def test_the_engines_own_reads_leave_the_write_lock_to_the_writers(tmp_path: Path) -> None:
+    """The engine's connections begin deferred; only `Database.writers` take the write lock.
+    The health check's SELECT 1 took it, and kept it until SQLAlchemy closed the connection in
+    a task of its own: the proactive sender's claim, begun meanwhile, waited on the loop's
+    thread for the whole busy timeout (30 s), and failed."""
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        probe = sqlite3.connect(url.split(":///", 1)[1], timeout=0)
+        try:
+            async with db.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+                probe.execute("BEGIN IMMEDIATE")  # free: "database is locked" before
+                probe.rollback()
+            async with db.writers.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    probe.execute("BEGIN IMMEDIATE")
+        finally:
+            probe.close()
+        # The two of the bot that met: a health check beside a proactive round.
+        healthy, claimed = await asyncio.gather(
+            db.ping(), OutboxStore(db).claim(NOW, 10, timedelta(minutes=1))
+        )
+        assert (healthy, claimed) == (True, [])
 
 
 async def test_readers_reuse_their_connections_and_dispose_closes_them(tmp_path: Path) -> None:

@@ -29,5 +29,5 @@ async def migrate_to(db: Database, revision: str, *, down: bool = False) -> None
     def run(connection: Connection) -> None:
         (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
 
-    async with db.engine.begin() as connection:
+    async with db.writers.begin() as connection:
         await connection.run_sync(run)
