@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any, TypeVarTuple, overload
+from typing import Any, Protocol, TypeVarTuple, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Result
@@ -280,6 +280,37 @@ TICKETS = Rows(TicketRow, "tenant_id", "number")
 TICKET_FOR_UPDATE = Rows(TicketRow, "tenant_id", "number", for_update=True)
 
 
+class TicketLine(Protocol):
+    """A ticket as a list shows it: what a stored `TicketRow` holds, read-only."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def requester_id(self) -> str: ...
+    @property
+    def requester_name(self) -> str: ...
+    @property
+    def assignee_id(self) -> str | None: ...
+    @property
+    def assignee_name(self) -> str | None: ...
+    @property
+    def due(self) -> date | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
 class TicketRepository(Repository):
     """Ticket rows are read by number and saved without the ORM (`add` inserts a new row and
     updates a stored one); the lists still go through the ORM, reading what is stored."""
@@ -318,8 +349,9 @@ class TicketRepository(Repository):
         *,
         sees_all: bool,
         page: int,
-    ) -> tuple[list[TicketRow], int, int]:
-        """A page of tickets, the total, and the page shown (one past the end shows the last)."""
+    ) -> tuple[list[TicketLine], int, int]:
+        """A page of tickets (to show: read-only, not rows to save), the total, and the page
+        shown (one past the end shows the last)."""
         count, rows = _ticket_page(flt, sees_all)
         db = await self.db()
         counted = await db.first(count, tenant_id=self.tenant_id, user_id=user_id)
@@ -332,7 +364,7 @@ class TicketRepository(Repository):
             offset=page * PAGE_SIZE,
             limit=PAGE_SIZE,
         )
-        return [TICKETS.row(r, db) for r in found], total, page
+        return [TICKETS.record(r) for r in found], total, page
 
 
 # (count, page) per filter and whether the user sees every ticket of the tenant.

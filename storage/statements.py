@@ -20,6 +20,7 @@ named `sa.bindparam`, given at every execution (a missing one is a KeyError, not
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -361,6 +362,10 @@ def values_of(row: SQLModel, names: Sequence[str]) -> dict[str, Any]:
     return {name: stored[name] if name in stored else getattr(row, name) for name in names}
 
 
+def _record_type(name: str, names: Sequence[str]) -> Any:
+    return collections.namedtuple(f"{name}Record", names)
+
+
 class Rows(Generic[M]):
     """The statements that read and save whole rows of one table: read by `key` columns;
     saved by primary key (an UPDATE of the stored row, else an INSERT; a row whose `id` the
@@ -393,6 +398,12 @@ class Rows(Generic[M]):
         self._insert_if_absent = insert_if_absent(model, with_id=True)
         self._insert_new_if_absent = insert_if_absent(model, with_id=False)
         self._inserted = tuple(n for n in self.names if n != "id")
+        self._record: Any = _record_type(model.__name__, self.names)
+
+    def record(self, values: Sequence[Any]) -> Any:
+        """A fetched tuple with the row's column names as attributes, for a row that is only
+        shown (a list's): no row object, nothing remembered, a tenth of `row`'s cost."""
+        return self._record._make(values)
 
     def row(self, values: Sequence[Any], db: Driver | None = None) -> M:
         """The row object of a fetched tuple; with `db`, remembered as read by its transaction

@@ -36,6 +36,7 @@ from bot.services.items import (
 )
 from bot.services.notifications import notice_person, preview
 from storage.models import TicketRow
+from storage.repositories import TicketLine
 from storage.statements import new_row
 from storage.uow import UnitOfWork
 
@@ -56,7 +57,7 @@ class TicketView:
         return self.actor.role.works_all_items
 
 
-def _to_ticket(row: TicketRow, log: ItemLog | None = None) -> Ticket:
+def _to_ticket(row: TicketLine, log: ItemLog | None = None) -> Ticket:
     return Ticket(
         number=row.number,
         title=row.title,

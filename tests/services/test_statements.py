@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
+from bot.domain.tickets import TicketFilter
 from storage.db import Database
 from storage.models import (
     ConversationRef,
@@ -63,6 +64,23 @@ async def test_a_row_saved_here_reads_the_same_through_the_orm_and_back(any_db: 
         again = await TICKETS.first(await uow.tickets.db(), tenant_id="t1", number=1)
         assert again is not None and again.model_dump() == row.model_dump()
         assert await TICKETS.first(await uow.tickets.db(), tenant_id="t2", number=1) is None
+
+
+async def test_a_page_of_tickets_shows_what_the_rows_hold(any_db: Database) -> None:
+    """A list's page is records (read-only, nothing remembered for a save), with every value
+    the stored row holds, types included."""
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        for n in (1, 2):
+            await uow.tickets.add(ticket(n, assignee_id="29:a", assignee_name="Bo"))
+        await uow.commit()
+    async with UnitOfWorkFactory(any_db).reader("t1") as uow:
+        shown, total, page = await uow.tickets.page(
+            TicketFilter.ALL, "29:u", sees_all=True, page=0
+        )
+        stored = [await uow.tickets.get(n) for n in (2, 1)]
+        assert (total, page) == (2, 0)
+        assert [s._asdict() for s in shown] == [r.model_dump() for r in stored if r is not None]
+        assert not (await uow.tickets.db()).read.keys() & {id(s) for s in shown}
 
 
 async def test_saving_a_stored_row_updates_it_and_keeps_its_id(any_db: Database) -> None:
