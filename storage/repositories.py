@@ -172,6 +172,19 @@ def _with_roles(count: int) -> Statement:
 WITH_ROLES: dict[int, Statement] = {}
 
 
+class UserLine(Protocol):
+    """A user as a list shows them: what a stored `UserAccount` holds, read-only."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def locale(self) -> str | None: ...
+
+
 class UserRepository(Repository):
     """User rows are read and saved without the ORM: a row read here is not in the session,
     and changing it means `add` (saved by primary key)."""
@@ -206,7 +219,9 @@ class UserRepository(Repository):
         )
         return list((await self.execute(stmt)).scalars())
 
-    async def with_roles(self, roles: Sequence[str]) -> list[UserAccount]:
+    async def with_roles(self, roles: Sequence[str]) -> list[UserLine]:
+        """The users with one of `roles` (to show or to write to: read-only, not rows to
+        save)."""
         wanted = sorted(set(roles))
         if not wanted:
             return []
@@ -219,7 +234,7 @@ class UserRepository(Repository):
             tenant_id=self.tenant_id,
             **{f"role{i}": role for i, role in enumerate(wanted)},
         )
-        return [USERS.row(r, db) for r in found]
+        return [USERS.record(r) for r in found]
 
 
 CONVERSATIONS = Rows(ConversationRef, "tenant_id", "conversation_id")

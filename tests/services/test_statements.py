@@ -74,9 +74,7 @@ async def test_a_page_of_tickets_shows_what_the_rows_hold(any_db: Database) -> N
             await uow.tickets.add(ticket(n, assignee_id="29:a", assignee_name="Bo"))
         await uow.commit()
     async with UnitOfWorkFactory(any_db).reader("t1") as uow:
-        shown, total, page = await uow.tickets.page(
-            TicketFilter.ALL, "29:u", sees_all=True, page=0
-        )
+        shown, total, page = await uow.tickets.page(TicketFilter.ALL, "29:u", sees_all=True, page=0)
         stored = [await uow.tickets.get(n) for n in (2, 1)]
         assert (total, page) == (2, 0)
         assert [s._asdict() for s in shown] == [r.model_dump() for r in stored if r is not None]
