@@ -44,7 +44,7 @@ from bot.teams.middleware import (
     OutboxWakeMiddleware,
 )
 from bot.teams.sender import ProactiveSender
-from bot.teams.wire import activity_from_json
+from bot.teams.wire import activity_from_json, dumps
 from cards.general import apology_card
 from storage.db import Database
 from storage.outbox import OutboxStore
@@ -271,5 +271,5 @@ async def _serve(runtime: BotRuntime, request: web.Request, activity: Activity) 
         # botbuilder's own error answers (a malformed invoke) leave a model unserialized.
         if hasattr(body, "serialize"):
             body = body.serialize()
-        return web.json_response(data=body, status=response.status)
+        return web.json_response(data=body, status=response.status, dumps=dumps)
     return web.Response(status=HTTPStatus.OK)

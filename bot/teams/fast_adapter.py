@@ -31,7 +31,7 @@ from botbuilder.schema import (
 )
 from multidict import CIMultiDict
 
-from bot.teams.wire import Unsupported, to_json
+from bot.teams.wire import Unsupported, dumps, to_json
 
 SDK_ONLY = {ActivityTypes.invoke_response, ActivityTypes.trace, "delay"}
 HEADER_TTL_SECONDS = 300.0
@@ -65,7 +65,7 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._session = aiohttp.ClientSession(timeout=TIMEOUT, json_serialize=dumps)
         return self._session
 
     async def _authorization(self, connector_client: Any) -> str | None:

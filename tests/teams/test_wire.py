@@ -43,6 +43,7 @@ from bot.teams.wire import (
     SharedCard,
     Unsupported,
     activity_from_json,
+    dumps,
     from_json,
     model_json,
     to_json,
@@ -416,6 +417,22 @@ def test_a_reply_body_is_what_msrest_writes(name: str) -> None:
         assert _body(activity) == expected
         # The same JSON text too: keys in the same order.
         assert json.dumps(_body(activity)) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("name", list(_replies()))
+def test_a_reply_is_sent_as_the_json_value_json_dumps_writes(name: str) -> None:
+    body = _body(_replies()[name])
+    assert json.loads(dumps(body)) == json.loads(json.dumps(body))
+    assert "ü" in dumps({"text": "Grüße"})  # UTF-8, not \\u escapes: orjson wrote it
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"text": "a lone \ud800 surrogate"}, {"n": 2**70}, {1: "a key that is no string"}],
+    ids=["lone surrogate", "int beyond 64 bits", "int key"],
+)
+def test_what_orjson_refuses_is_written_as_json_dumps_writes_it(value: Any) -> None:
+    assert dumps(value) == json.dumps(value)
 
 
 def test_a_shape_to_json_does_not_know_still_goes_msrest_s_way() -> None:
