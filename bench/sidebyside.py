@@ -544,6 +544,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                 )
                             )
                 async with our_bot(url, root)() as one, our_bot(url, root)() as two:
+                    # Two fresh processes: their first turns load what the single process had
+                    # loaded long before (modules, locale data, prepared statements).
+                    warm = steady(service_url, names, 2 * len(names), cases["new ticket"])
+                    await fire([one.url, two.url], warm, c)
                     acts = steady(service_url, names, args.turns, cases["new ticket"])
                     results.append(
                         await run_case(
