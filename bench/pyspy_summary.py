@@ -1,5 +1,6 @@
-"""Summarize a py-spy raw profile (`py-spy record --format raw`): the share of samples by
-library (leaf frame) and the top functions by own time.
+"""Summarize a py-spy raw profile (`py-spy record --format raw --threads`): the share of the
+main thread's samples by library (leaf frame) and the top functions by own time. Without
+`--threads` only the samples whose stack reaches the main module count.
 
     python -m bench.pyspy_summary profile.raw [--top 15]
 """
@@ -53,11 +54,16 @@ def main() -> int:
             continue
         n = int(count)
         frames = stack.split(";")
+        if frames[0].startswith("thread ("):
+            # Recorded with --threads: the main thread's samples, whole or cut short (py-spy
+            # often loses a coroutine's callers under uvloop).
+            if not frames[0].endswith("MainThread") or len(frames) < 2:
+                continue
+        elif not frames[0].startswith("_run_module_as_main"):
+            continue  # the main thread only: the event loop, where a turn's CPU is spent
         leaf = frames[-1]
         match = FRAME.match(leaf)
         path = match.group("file") if match else leaf
-        if not frames[0].startswith("_run_module_as_main"):
-            continue  # the main thread only: the event loop, where a turn's CPU is spent
         total += n
         groups[group_of(path)] += n
         own[leaf.replace("/work/main/.venv/lib/python3.11/site-packages/", "")] += n
