@@ -328,7 +328,8 @@ class TicketLine(Protocol):
 
 class TicketRepository(Repository):
     """Ticket rows are read by number and saved without the ORM (`add` inserts a new row and
-    updates a stored one); the lists still go through the ORM, reading what is stored."""
+    updates a stored one); a list's page is records (`TicketLine`); the reminders' list of due
+    tickets still goes through the ORM, reading what is stored."""
 
     async def add(self, row: TicketRow) -> TicketRow:
         if row.tenant_id != self.tenant_id:
