@@ -1,10 +1,10 @@
-"""A CloudAdapter that sends messages through one shared aiohttp session.
+"""A CloudAdapter that sends messages through one kept-alive HTTP client of its own.
 
 The stock adapter sends every reply through msrest and `requests` in a thread pool; on this
 machine that and its per-call setup were a large share of a turn. This adapter posts the same
-JSON to the same Bot Connector URLs itself, with the bearer token the SDK's credentials give
-(cached for a few minutes; the token itself lives an hour). Anything that is not a plain
-message (invoke responses, traces, delays) still goes the SDK's way.
+JSON to the same Bot Connector URLs itself (`bot/teams/connector_http.py`), with the bearer
+token the SDK's credentials give (cached for a few minutes; the token itself lives an hour).
+Anything that is not a plain message (invoke responses, traces, delays) still goes the SDK's way.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import requests
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -29,13 +28,13 @@ from botbuilder.schema import (
     ExpectedReplies,
     ResourceResponse,
 )
-from multidict import CIMultiDict
 
-from bot.teams.wire import Unsupported, dumps, to_json
+from bot.teams.connector_http import ConnectorHttp
+from bot.teams.wire import Unsupported, dump_bytes, to_json
 
 SDK_ONLY = {ActivityTypes.invoke_response, ActivityTypes.trace, "delay"}
 HEADER_TTL_SECONDS = 300.0
-TIMEOUT = aiohttp.ClientTimeout(total=30)
+TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,18 +54,11 @@ class ConnectorError(Exception):
 class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = ConnectorHttp(timeout=TIMEOUT_SECONDS)
         self._headers: dict[int, tuple[float, str | None]] = {}
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=TIMEOUT, json_serialize=dumps)
-        return self._session
+        await self._http.close()
 
     async def _authorization(self, connector_client: Any) -> str | None:
         credentials = getattr(getattr(connector_client, "config", None), "credentials", None)
@@ -110,14 +102,10 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
             url = f"{base}/v3/conversations/{quote(activity.conversation.id, safe='')}/activities"
             if activity.reply_to_id:
                 url += f"/{quote(activity.reply_to_id, safe='')}"
-            body = _body(activity)
-            async with self._http().post(url, json=body, headers=headers) as answer:
-                text = await answer.text()
-                if answer.status >= 400:
-                    raise ConnectorError(
-                        ConnectorResponse(answer.status, CIMultiDict(answer.headers)), text
-                    )
-                data = _answer_json(text)
+            answer = await self._http.post_json(url, dump_bytes(_body(activity)), headers)
+            if answer.status >= 400:
+                raise ConnectorError(ConnectorResponse(answer.status, answer.headers), answer.text)
+            data = _answer_json(answer.text)
             responses.append(ResourceResponse(id=(data or {}).get("id", "")))
         return responses
 
