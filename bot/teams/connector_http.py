@@ -14,6 +14,7 @@ not retry a POST either).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections import deque
 from collections.abc import Mapping
@@ -56,23 +57,24 @@ class _Origin:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-def _split(url: str) -> tuple[_Origin, str]:
-    parts = urlsplit(url)
+@functools.lru_cache(maxsize=1024)
+def _service(service_url: str) -> tuple[_Origin, str]:
+    """The origin of a service URL and its path (without the trailing slash), read once."""
+    parts = urlsplit(service_url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ValueError(f"not an http(s) URL: {url[:100]!r}")
+        raise ValueError(f"not an http(s) URL: {service_url[:100]!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"a service URL with a query or fragment: {service_url[:100]!r}")
     host = parts.hostname or ""
     try:
         port = parts.port or (443 if scheme == "https" else 80)
         ascii_host = host.encode("idna").decode("ascii") if host else ""
     except (ValueError, UnicodeError) as error:
-        raise ValueError(f"bad host or port in {url[:100]!r}") from error
+        raise ValueError(f"bad host or port in {service_url[:100]!r}") from error
     if not ascii_host or any(c in ascii_host for c in " \r\n\t/\\@"):
-        raise ValueError(f"bad host in {url[:100]!r}")
-    target = quote(parts.path or "/", safe=_TARGET_SAFE)
-    if parts.query:
-        target += "?" + quote(parts.query, safe=_TARGET_SAFE)
-    return _Origin(scheme, ascii_host, port), target
+        raise ValueError(f"bad host in {service_url[:100]!r}")
+    return _Origin(scheme, ascii_host, port), quote(parts.path.rstrip("/"), safe=_TARGET_SAFE)
 
 
 def _header_line(name: str, value: str) -> bytes:
@@ -199,12 +201,15 @@ class ConnectorHttp:
             self._ssl = ssl.create_default_context()
         return self._ssl
 
-    async def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> Answer:
-        """POST `body` (JSON) to `url` with `headers`; the answer, whatever its status.
-        Raises ValueError for a URL or header that cannot be sent, OSError (ConnectionError,
-        ConnectorDisconnected) when the connector cannot be reached or hangs up, TimeoutError
-        after `timeout` seconds."""
-        origin, target = _split(url)
+    async def post_json(
+        self, service_url: str, path: str, body: bytes, headers: Mapping[str, str]
+    ) -> Answer:
+        """POST `body` (JSON) to `path` (from its "/") under `service_url`, with `headers`; the
+        answer, whatever its status. Raises ValueError for a URL or header that cannot be sent,
+        OSError (ConnectionError, ConnectorDisconnected) when the connector cannot be reached or
+        hangs up, TimeoutError after `timeout` seconds."""
+        origin, base = _service(service_url)
+        target = base + quote(path, safe=_TARGET_SAFE)
         head = [
             f"POST {target} HTTP/1.1\r\n".encode("ascii"),
             _header_line("Host", origin.host_header),

@@ -98,11 +98,11 @@ class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
         responses = []
         for activity in activities:
             activity.id = None
-            base = (activity.service_url or "").rstrip("/")
-            url = f"{base}/v3/conversations/{quote(activity.conversation.id, safe='')}/activities"
+            path = f"/v3/conversations/{quote(activity.conversation.id, safe='')}/activities"
             if activity.reply_to_id:
-                url += f"/{quote(activity.reply_to_id, safe='')}"
-            answer = await self._http.post_json(url, dump_bytes(_body(activity)), headers)
+                path += f"/{quote(activity.reply_to_id, safe='')}"
+            body = dump_bytes(_body(activity))
+            answer = await self._http.post_json(activity.service_url or "", path, body, headers)
             if answer.status >= 400:
                 raise ConnectorError(ConnectorResponse(answer.status, answer.headers), answer.text)
             data = _answer_json(answer.text)

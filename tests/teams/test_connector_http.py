@@ -107,7 +107,8 @@ async def test_a_post_reaches_the_connector_as_it_was_given(
 ) -> None:
     server, base = recorder
     answer = await client.post_json(
-        f"{base}/amer/v3/conversations/a%3A1%3Bmessageid%3D9/activities/9",
+        f"{base}/amer/",
+        "/v3/conversations/a%3A1%3Bmessageid%3D9/activities/9",
         BODY,
         {"Authorization": "Bearer abc"},
     )
@@ -129,13 +130,13 @@ async def test_posts_one_after_another_share_one_connection(
 ) -> None:
     server, base = recorder
     for _ in range(3):
-        assert (await client.post_json(f"{base}/a", BODY, {})).status == 201
+        assert (await client.post_json(base, "/a", BODY, {})).status == 201
     assert len(set(server.ports)) == 1
     # Posts at once open connections of their own, which are all kept for the next ones.
-    await asyncio.gather(*(client.post_json(f"{base}/b", BODY, {}) for _ in range(3)))
+    await asyncio.gather(*(client.post_json(base, "/b", BODY, {}) for _ in range(3)))
     at_once = set(server.ports[3:])
     assert len(at_once) == 3
-    await asyncio.gather(*(client.post_json(f"{base}/c", BODY, {}) for _ in range(3)))
+    await asyncio.gather(*(client.post_json(base, "/c", BODY, {}) for _ in range(3)))
     assert set(server.ports[6:]) == at_once
 
 
@@ -143,7 +144,7 @@ async def test_no_more_connections_than_allowed(recorder: tuple[Recorder, str]) 
     server, base = recorder
     http = ConnectorHttp(max_connections=1)
     try:
-        await asyncio.gather(*(http.post_json(f"{base}/a", BODY, {}) for _ in range(4)))
+        await asyncio.gather(*(http.post_json(base, "/a", BODY, {}) for _ in range(4)))
     finally:
         await http.close()
     assert len(server.ports) == 4
@@ -161,7 +162,7 @@ async def test_an_error_status_is_an_answer_with_its_headers(
         )
 
     server.answer = throttled
-    answer = await client.post_json(f"{base}/a", BODY, {})
+    answer = await client.post_json(base, "/a", BODY, {})
     assert answer.status == 429
     assert answer.headers["retry-after"] == "3"
     assert json.loads(answer.text) == {"error": {"code": "TooManyRequests"}}
@@ -184,9 +185,7 @@ async def test_a_chunked_answer_is_read_whole(
 
     server.answer = chunked
     for _ in range(2):  # and the connection is still good for the next
-        assert json.loads((await client.post_json(f"{base}/a", BODY, {})).text) == {
-            "id": "in parts"
-        }
+        assert json.loads((await client.post_json(base, "/a", BODY, {})).text) == {"id": "in parts"}
     assert len(set(server.ports)) == 1
 
 
@@ -201,7 +200,7 @@ async def test_the_text_is_decoded_by_the_answers_charset(
         )
 
     server.answer = latin
-    assert (await client.post_json(f"{base}/a", BODY, {})).text == "café"
+    assert (await client.post_json(base, "/a", BODY, {})).text == "café"
 
 
 async def test_an_answer_that_ends_with_its_connection(client: ConnectorHttp) -> None:
@@ -217,7 +216,7 @@ async def test_an_answer_that_ends_with_its_connection(client: ConnectorHttp) ->
 
     async with raw_server(handle) as base:
         for _ in range(2):
-            answer = await client.post_json(f"{base}/a", BODY, {})
+            answer = await client.post_json(base, "/a", BODY, {})
             assert json.loads(answer.text) == {"id": "until EOF"}
     assert connections == 2
 
@@ -236,9 +235,9 @@ async def test_a_connection_the_connector_closed_while_idle_is_not_used_again(
         writer.close()  # keep-alive was promised; the server hangs up anyway
 
     async with raw_server(handle) as base:
-        await client.post_json(f"{base}/a", BODY, {})
+        await client.post_json(base, "/a", BODY, {})
         await until(lambda: all(c.closed for q in client._idle.values() for c in q))
-        assert (await client.post_json(f"{base}/a", BODY, {})).status == 200
+        assert (await client.post_json(base, "/a", BODY, {})).status == 200
     assert connections == 2
 
 
@@ -272,8 +271,8 @@ async def test_an_answer_that_is_not_whole_http_raises_and_its_connection_is_dro
 
     async with raw_server(handle) as base:
         with pytest.raises(ConnectorDisconnected):
-            await client.post_json(f"{base}/a", BODY, {})
-        assert (await client.post_json(f"{base}/a", BODY, {})).text == "{}"
+            await client.post_json(base, "/a", BODY, {})
+        assert (await client.post_json(base, "/a", BODY, {})).text == "{}"
         await client.close()
     assert connections == 2
 
@@ -288,9 +287,9 @@ async def test_an_answer_over_a_mebibyte_is_refused(
 
     server.answer = huge
     with pytest.raises(ConnectorDisconnected, match="larger than 1 MiB"):
-        await client.post_json(f"{base}/a", BODY, {})
+        await client.post_json(base, "/a", BODY, {})
     server.answer = None
-    assert (await client.post_json(f"{base}/a", BODY, {})).status == 201
+    assert (await client.post_json(base, "/a", BODY, {})).status == 201
     assert len(set(server.ports)) == 2
 
 
@@ -315,13 +314,13 @@ async def test_a_cancelled_post_hangs_up_rather_than_reuse_a_connection_in_an_un
         await reader.read()
 
     async with raw_server(handle) as base:
-        post = asyncio.create_task(client.post_json(f"{base}/a", BODY, {}))
+        post = asyncio.create_task(client.post_json(base, "/a", BODY, {}))
         await arrived.wait()
         post.cancel()
         with pytest.raises(asyncio.CancelledError):
             await post
         await hung_up.wait()
-        assert (await client.post_json(f"{base}/a", BODY, {})).text == "{}"
+        assert (await client.post_json(base, "/a", BODY, {})).text == "{}"
         await client.close()
     assert connections == 2
 
@@ -331,7 +330,7 @@ async def test_the_timeout_covers_the_whole_post(recorder: tuple[Recorder, str])
     http = ConnectorHttp(timeout=0)  # already over when the first await yields
     try:
         with pytest.raises(TimeoutError):
-            await http.post_json(f"{base}/a", BODY, {})
+            await http.post_json(base, "/a", BODY, {})
     finally:
         await http.close()
 
@@ -344,13 +343,15 @@ async def test_the_timeout_covers_the_whole_post(recorder: tuple[Recorder, str])
         "http://exa mple.com/a",
         "http://127.0.0.1:99999/a",
         "http://host\\evil.example/a",
+        "http://127.0.0.1/a?q=1",
+        "http://127.0.0.1/a#here",
     ],
 )
 async def test_a_url_that_cannot_be_sent_is_refused_before_anything_is_sent(
     client: ConnectorHttp, url: str
 ) -> None:
     with pytest.raises(ValueError):
-        await client.post_json(url, BODY, {})
+        await client.post_json(url, "/a", BODY, {})
 
 
 async def test_a_header_with_a_line_break_is_refused(
@@ -358,22 +359,28 @@ async def test_a_header_with_a_line_break_is_refused(
 ) -> None:
     server, base = recorder
     with pytest.raises(ValueError, match="line break"):
-        await client.post_json(f"{base}/a", BODY, {"Authorization": "Bearer a\r\nX-Evil: 1"})
+        await client.post_json(base, "/a", BODY, {"Authorization": "Bearer a\r\nX-Evil: 1"})
     assert server.requests == []
 
 
-async def test_a_service_url_cannot_break_the_request_line(
-    recorder: tuple[Recorder, str], client: ConnectorHttp
-) -> None:
-    # With no app id anyone can name the service URL: what it holds is encoded (line breaks the
-    # URL parser drops, as WHATWG's does), never sent raw.
-    server, base = recorder
-    await client.post_json(f"{base}/a b\r\nX-Evil: 1\r\n/v3?x=1 2\x00", BODY, {})
-    [seen] = server.requests
-    assert seen["raw_path"] == "/a%20bX-Evil:%201/v3?x=1%202%00"
-    headers = seen["headers"]
-    assert isinstance(headers, dict)
-    assert "X-Evil" not in headers
+async def test_a_service_url_cannot_break_the_request_line(client: ConnectorHttp) -> None:
+    # With no app id anyone can name the service URL: what it holds is percent-encoded (the
+    # line breaks in the service URL the URL parser drops, as WHATWG's does), never sent raw.
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        await reader.read()
+
+    async with raw_server(handle) as base:
+        await client.post_json(f"{base}/a b\r\nX-Evil: 1\r\n", "/v3/x y\r\n\x00?q=1", BODY, {})
+        await client.close()
+    [request] = seen
+    head = request.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0] == b"POST /a%20bX-Evil:%201/v3/x%20y%0D%0A%00?q=1 HTTP/1.1"
+    assert not any(line.lower().startswith(b"x-evil") for line in head)
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -423,16 +430,16 @@ async def test_https_verifies_the_connector_and_keeps_the_connection(tmp_path: P
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"https://127.0.0.1:{port}/v3/conversations/a/activities"
+    url, path = f"https://127.0.0.1:{port}", "/v3/conversations/a/activities"
     trusting = ConnectorHttp(ssl_context=ssl.create_default_context(cafile=str(cert_file)))
     default = ConnectorHttp()  # the system's trust store knows nothing of this certificate
     try:
         for _ in range(2):
-            assert json.loads((await trusting.post_json(url, BODY, {})).text)["id"]
+            assert json.loads((await trusting.post_json(url, path, BODY, {})).text)["id"]
         assert len(set(recorder.ports)) == 1
         assert recorder.requests[0]["body"] == BODY
         with pytest.raises(ssl.SSLCertVerificationError):
-            await default.post_json(url, BODY, {})
+            await default.post_json(url, path, BODY, {})
     finally:
         await trusting.close()
         await default.close()
