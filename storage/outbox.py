@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import ConversationRef, OutboxRow, ProcessedActivity
+from storage.transactions import SqliteTransaction
 
 PENDING = "pending"
 SENDING = "sending"
@@ -205,25 +206,44 @@ class OutboxStore:
 
 
 class _Transaction:
-    """A connection in a transaction, holding the SQLite write lock while it lasts."""
+    """A transaction of the outbox's own. On SQLite it is a unit of work's on the units'
+    writer, holding `write_lock` while it lasts (its BEGIN IMMEDIATE waits for another
+    process's lock with the loop free: `begin_immediate`); on PostgreSQL an engine
+    connection's."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._sqlite: SqliteTransaction | None = None
 
     async def __aenter__(self) -> AsyncConnection:
-        if self.db.write_lock is not None:
-            await self.db.write_lock.acquire()
-        try:
+        connections, lock = self.db.sqlite_connections, self.db.write_lock
+        if connections is None or lock is None:
             self._context = self.db.writers.begin()
             return await self._context.__aenter__()
+        await lock.acquire()
+        try:
+            self._sqlite = SqliteTransaction(connections, self.db.engine.dialect, read_only=False)
+            await self._sqlite.begin()
+            return await self._sqlite.connection()
         except BaseException:
-            if self.db.write_lock is not None:
-                self.db.write_lock.release()
+            await self._close_sqlite()
             raise
 
     async def __aexit__(self, *exc: object) -> None:
-        try:
+        if self._sqlite is None:
             await self._context.__aexit__(*exc)  # type: ignore[arg-type]
+            return
+        try:
+            if exc[0] is None:
+                await self._sqlite.commit()
         finally:
-            if self.db.write_lock is not None:
-                self.db.write_lock.release()
+            await self._close_sqlite()
+
+    async def _close_sqlite(self) -> None:
+        try:
+            if self._sqlite is not None:
+                await self._sqlite.close()  # rolls back what did not commit
+        finally:
+            self._sqlite = None
+            assert self.db.write_lock is not None
+            self.db.write_lock.release()

@@ -8,8 +8,9 @@ suspending, so a whole unit of work runs in one go on one thread (the loop's), a
 writer lock is held for the microseconds its statements take. What this trades: a statement
 blocks the loop while it runs. With WAL and synchronous=NORMAL a commit does not fsync (a
 checkpoint does, every 1,000 pages); readers never wait in WAL; writers of this process take
-turns through `Database.write_lock`, so `busy_timeout` only ever waits for another process,
-which SQLite deployments do not run (several processes are what PostgreSQL is for).
+turns through `Database.write_lock`, so a writer only ever waits for another process (the
+marketplace CLI, a migration: several serving processes are what PostgreSQL is for), and the
+units' writer waits for it with the loop free (`storage.transactions.begin_immediate`).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exc, pool
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from storage.sqlite_inline import InlineConnection
 from storage.statements import Driver
@@ -38,6 +39,42 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ROLLED_BACK = "this unit of work's transaction was rolled back by an earlier error"
+# How long a writer waits for another process's write lock before it fails ("database is
+# locked"), as SQLite's own busy timeout did.
+BUSY_SECONDS = 30.0
+
+
+def _busy(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and error.sqlite_errorcode in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+
+
+async def begin_immediate(conn: sqlite3.Connection, busy_seconds: float = BUSY_SECONDS) -> None:
+    """BEGIN IMMEDIATE on a connection that does not wait for locks (busy timeout 0).
+
+    Writers of this process take turns through `Database.write_lock`, so the write lock is only
+    ever held by another process (the marketplace CLI, a migration). SQLite's busy handler
+    would wait for it on the loop's thread, sleeping, and the bot would answer nothing for up
+    to 30 s; here the loop goes on while the writer tries again with backoff (tenacity, 1 ms
+    doubling to 50 ms), for `busy_seconds` at most."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as error:
+        if not _busy(error):
+            raise
+    log.info("another process holds the SQLite write lock; waiting for it")
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(_busy),
+        stop=stop_after_delay(busy_seconds),
+        wait=wait_exponential(multiplier=0.001, max=0.05),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            conn.execute("BEGIN IMMEDIATE")
 
 
 class Transaction(ABC):
@@ -170,6 +207,7 @@ class SqliteConnections:
 
     MAX_IDLE_READERS = 8
     CHECKPOINT_EVERY = 100
+    busy_seconds = BUSY_SECONDS
     # A WAL this long (in pages, 4 KiB each) is made to start again.
     RESTART_FRAMES = 4096
 
@@ -219,6 +257,9 @@ class SqliteConnections:
     async def writer(self) -> InlineConnection:
         if self._writer is None:
             self._writer = await self._open()
+            # Its BEGIN IMMEDIATE waits for other processes with the loop free
+            # (`begin_immediate`); inside its transaction it holds the lock and waits for none.
+            self._writer.sqlite3_connection.execute("PRAGMA busy_timeout=0")
             if self.wal and self._write_lock is not None:
                 self._writer.sqlite3_connection.execute("PRAGMA wal_autocheckpoint=0")
         elif self._writer is self._memory:
@@ -348,8 +389,10 @@ class SqliteTransaction(Transaction):
         c = self._connections
         inline = await (c.reader() if self._read_only else c.writer())
         sqlite = inline.sqlite3_connection
-        # Deferred for a reader: it waits for no writer (WAL).
-        sqlite.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+        if self._read_only:
+            sqlite.execute("BEGIN")  # deferred: it waits for no writer (WAL)
+        else:
+            await begin_immediate(sqlite, c.busy_seconds)
         self._inline, self._sqlite = inline, sqlite
         self._driver = Driver.on_sqlite(self.dialect, sqlite)
 
@@ -367,6 +410,12 @@ class SqliteTransaction(Transaction):
             assert self._inline is not None, "the unit of work has no transaction open"
             self._orm = await self._connections.session_on(self._inline)
         return self._orm[1]
+
+    async def connection(self) -> AsyncConnection:
+        """SQLAlchemy's connection of the transaction, for Core statements (the ORM session's)."""
+        await self.orm()
+        assert self._orm is not None
+        return self._orm[0]
 
     @property
     def session(self) -> AsyncSession | None:

@@ -211,6 +211,63 @@ async def test_the_engines_own_reads_leave_the_write_lock_to_the_writers(tmp_pat
         assert (healthy, claimed) == (True, [])
 
 
+async def _write(db: Database, writer: str) -> None:
+    if writer == "unit of work":
+        async with UnitOfWorkFactory(db)("t1") as uow:
+            await uow.tenants.ensure(NOW)
+            await uow.commit()
+    else:  # a transaction of the outbox's own
+        assert await OutboxStore(db).claim(NOW, 10, timedelta(minutes=1)) == []
+
+
+@pytest.mark.parametrize("writer", ["unit of work", "outbox"])
+async def test_another_processs_write_lock_is_waited_for_with_the_loop_free(
+    tmp_path: Path, writer: str
+) -> None:
+    """Another process that holds the write lock (the marketplace CLI, a migration) is waited
+    for while the loop goes on: SQLite's busy handler slept on the loop's thread for up to
+    30 s, and the bot answered nothing meanwhile."""
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        other = sqlite3.connect(url.split(":///", 1)[1], timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            write = asyncio.create_task(_write(db, writer))
+            turns = 0
+            for _ in range(200):  # the loop runs other work while the writer waits
+                await asyncio.sleep(0)
+                turns += 1
+            assert turns == 200
+            assert not write.done()
+            async with UnitOfWorkFactory(db).reader("t1") as uow:  # and readers read
+                assert await uow.tickets.get(1) is None
+            other.execute("COMMIT")
+            await write
+        finally:
+            other.close()
+        if writer == "unit of work":
+            async with UnitOfWorkFactory(db).reader("t1") as uow:
+                assert await uow.tenants.created_at() == NOW
+
+
+@pytest.mark.parametrize("writer", ["unit of work", "outbox"])
+async def test_a_writer_gives_up_on_a_lock_that_is_not_released_and_leaves_nothing_held(
+    tmp_path: Path, writer: str
+) -> None:
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        assert db.sqlite_connections is not None and db.write_lock is not None
+        db.sqlite_connections.busy_seconds = 0  # 30 s in the bot
+        other = sqlite3.connect(url.split(":///", 1)[1], timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                await _write(db, writer)
+            assert not db.write_lock.locked()
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        await _write(db, writer)  # the writer's connection is not left in a transaction
+
+
 async def test_readers_reuse_their_connections_and_dispose_closes_them(tmp_path: Path) -> None:
     async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
         connections = db.sqlite_connections
