@@ -52,8 +52,12 @@ class TenantCounter(SQLModel, table=True):
 
 class UserAccount(SQLModel, table=True):
     __tablename__ = "users"
-    # The users with a role (`UserRepository.with_roles`): a tenant's agents and admins.
-    __table_args__ = (sa.Index("ix_users_tenant_role_name", "tenant_id", "role", "name"),)
+    # The users with a role (`UserRepository.with_roles`: a tenant's agents and admins), and
+    # by name (`everyone`).
+    __table_args__ = (
+        sa.Index("ix_users_tenant_role_name", "tenant_id", "role", "name"),
+        sa.Index("ix_users_tenant_name", "tenant_id", "name", "id"),
+    )
     tenant_id: str = Field(primary_key=True, max_length=64)
     id: str = Field(primary_key=True, max_length=200)  # Teams user id (29:...)
     aad_object_id: str | None = Field(default=None, max_length=64, index=True)

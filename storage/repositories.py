@@ -163,7 +163,10 @@ def _with_roles(count: int) -> Statement:
                 table.c.tenant_id == sa.bindparam("tenant_id"),
                 table.c.role.in_([sa.bindparam(f"role{i}") for i in range(count)]),
             )
-            .order_by(table.c.name)
+            # The order of ix_users_tenant_role_name: by name alone, SQLite reads the tenant's
+            # every user through ix_users_tenant_name instead (it cannot tell that members are
+            # most of them), 1.8 ms at 10,000 users against 20 µs.
+            .order_by(table.c.role, table.c.name)
         )
 
     return Statement(build)
@@ -207,6 +210,20 @@ class UserRepository(Repository):
         assert stored is not None
         return stored
 
+    async def signed_in_as(self, aad_object_id: str) -> list[UserAccount]:
+        """The tenant's users of one Entra object id (a person may have several Teams ids)."""
+        stmt = (
+            select(UserAccount)
+            .where(
+                UserAccount.tenant_id == self.tenant_id,
+                UserAccount.aad_object_id == aad_object_id,
+            )
+            .order_by(col(UserAccount.id))
+            # Users are saved without the ORM: read what is stored, not what it remembers.
+            .execution_options(populate_existing=True)
+        )
+        return list((await self.execute(stmt)).scalars())
+
     async def everyone(self, *, limit: int = 200) -> list[UserAccount]:
         """The users the bot knows in the tenant, by name."""
         stmt = (
@@ -220,8 +237,8 @@ class UserRepository(Repository):
         return list((await self.execute(stmt)).scalars())
 
     async def with_roles(self, roles: Sequence[str]) -> list[UserLine]:
-        """The users with one of `roles` (to show or to write to: read-only, not rows to
-        save)."""
+        """The users with one of `roles`, by name (to show or to write to: read-only, not rows
+        to save)."""
         wanted = sorted(set(roles))
         if not wanted:
             return []
@@ -234,7 +251,10 @@ class UserRepository(Repository):
             tenant_id=self.tenant_id,
             **{f"role{i}": role for i, role in enumerate(wanted)},
         )
-        return [USERS.record(r) for r in found]
+        lines: list[UserLine] = [USERS.record(r) for r in found]
+        if len(wanted) > 1:  # by role, then name, as the index reads them
+            lines.sort(key=lambda line: line.name)
+        return lines
 
 
 CONVERSATIONS = Rows(ConversationRef, "tenant_id", "conversation_id")

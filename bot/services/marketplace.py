@@ -140,7 +140,7 @@ async def activate(
 async def promote_purchaser(uow: UnitOfWork, aad_object_id: str) -> None:
     """A purchaser who already talks to the bot is made admin now; one who does not yet is
     made admin at their first message (`resolve_actor`)."""
-    users = [u for u in await uow.users.everyone(limit=10_000) if u.aad_object_id == aad_object_id]
+    users = await uow.users.signed_in_as(aad_object_id)
     if not users:
         return
     if await uow.marketplace.claim_purchaser(aad_object_id):

@@ -1,22 +1,28 @@
-"""Migration 0013 adds the index of the users with a role and takes it away again, on a SQLite
-file and on PostgreSQL; the users with a role are read through it (SQLite's plan)."""
+"""Migration 0013 adds the users' indexes and takes them away again, on a SQLite file and on
+PostgreSQL; the users with a role, and a page of users by name, are read through them
+(SQLite's plans)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from storage.db import Database
 from storage.models import UserAccount
 from storage.repositories import _with_roles
 from storage.statements import new_row
 from storage.uow import UnitOfWorkFactory
+from tests.support.databases import database_url, migrated
 from tests.support.migrations import bare_db, migrate_to
 
 db = bare_db
 INDEX = "ix_users_tenant_role_name"
+BY_NAME = "ix_users_tenant_name"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
@@ -28,13 +34,13 @@ async def _indexes(db: Database) -> set[str]:
         return await connection.run_sync(read)
 
 
-async def test_the_index_of_the_users_with_a_role_comes_and_goes(db: Database) -> None:
+async def test_the_users_indexes_come_and_go(db: Database) -> None:
     await migrate_to(db, "head")
-    assert INDEX in await _indexes(db)
+    assert {INDEX, BY_NAME} <= await _indexes(db)
     await migrate_to(db, "0012", down=True)
-    assert INDEX not in await _indexes(db)
+    assert not {INDEX, BY_NAME} & await _indexes(db)
     await migrate_to(db, "head")
-    assert INDEX in await _indexes(db)
+    assert {INDEX, BY_NAME} <= await _indexes(db)
 
 
 async def test_the_users_with_a_role_are_read_through_the_index_not_every_user(
@@ -45,7 +51,7 @@ async def test_the_users_with_a_role_are_read_through_the_index_not_every_user(
     async with units("t1") as uow:
         await uow.tenants.ensure(NOW)
         for i in range(40):
-            role = "admin" if i == 0 else "agent" if i < 4 else "member"
+            role = "admin" if i == 3 else "agent" if i < 3 else "member"  # by name, not role
             await uow.users.add_if_absent(
                 new_row(
                     UserAccount,
@@ -70,3 +76,30 @@ async def test_the_users_with_a_role_are_read_through_the_index_not_every_user(
                 )
             )
         assert f"USING INDEX {INDEX} (tenant_id=? AND role=?)" in plan
+
+
+async def test_a_page_of_users_by_name_is_read_through_the_index(tmp_path: Path) -> None:
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        seen: list[tuple[str, Any]] = []
+
+        # Every engine's: the ORM session of a unit runs on an engine of its connection.
+        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "FROM users" in statement and "ORDER BY users.name" in statement:
+                seen.append((statement, parameters))
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            async with UnitOfWorkFactory(db).reader("t1") as uow:
+                assert await uow.users.everyone() == []
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        [(sql, parameters)] = seen
+        async with db.engine.connect() as connection:
+            plan = " ".join(
+                str(row[-1])
+                for row in await connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {sql}", tuple(parameters)
+                )
+            )
+        assert f"USING INDEX {BY_NAME} (tenant_id=?)" in plan
+        assert "TEMP B-TREE" not in plan  # no sort of every user of the tenant
