@@ -85,7 +85,7 @@ def public_jwk(
     return jwk
 
 
-def _self_signed_certificate(
+def self_signed_certificate(
     directory: Path,
 ) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 that is its own CA, so it can be the whole trust bundle."""
@@ -298,7 +298,7 @@ class FakeIssuer:
 
     def start(self) -> FakeIssuer:
         self._dir = Path(tempfile.mkdtemp(prefix="fake-issuer-"))
-        cert_file, key_file = _self_signed_certificate(self._dir)
+        cert_file, key_file = self_signed_certificate(self._dir)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert_file, key_file)
         started = threading.Event()

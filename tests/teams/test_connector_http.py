@@ -1,12 +1,10 @@
 """The Bot Connector's HTTP client (bot/teams/connector_http.py), against real servers on
 127.0.0.1: aiohttp's for well-behaved answers, a raw asyncio server for the ill-behaved ones,
-and aiohttp over TLS with a certificate made here."""
+and aiohttp over TLS with the fake issuer's self-signed certificate."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import json
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.teams.connector_http import MAX_ANSWER_BYTES, ConnectorDisconnected, ConnectorHttp
+from tests.support.fake_issuer import self_signed_certificate
 
 # Each test on asyncio's loop and on uvloop's (tests/conftest.py).
 pytestmark = pytest.mark.asyncio(loop_factories=["asyncio", "uvloop"])
@@ -383,45 +382,8 @@ async def test_a_service_url_cannot_break_the_request_line(client: ConnectorHttp
     assert not any(line.lower().startswith(b"x-evil") for line in head)
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made with `cryptography` (a dev requirement)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 async def test_https_verifies_the_connector_and_keeps_the_connection(tmp_path: Path) -> None:
-    cert_file, key_file = _certificate(tmp_path)
+    cert_file, key_file = self_signed_certificate(tmp_path)  # the fake issuer's
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(cert_file, key_file)
     recorder = Recorder()
