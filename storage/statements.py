@@ -44,6 +44,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Prepared:
     sql: str
+    # An INSERT, UPDATE or DELETE (a joined unit's savepoint is taken before the first one).
+    writes: bool
     # (name, default, bind processor) of each parameter, in order. A literal of the statement
     # (`.values(used=0)`) is a bind with a value: its default.
     plan: tuple[tuple[str, Any, Processor], ...]
@@ -78,7 +80,8 @@ class Statement:
             _result_processor(getattr(c, "type", sa.types.NullType()), dialect) for c in columns
         )
         plan = tuple(zip(names, defaults, binds, strict=True))
-        found = Prepared(str(compiled), plan, results)
+        writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
+        found = Prepared(str(compiled), writes, plan, results)
         self._prepared[dialect.name] = found
         return found
 
@@ -132,6 +135,8 @@ class Driver:
         self._asyncpg: Any = None
         self._pg_connection: Any = None
         self._savepoints = 0
+        # The savepoint a joined unit asked for, taken before its first write (`savepoint`).
+        self._pending: str | None = None
         # The rows read here, with the values they were read with: saving one writes only the
         # columns that changed since, as the ORM did (so a concurrent change to another column
         # of the row is not overwritten with what this transaction read before it).
@@ -191,6 +196,8 @@ class Driver:
         """The rows a SELECT (or a statement with RETURNING) gives, its types converted."""
         prepared = statement.prepared(self.dialect)
         params = _params(prepared, values)
+        if self._pending is not None and prepared.writes:
+            await self.take_savepoint()
         if self._sqlite is not None:
             fetched: Sequence[Sequence[Any]] = self._sqlite.execute(prepared.sql, params).fetchall()
         elif self._asyncpg is not None:
@@ -205,7 +212,7 @@ class Driver:
         found = await self.rows(statement, **values)
         return found[0] if found else None
 
-    async def sql(self, text: str) -> None:
+    async def _sql(self, text: str) -> None:
         if self._sqlite is not None:
             self._sqlite.execute(text)
         elif self._asyncpg is not None:
@@ -213,20 +220,45 @@ class Driver:
         else:
             await self.connection.exec_driver_sql(text)
 
-    async def savepoint(self) -> str:
+    def savepoint(self) -> str:
+        """A savepoint for a joined unit, taken only before the unit's first write: an
+        INSERT, UPDATE or DELETE here, or the first use of the ORM session (the transaction's
+        `orm()` takes it). A unit that only reads (a list, a view) costs no SAVEPOINT,
+        a round trip on PostgreSQL; what it read needs no undoing. A row lock it took (FOR
+        UPDATE) is then held until the turn ends, as the turn's own are."""
         self._savepoints += 1
-        name = f"unit_{self._savepoints}"
-        await self.sql(f"SAVEPOINT {name}")
-        return name
+        self._pending = f"unit_{self._savepoints}"
+        return self._pending
 
-    async def rollback_to(self, name: str) -> None:
-        await self.sql(f"ROLLBACK TO SAVEPOINT {name}")
-        await self.sql(f"RELEASE SAVEPOINT {name}")
+    async def take_savepoint(self) -> None:
+        """Take the savepoint asked for, if it is not taken yet."""
+        name, self._pending = self._pending, None
+        if name is not None:
+            await self._sql(f"SAVEPOINT {name}")
+
+    def end_savepoint(self, name: str) -> bool:
+        """The unit of savepoint `name` ends: True if it was taken (there is something to roll
+        back to), False if the unit wrote nothing."""
+        if self._pending == name:
+            self._pending = None
+            return False
+        return True
+
+    async def rollback_to(self, name: str) -> bool:
+        """Undo what was written since savepoint `name`; False if it was never taken (the unit
+        wrote nothing: there is nothing to undo)."""
+        if not self.end_savepoint(name):
+            return False
+        await self._sql(f"ROLLBACK TO SAVEPOINT {name}")
+        await self._sql(f"RELEASE SAVEPOINT {name}")
+        return True
 
     async def run(self, statement: Statement, **values: Any) -> int:
         """Run an INSERT, UPDATE or DELETE; the number of rows it touched."""
         prepared = statement.prepared(self.dialect)
         params = _params(prepared, values)
+        if self._pending is not None and prepared.writes:
+            await self.take_savepoint()
         if self._sqlite is not None:
             return self._sqlite.execute(prepared.sql, params).rowcount
         if self._asyncpg is not None:

@@ -92,7 +92,8 @@ class Transaction(ABC):
 
     @abstractmethod
     async def orm(self) -> AsyncSession:
-        """The ORM session of the transaction (made on first use)."""
+        """The ORM session of the transaction (made on first use); a joined unit's savepoint
+        is taken before it is handed out (see `Driver.savepoint`)."""
 
     @property
     @abstractmethod
@@ -160,6 +161,8 @@ class ConnectionTransaction(Transaction):
     async def orm(self) -> AsyncSession:
         if self._session is None:
             self._session = AsyncSession(bind=self._open(), expire_on_commit=False)
+        if self._driver is not None:
+            await self._driver.take_savepoint()  # what the session runs may write
         return self._session
 
     @property
@@ -409,6 +412,8 @@ class SqliteTransaction(Transaction):
         if self._orm is None:
             assert self._inline is not None, "the unit of work has no transaction open"
             self._orm = await self._connections.session_on(self._inline)
+        if self._driver is not None:
+            await self._driver.take_savepoint()  # what the session runs may write
         return self._orm[1]
 
     async def connection(self) -> AsyncConnection:

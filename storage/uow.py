@@ -199,12 +199,13 @@ class JoinedUnitOfWork(UnitOfWork):
         self._forget_repositories()
         self.tx = self._turn_unit.tx
         # A reader writes nothing: it needs no savepoint to undo. The savepoint is SQL of
-        # its own (SQLAlchemy's begin_nested cost more than the statements it wrapped); the
-        # session has nothing unflushed here, because every repository flushes what it adds.
+        # its own (SQLAlchemy's begin_nested cost more than the statements it wrapped), taken
+        # only before the unit's first write (`Driver.savepoint`); the session has nothing
+        # unflushed here, because every repository flushes what it adds.
         self._savepoint: str | None = None
         if not self.read_only:
             await self.tx.flush()
-            self._savepoint = await (await self.tx.driver()).savepoint()
+            self._savepoint = (await self.tx.driver()).savepoint()
         return self
 
     @property
@@ -216,6 +217,7 @@ class JoinedUnitOfWork(UnitOfWork):
             await self.tx.flush()
             # Not released: the turn's COMMIT keeps what the savepoint holds anyway, and a
             # later unit returns to a savepoint of its own (a round trip less on PostgreSQL).
+            (await self.tx.driver()).end_savepoint(self._savepoint)
             self._savepoint = None
         self._committed = True
 
@@ -224,8 +226,8 @@ class JoinedUnitOfWork(UnitOfWork):
             savepoint, self._savepoint = self._savepoint, None
             # A failed ORM flush has rolled the whole transaction back already (the turn fails
             # with that error): there is no savepoint left to return to.
-            if self.tx.active:
-                await (await self.tx.driver()).rollback_to(savepoint)
+            if self.tx.active and not await (await self.tx.driver()).rollback_to(savepoint):
+                return  # the unit wrote nothing: nothing to undo, nothing to forget
             # What the ORM flushed since the savepoint is gone: it must not remember it.
             session = self.tx.session
             if session is not None:

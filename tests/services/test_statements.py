@@ -193,6 +193,76 @@ async def test_a_failed_unit_inside_a_turn_undoes_its_statements_and_orm_writes(
     assert (list(numbers), list(users)) == ([1], [])
 
 
+async def test_a_joined_unit_takes_its_savepoint_only_before_its_first_write(
+    memory_db: Database,
+) -> None:
+    """A unit that only reads costs no SAVEPOINT (a round trip on PostgreSQL); one that writes
+    takes it just before its first write, through the statements or the ORM."""
+    units = UnitOfWorkFactory(memory_db)
+    connections = memory_db.sqlite_connections
+    assert connections is not None
+    traced: list[str] = []
+    (await connections.writer()).sqlite3_connection.set_trace_callback(traced.append)
+
+    def savepoints() -> list[str]:
+        found = [s for s in traced if "SAVEPOINT" in s]
+        traced.clear()
+        return found
+
+    async with units.turn("t1") as turn:
+        await turn.activities.claim("activity-1", NOW)
+        async with units("t1") as uow:
+            assert await uow.users.get("29:a") is None
+            await uow.commit()
+        assert savepoints() == []
+        async with units("t1") as uow:
+            await uow.users.get("29:a")
+            assert savepoints() == []
+            await uow.tenants.next_number("ticket")  # an upsert with RETURNING
+            assert savepoints() == ["SAVEPOINT unit_2"]
+            await uow.commit()
+        async with units("t1") as uow:
+            await uow.orm()
+            assert savepoints() == ["SAVEPOINT unit_3"]
+            await uow.commit()
+        with pytest.raises(RuntimeError):
+            async with units("t1") as uow:
+                await uow.users.get("29:a")
+                raise RuntimeError("fails before writing")
+        assert savepoints() == []  # none taken, none rolled back to
+
+
+async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db: Database) -> None:
+    """The savepoint taken before a unit's first write covers that write: a number drawn
+    (an upsert with RETURNING), a row the ORM flushed; what the turn wrote before is kept."""
+    units = UnitOfWorkFactory(any_db)
+    async with units.turn("t1") as turn:
+        await turn.activities.claim("activity-1", NOW)
+        async with units("t1") as uow:
+            await uow.tenants.ensure(NOW)
+            await uow.commit()
+        with pytest.raises(RuntimeError):
+            async with units("t1") as uow:
+                assert await uow.users.get("29:b") is None
+                assert await uow.tenants.next_number("ticket") == 1
+                raise RuntimeError("the use-case fails")
+        with pytest.raises(RuntimeError):
+            async with units("t1") as uow:
+                session = await uow.orm()
+                session.add(
+                    UserAccount(tenant_id="t1", id="29:b", name="B", role="member", created_at=NOW)
+                )
+                await session.flush()
+                raise RuntimeError("the use-case fails")
+        async with units("t1") as uow:
+            assert await uow.users.get("29:b") is None
+            assert await uow.tenants.next_number("ticket") == 1
+            await uow.commit()
+    async with units("t1") as uow:
+        assert not await uow.activities.claim("activity-1", NOW)  # the turn's claim was kept
+        assert await uow.tenants.created_at() is not None
+
+
 @pytest.mark.postgres
 async def test_a_save_writes_only_what_changed_so_a_concurrent_change_survives(
     any_db: Database,
