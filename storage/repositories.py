@@ -500,6 +500,28 @@ REFUNDS = Rows(RefundRow, "tenant_id", order_by=("id",))
 USAGE = Rows(QuotaUsageRow, "tenant_id", "period_start")
 
 
+def _subscription_and_segments() -> Statement:
+    """The subscription with its plan segments in one statement: one row per segment, the
+    subscription's columns first; one row of NULL segment columns if it has none."""
+
+    def build(_dialect: str) -> Any:
+        subscriptions: Any = SubscriptionRow.__table__  # type: ignore[attr-defined]
+        segments: Any = PlanSegmentRow.__table__  # type: ignore[attr-defined]
+        return (
+            sa.select(*subscriptions.columns, *segments.columns)
+            .select_from(
+                subscriptions.outerjoin(segments, segments.c.tenant_id == subscriptions.c.tenant_id)
+            )
+            .where(subscriptions.c.tenant_id == sa.bindparam("tenant_id"))
+            .order_by(segments.c.start, segments.c.id)
+        )
+
+    return Statement(build)
+
+
+SUBSCRIPTION_AND_SEGMENTS = _subscription_and_segments()
+
+
 def _count_one(_dialect: str) -> Any:
     table: Any = QuotaUsageRow.__table__  # type: ignore[attr-defined]
     return (
@@ -525,6 +547,30 @@ class BillingRepository(Repository):
     async def subscription(self, *, for_update: bool = False) -> SubscriptionRow | None:
         rows = SUBSCRIPTION_FOR_UPDATE if for_update else SUBSCRIPTIONS
         return await rows.first(await self.db(), tenant_id=self.tenant_id)
+
+    async def subscription_and_segments(
+        self, *, for_update: bool = False
+    ) -> tuple[SubscriptionRow | None, list[PlanSegmentRow]]:
+        """`subscription` and `segments`, as of one moment: every turn that counts or shows
+        the quota reads both, in one statement.
+
+        Locked (`for_update`) on PostgreSQL it is two: the lock, then the segments. One
+        statement reads with one snapshot, taken before it waits for the lock; the locked row
+        comes back as the plan change it waited for left it, but the segments joined to it as
+        they were before (PostgreSQL rechecks only the locked row), so a create would count
+        against the old period. SQLite's writers run one at a time (BEGIN IMMEDIATE): nothing
+        can change between the two."""
+        db = await self.db()
+        if for_update and self.dialect == "postgresql":
+            return await self.subscription(for_update=True), await self.segments()
+        found = await db.rows(SUBSCRIPTION_AND_SEGMENTS, tenant_id=self.tenant_id)
+        if not found:
+            return None, []
+        width = len(SUBSCRIPTIONS.names)
+        segment_id = width + SEGMENTS.names.index("id")
+        return SUBSCRIPTIONS.row(found[0][:width], db), [
+            SEGMENTS.row(r[width:], db) for r in found if r[segment_id] is not None
+        ]
 
     async def create_if_absent(self, row: SubscriptionRow) -> bool:
         """Insert the subscription unless it exists; True for the one caller that inserted."""

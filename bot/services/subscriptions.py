@@ -162,7 +162,8 @@ async def load(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
     """The tenant's subscription; a tenant that never subscribed is on free, anchored at its
     first activity. A scheduled change whose day has come is applied first."""
     now = clock.now()
-    row = await uow.billing.subscription(for_update=True)
+    row, segments = await uow.billing.subscription_and_segments(for_update=True)
+    read_again = row is None
     if row is None:
         # Concurrent first turns of a tenant race here: one inserts, the others find its row.
         first_seen = await uow.tenants.created_at() or now
@@ -194,7 +195,10 @@ async def load(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
         )
     if scheduled_change_due(row.scheduled_on, now.date()):
         await _apply_scheduled(uow, row, catalog, now)
-    history = _history(await uow.billing.segments(), catalog)
+        read_again = True
+    if read_again:  # the segments changed since, or another turn made them
+        segments = await uow.billing.segments()
+    history = _history(segments, catalog)
     plan = catalog.get(row.plan_id)
     scheduled = None
     if row.scheduled_plan_id is not None and row.scheduled_on is not None:
@@ -207,7 +211,7 @@ async def peek(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
     nothing written. A tenant with no subscription row is on free from its first activity; a
     scheduled change whose day has come is applied to the values, not to the rows."""
     now = clock.now()
-    stored = await uow.billing.subscription()
+    stored, segments = await uow.billing.subscription_and_segments()
     if stored is None:
         free = catalog.free
         anchor = (await uow.tenants.created_at() or now).date()
@@ -222,7 +226,7 @@ async def peek(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog) -> Subscript
     else:
         # A copy: changing the loaded row would be flushed by the session.
         row = SubscriptionRow.model_validate(stored.model_dump())
-        history = _history(await uow.billing.segments(), catalog)
+        history = _history(segments, catalog)
     if scheduled_change_due(row.scheduled_on, now.date()):
         assert row.scheduled_plan_id is not None and row.scheduled_on is not None
         on, target = row.scheduled_on, catalog.get(row.scheduled_plan_id)

@@ -20,6 +20,7 @@ from storage.models import (
     OutboxRow,
     PlanSegmentRow,
     RefundRow,
+    SubscriptionRow,
     TicketRow,
     UserAccount,
 )
@@ -261,6 +262,112 @@ async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db
     async with units("t1") as uow:
         assert not await uow.activities.claim("activity-1", NOW)  # the turn's claim was kept
         assert await uow.tenants.created_at() is not None
+
+
+async def test_the_subscription_and_its_segments_read_together_are_what_each_read_gives(
+    any_db: Database,
+) -> None:
+    units = UnitOfWorkFactory(any_db)
+    async with units("t1") as uow:
+        assert await uow.billing.subscription_and_segments() == (None, [])
+        await uow.tenants.ensure(NOW)
+        await uow.billing.create_if_absent(
+            SubscriptionRow(
+                tenant_id="t1", plan_id="free", term="monthly", anchor=NOW.date(), updated_at=NOW
+            )
+        )
+        await uow.commit()
+    for segments in range(3):
+        for locked in (False, True):
+            async with units("t1") as uow:
+                together = await uow.billing.subscription_and_segments(for_update=locked)
+                apart = (await uow.billing.subscription(), await uow.billing.segments())
+            assert together == apart and len(together[1]) == segments
+        async with units("t1") as uow:
+            start = NOW.date() + timedelta(days=10 - 3 * segments)  # read back ordered by start
+            await uow.billing.save(
+                PlanSegmentRow(
+                    tenant_id="t1",
+                    plan_id="free",
+                    start=start,
+                    anchor=start,
+                    term="monthly",
+                    created_at=NOW,
+                )
+            )
+            await uow.commit()
+
+
+@pytest.mark.postgres
+async def test_a_locked_read_that_waited_for_a_plan_change_sees_the_change_s_segments(
+    any_db: Database,
+) -> None:
+    """A create's read of the subscription waits for a plan change that holds its lock, and
+    then reads the segments that change wrote: in one statement PostgreSQL would give the
+    changed subscription with the segments as they were before it waited."""
+    if not any_db.url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: on SQLite one writing unit waits for the other to begin")
+    units = UnitOfWorkFactory(any_db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.billing.create_if_absent(
+            SubscriptionRow(
+                tenant_id="t1", plan_id="free", term="monthly", anchor=NOW.date(), updated_at=NOW
+            )
+        )
+        start = NOW.date()
+        free = PlanSegmentRow(
+            tenant_id="t1",
+            plan_id="free",
+            start=start,
+            anchor=start,
+            term="monthly",
+            created_at=NOW,
+        )
+        await uow.billing.save(free)
+        await uow.commit()
+
+    async def create_reads() -> tuple[SubscriptionRow | None, list[PlanSegmentRow]]:
+        async with units("t1") as uow:
+            return await uow.billing.subscription_and_segments(for_update=True)
+
+    watcher = create_async_engine(any_db.engine.url, poolclass=NullPool)
+    async with units("t1") as change:
+        row = await change.billing.subscription(for_update=True)
+        assert row is not None
+        row.plan_id = "standard"
+        await change.billing.save(row)
+        free.end = start
+        await change.billing.save(free)
+        await change.billing.save(
+            PlanSegmentRow(
+                tenant_id="t1",
+                plan_id="standard",
+                start=start,
+                anchor=start,
+                term="monthly",
+                created_at=NOW,
+            )
+        )
+        reading = asyncio.create_task(create_reads())
+        async with watcher.connect() as conn:
+            for _ in range(10_000):  # until the read waits for the lock (no clock involved)
+                waiting = await conn.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0)
+            else:
+                pytest.fail("the read never waited for the plan change's lock")
+        await change.commit()
+    await watcher.dispose()
+    subscription, segments = await reading
+    assert subscription is not None and subscription.plan_id == "standard"
+    assert [(s.plan_id, s.end) for s in segments] == [("free", start), ("standard", None)]
 
 
 @pytest.mark.postgres
