@@ -52,12 +52,15 @@ class Turn:
     clock: Clock
     policy: QuotaPolicy
     registry: Registry
-    # A channel or a group chat: cards there carry a Universal Actions refresh, so that each
-    # person involved sees the actions of their own role.
-    shared: bool = False
     # The answer is a message everyone in the conversation reads (not the answer to one
     # person's card action): it shows no one's actions.
     everyone: bool = False
+
+    @property
+    def shared(self) -> bool:
+        """A channel or a group chat: cards there carry a Universal Actions refresh, so that
+        each person involved sees the actions of their own role."""
+        return self.who.shared
 
     def unit(self) -> UnitOfWork:
         return self.units(self.who.tenant_id)

@@ -21,6 +21,8 @@ class Identity:
     name: str
     aad_object_id: str | None = None
     locale: str | None = None  # the language of the activity, for what is sent later
+    # Said in a channel or a group chat, where many people read one card.
+    shared: bool = False
 
 
 async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:

@@ -25,6 +25,7 @@ from bot.services.identity import Identity, resolve_actor
 from bot.services.items import (
     ItemLog,
     Load,
+    View,
     create_item,
     item_log,
     read_item,
@@ -50,6 +51,7 @@ class TicketView:
 
     ticket: Ticket
     actor: Actor
+    # The help desk, where the card needs it (see `_view_for`); empty otherwise.
     agents: tuple[Person, ...]
 
     @property
@@ -91,8 +93,18 @@ def _visible(number: int, *, for_update: bool = True) -> Load[TicketRow]:
     return load
 
 
-async def _view(uow: UnitOfWork, actor: Actor, row: TicketRow) -> TicketView:
-    return TicketView(_to_ticket(row, await item_log(uow, APP, row)), actor, await _agents(uow))
+def _view_for(who: Identity) -> View[TicketRow, TicketView]:
+    """The view of a ticket for `who`. The help desk (its agents and admins) is read only for
+    a card that needs it: one for an agent or admin, which offers them to assign to, and one in
+    a shared conversation, where each of them gets a view of their own (its refresh). A
+    member's card in their personal chat, a requester's usual one, needs no one's names."""
+
+    async def view(uow: UnitOfWork, actor: Actor, row: TicketRow) -> TicketView:
+        needs_agents = actor.role.works_all_items or who.shared
+        agents = await _agents(uow) if needs_agents else ()
+        return TicketView(_to_ticket(row, await item_log(uow, APP, row)), actor, agents)
+
+    return view
 
 
 async def _changed(
@@ -155,7 +167,9 @@ async def create_ticket(
             )
         )
 
-    return await create_item(uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view)
+    return await create_item(
+        uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view_for(who)
+    )
 
 
 async def list_tickets(
@@ -172,7 +186,7 @@ async def list_tickets(
 
 async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
     """One ticket; `uow` may be a reading unit of work."""
-    return await read_item(uow, clock, who, _visible(number, for_update=False), _view)
+    return await read_item(uow, clock, who, _visible(number, for_update=False), _view_for(who))
 
 
 async def assign_ticket(
@@ -193,7 +207,7 @@ async def assign_ticket(
             if target.id != actor.user.id:
                 await _tell(uow, clock, who, row, target.id, TicketEvent.ASSIGNED, target.name)
 
-    return await work_on_item(uow, clock, who, _visible(number), assign, _view)
+    return await work_on_item(uow, clock, who, _visible(number), assign, _view_for(who))
 
 
 async def change_status(
@@ -213,7 +227,7 @@ async def change_status(
             event = TicketEvent.RESOLVED if status is Status.RESOLVED else TicketEvent.STATUS
             await _tell(uow, clock, who, row, row.requester_id, event)
 
-    return await work_on_item(uow, clock, who, _visible(number), move, _view)
+    return await work_on_item(uow, clock, who, _visible(number), move, _view_for(who))
 
 
 async def change_priority(
@@ -225,7 +239,7 @@ async def change_priority(
             row.priority = priority.value
             await _changed(uow, clock, actor, row, "priority", old, priority.value)
 
-    return await work_on_item(uow, clock, who, _visible(number), reprioritize, _view)
+    return await work_on_item(uow, clock, who, _visible(number), reprioritize, _view_for(who))
 
 
 async def add_comment(
@@ -238,4 +252,4 @@ async def add_comment(
         if actor.role.works_all_items and actor.user.id != row.requester_id:
             await _tell(uow, clock, who, row, row.requester_id, TicketEvent.COMMENTED, text)
 
-    return await work_on_item(uow, clock, who, _visible(number), comment, _view)
+    return await work_on_item(uow, clock, who, _visible(number), comment, _view_for(who))

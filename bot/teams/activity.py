@@ -18,6 +18,8 @@ from bot.teams.wire import model_json
 MAX_USER_ID = 200
 MAX_CONVERSATION_ID = 400  # the width of conversations.conversation_id
 MAX_SERVICE_URL = 400
+# Where many people read one card.
+SHARED_CONVERSATIONS = ("channel", "groupChat")
 # Teams' activities nest a few levels (value.action.data...); far deeper is not an activity, and
 # walking it (here, in msrest, in the services) must not hit Python's recursion limit.
 MAX_DEPTH = 32
@@ -114,6 +116,12 @@ def tenant_of(activity: Activity) -> str | None:
     return None
 
 
+def shared_conversation(activity: Activity) -> bool:
+    """A channel or a group chat: many people read one card there."""
+    conversation = activity.conversation
+    return conversation is not None and conversation.conversation_type in SHARED_CONVERSATIONS
+
+
 def identity_of(activity: Activity, tenant_id: str) -> Identity | None:
     sender = activity.from_property
     if sender is None or not sender.id:
@@ -124,6 +132,7 @@ def identity_of(activity: Activity, tenant_id: str) -> Identity | None:
         name=(sender.name or "")[:200],
         aad_object_id=(sender.aad_object_id or None),
         locale=(activity.locale or None),
+        shared=shared_conversation(activity),
     )
 
 

@@ -31,8 +31,6 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # The keys AdaptiveCardInvokeValue knows; Teams also sends `trigger`, which msrest would warn
 # about on every click.
 INVOKE_VALUE_KEYS = ("action", "authentication", "state")
-# Where many people read one card.
-SHARED_CONVERSATIONS = ("channel", "groupChat")
 
 
 # Replies carry their card as a SharedCard, which botbuilder's deep copy of every outgoing
@@ -96,10 +94,9 @@ class TeamsWorkBot(TeamsActivityHandler):  # type: ignore[misc]
             self.clock,
             self.policy,
             self.registry,
-            shared=kind in SHARED_CONVERSATIONS,
             # A typed command is answered with a message everyone there reads; a card action
             # (an invoke) with a card for the one who pressed.
-            everyone=kind in SHARED_CONVERSATIONS and activity.type != ActivityTypes.invoke,
+            everyone=who.shared and activity.type != ActivityTypes.invoke,
         )
 
     async def _run(self, turn_context: TurnContext, verb: object, data: object) -> Card:

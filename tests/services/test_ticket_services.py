@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -194,8 +195,30 @@ async def test_a_new_ticket_is_new_unassigned_and_has_a_created_entry(
         (person(CAROL), "created", None, "Printer jam")
     ]
     assert view.can_work is False
-    # The help desk Carol could hand it to: agents and admins, by name.
-    assert view.agents == (person(ALICE), person(BOB))
+    # A member's card in their personal chat offers no one to assign to: the help desk is
+    # not read for it.
+    assert view.agents == ()
+
+
+async def test_the_help_desk_comes_with_a_view_whose_card_needs_it(
+    uow: UnitOfWorkFactory, clock: FixedClock, help_desk: None
+) -> None:
+    """An agent's or admin's card offers the help desk (agents and admins, by name) to assign
+    to; a card in a channel or group chat names them all for its refresh, a member's too."""
+    created = await tickets.create_ticket(
+        uow(A), clock, POLICY, replace(CAROL, shared=True), TicketDraft("Projector flickers")
+    )
+    help_desk_names = (person(ALICE), person(BOB))
+    assert created.agents == help_desk_names
+    number = created.ticket.number
+    assert (await tickets.get_ticket(uow(A), clock, BOB, number)).agents == help_desk_names
+    assert (await tickets.get_ticket(uow(A), clock, CAROL, number)).agents == ()
+    shared = replace(CAROL, shared=True)
+    assert (await tickets.get_ticket(uow(A), clock, shared, number)).agents == help_desk_names
+    commented = await tickets.add_comment(uow(A), clock, CAROL, number, "Still flickers")
+    assert commented.agents == ()
+    assigned = await tickets.assign_ticket(uow(A), clock, BOB, number, None)
+    assert assigned.agents == help_desk_names
 
 
 # -- who sees what ---------------------------------------------------------------------------------

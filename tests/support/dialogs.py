@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.apps.dispatch import Dispatcher, Turn
@@ -24,14 +24,13 @@ class Dialog:
 
     def turn(self, who: Identity, *, channel: bool = False, everyone: bool = False) -> Turn:
         return Turn(
-            who,
+            replace(who, shared=channel),
             who.locale,
             "19:general@thread.tacv2" if channel else f"a:personal-{who.user_id}",
             self.units,
             self.clock,
             self.quota,
             self.dispatcher.registry,
-            shared=channel,
             everyone=everyone,
         )
 

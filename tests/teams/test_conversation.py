@@ -332,3 +332,23 @@ async def test_the_same_activity_id_in_another_conversation_is_another_activity(
     await chat.send(first)
     assert "Ticket #2 was created." in card_text(await chat.reply_card(second))
     assert await count(memory_db, TicketRow) == 2
+
+
+async def test_a_members_ticket_in_a_group_chat_names_the_help_desk_for_its_refresh(
+    chat: Chat,
+) -> None:
+    """Where many people read one card, each person of the help desk gets a view of their own
+    (Universal Actions' refresh): the activity's conversation type is what says so."""
+    await chat.say(ALICE, "help")  # the first user: admin
+    await chat.say(BOB, "help")
+    await chat.say(ALICE, "role @Bob agent", mentions=(BOB,))
+    in_group = await chat.say(
+        CAROL,
+        "new ticket Projector flickers",
+        conversation_id="19:group@thread.v2",
+        conversation_type="groupChat",
+    )
+    assert {CAROL.user_id, ALICE.user_id, BOB.user_id} <= set(in_group["refresh"]["userIds"])
+    in_personal = await chat.say(CAROL, "ticket 1")
+    assert "refresh" not in in_personal
+    assert "ticket.assign" not in str(in_personal)  # a member assigns no one
