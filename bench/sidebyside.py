@@ -89,6 +89,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float | None:
+    """The CPU time every process of the local PostgreSQL server has used so far (user and
+    system; the postmaster's children that exited count in its own), or None if there is
+    none to read (another machine's server, or no /proc)."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text.split("(", 1)[1].rsplit(")", 1)
+        if name != "postgres":
+            continue
+        fields = rest.split()
+        # utime, stime, cutime and cstime are fields 14 to 17 of stat(5).
+        total += sum(int(f) for f in fields[11:15])
+        found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 @dataclass
 class Server:
     name: str
@@ -324,13 +344,29 @@ async def run_case(
     activities: list[dict[str, Any]],
     concurrency: int,
     fake: LimitingConnector,
+    *,
+    database: bool = False,
 ) -> Result:
+    """One case; with `database`, the CPU the local PostgreSQL server spent a turn too (it
+    runs on the same two cores as the bot, and so does this process: the load generator and
+    the fake connector, whose CPU a turn is reported as well)."""
     before = fake.replies
     cpu = sum(s.cpu for s in servers)
+    load_cpu = time.process_time()
+    database_cpu = postgres_cpu_seconds() if database else None
     seconds, latencies, errors = await fire(urls, activities, concurrency)
     replies = fake.replies - before
+    turns = len(activities)
     # The servers' CPU a turn: what a loaded machine's scheduling changes least.
-    cpu_ms = round(1000 * (sum(s.cpu for s in servers) - cpu) / len(activities), 2)
+    cpu_ms = round(1000 * (sum(s.cpu for s in servers) - cpu) / turns, 2)
+    extra: dict[str, Any] = {
+        "replies": replies,
+        "server_cpu_ms_per_turn": cpu_ms,
+        "load_cpu_ms_per_turn": round(1000 * (time.process_time() - load_cpu) / turns, 2),
+    }
+    database_after = postgres_cpu_seconds() if database_cpu is not None else None
+    if database_cpu is not None and database_after is not None:
+        extra["database_cpu_ms_per_turn"] = round(1000 * (database_after - database_cpu) / turns, 2)
     result = Result(
         name,
         label,
@@ -339,13 +375,18 @@ async def run_case(
         latencies,
         errors,
         max(s.rss for s in servers),
-        {"replies": replies, "server_cpu_ms_per_turn": cpu_ms},
+        extra,
     )
     row = result.row(None)
     log(
         f"  {name:<28} {label:<22} {row['turns_per_second']:>7} turns/s  "
         f"p50 {row['p50_ms']:>6} p99 {row['p99_ms']:>7} ms  CPU {cpu_ms:>5} ms a turn  "
-        f"errors {errors}  replies {replies}"
+        + (
+            f"(PostgreSQL {extra['database_cpu_ms_per_turn']:>5})  "
+            if "database_cpu_ms_per_turn" in extra
+            else ""
+        )
+        + f"errors {errors}  replies {replies}"
     )
     return result
 
@@ -541,6 +582,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                     acts,
                                     c,
                                     fake,
+                                    database=True,
                                 )
                             )
                 async with our_bot(url, root)() as one, our_bot(url, root)() as two:
@@ -558,6 +600,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             acts,
                             c,
                             fake,
+                            database=True,
                         )
                     )
     finally:
@@ -590,14 +633,15 @@ async def migrate_only(url: str) -> None:
 def table(report: dict[str, Any]) -> str:
     lines = [
         "| case | server | turns/s | p50 ms | p95 ms | p99 ms | peak RSS MB | server CPU ms a turn "
-        "| x stock echo |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| PostgreSQL CPU ms a turn | load generator CPU ms a turn | x stock echo |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["results"]:
         lines.append(
             f"| {r['case']} | {r['server']} | {r['turns_per_second']} | {r['p50_ms']} | "
             f"{r['p95_ms']} | {r['p99_ms']} | {r['peak_rss_mb']} | "
-            f"{r.get('server_cpu_ms_per_turn', '')} | {r['x_stock_echo']} |"
+            f"{r.get('server_cpu_ms_per_turn', '')} | {r.get('database_cpu_ms_per_turn', '')} | "
+            f"{r.get('load_cpu_ms_per_turn', '')} | {r['x_stock_echo']} |"
         )
     return "\n".join(lines)
 
