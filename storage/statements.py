@@ -225,7 +225,9 @@ class Driver:
         INSERT, UPDATE or DELETE here, or the first use of the ORM session (the transaction's
         `orm()` takes it). A unit that only reads (a list, a view) costs no SAVEPOINT,
         a round trip on PostgreSQL; what it read needs no undoing. A row lock it took (FOR
-        UPDATE) is then held until the turn ends, as the turn's own are."""
+        UPDATE) is then held until the turn ends, as the turn's own are. A statement that fails
+        before the unit's first write fails the turn (PostgreSQL aborts the transaction), as
+        any database error does: a turn catches only domain errors."""
         self._savepoints += 1
         self._pending = f"unit_{self._savepoints}"
         return self._pending

@@ -226,9 +226,11 @@ class JoinedUnitOfWork(UnitOfWork):
             savepoint, self._savepoint = self._savepoint, None
             # A failed ORM flush has rolled the whole transaction back already (the turn fails
             # with that error): there is no savepoint left to return to.
-            if self.tx.active and not await (await self.tx.driver()).rollback_to(savepoint):
-                return  # the unit wrote nothing: nothing to undo, nothing to forget
-            # What the ORM flushed since the savepoint is gone: it must not remember it.
+            if self.tx.active:
+                # False if never taken: the unit wrote nothing, there is nothing to undo.
+                await (await self.tx.driver()).rollback_to(savepoint)
+            # What the ORM flushed since the savepoint is gone, and what the unit changed in an
+            # object an earlier unit loaded is not flushed yet: it must remember neither.
             session = self.tx.session
             if session is not None:
                 session.expunge_all()

@@ -195,42 +195,47 @@ async def test_a_failed_unit_inside_a_turn_undoes_its_statements_and_orm_writes(
 
 
 async def test_a_joined_unit_takes_its_savepoint_only_before_its_first_write(
-    memory_db: Database,
+    any_db: Database,
 ) -> None:
     """A unit that only reads costs no SAVEPOINT (a round trip on PostgreSQL); one that writes
-    takes it just before its first write, through the statements or the ORM."""
-    units = UnitOfWorkFactory(memory_db)
-    connections = memory_db.sqlite_connections
-    assert connections is not None
+    takes it just before its first write, through the statements or the ORM. The SQL is what
+    the database driver reports: sqlite3's trace callback, asyncpg's query logger."""
+    units = UnitOfWorkFactory(any_db)
     traced: list[str] = []
-    (await connections.writer()).sqlite3_connection.set_trace_callback(traced.append)
 
-    def savepoints() -> list[str]:
+    async def savepoints() -> list[str]:
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
         found = [s for s in traced if "SAVEPOINT" in s]
         traced.clear()
         return found
 
     async with units.turn("t1") as turn:
+        connections = any_db.sqlite_connections
+        if connections is not None:
+            (await connections.writer()).sqlite3_connection.set_trace_callback(traced.append)
+        else:
+            raw = await (await turn.tx.driver()).connection.get_raw_connection()
+            raw.driver_connection.add_query_logger(lambda record: traced.append(record.query))
         await turn.activities.claim("activity-1", NOW)
         async with units("t1") as uow:
             assert await uow.users.get("29:a") is None
             await uow.commit()
-        assert savepoints() == []
+        assert await savepoints() == []
         async with units("t1") as uow:
             await uow.users.get("29:a")
-            assert savepoints() == []
+            assert await savepoints() == []
             await uow.tenants.next_number("ticket")  # an upsert with RETURNING
-            assert savepoints() == ["SAVEPOINT unit_2"]
+            assert await savepoints() == ["SAVEPOINT unit_2"]
             await uow.commit()
         async with units("t1") as uow:
             await uow.orm()
-            assert savepoints() == ["SAVEPOINT unit_3"]
+            assert await savepoints() == ["SAVEPOINT unit_3"]
             await uow.commit()
         with pytest.raises(RuntimeError):
             async with units("t1") as uow:
                 await uow.users.get("29:a")
                 raise RuntimeError("fails before writing")
-        assert savepoints() == []  # none taken, none rolled back to
+        assert await savepoints() == []  # none taken, none rolled back to
 
 
 async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db: Database) -> None:
@@ -262,6 +267,36 @@ async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db
     async with units("t1") as uow:
         assert not await uow.activities.claim("activity-1", NOW)  # the turn's claim was kept
         assert await uow.tenants.created_at() is not None
+
+
+async def test_a_failed_unit_that_wrote_nothing_leaves_no_change_of_its_for_a_later_flush(
+    any_db: Database,
+) -> None:
+    """A unit that only changed an object an earlier unit of the turn loaded through the ORM
+    (no write, so no savepoint) and failed: its change is forgotten, not flushed later."""
+    units = UnitOfWorkFactory(any_db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.users.add(
+            UserAccount(tenant_id="t1", id="29:a", name="A", role="member", created_at=NOW)
+        )
+        await uow.commit()
+    async with units.turn("t1") as turn:
+        await turn.activities.claim("activity-1", NOW)
+        async with units("t1") as uow:
+            loaded = await (await uow.orm()).get(UserAccount, ("t1", "29:a"))
+            assert loaded is not None
+            await uow.commit()
+        with pytest.raises(RuntimeError):
+            async with units("t1") as uow:
+                loaded.name = "changed by a failed unit"
+                raise RuntimeError("the use-case fails")
+        async with units("t1") as uow:
+            await uow.tenants.next_number("ticket")
+            await uow.commit()
+    async with units.reader("t1") as uow:
+        stored = await uow.users.get("29:a")
+    assert stored is not None and stored.name == "A"
 
 
 async def test_the_subscription_and_its_segments_read_together_are_what_each_read_gives(
