@@ -89,6 +89,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def local_server(url: str) -> bool:
+    """The database of `url` runs on this machine (its processes' CPU can be read)."""
+    host = sa.engine.make_url(url).host
+    return host in (None, "", "localhost", "127.0.0.1", "::1")
+
+
 def postgres_cpu_seconds() -> float | None:
     """The CPU time every process of the local PostgreSQL server has used so far (user and
     system; the postmaster's children that exited count in its own), or None if there is
@@ -582,7 +588,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                     acts,
                                     c,
                                     fake,
-                                    database=True,
+                                    database=local_server(url),
                                 )
                             )
                 async with our_bot(url, root)() as one, our_bot(url, root)() as two:
@@ -600,7 +606,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             acts,
                             c,
                             fake,
-                            database=True,
+                            database=local_server(url),
                         )
                     )
     finally:
