@@ -105,6 +105,8 @@ class TicketRow(SQLModel, table=True):
         sa.Index("ix_tickets_tenant_requester_updated", "tenant_id", "requester_id", "updated_at"),
         sa.Index("ix_tickets_tenant_assignee_updated", "tenant_id", "assignee_id", "updated_at"),
         sa.Index("ix_tickets_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
+        # The help desk's open and closed queues, counted (migration 0014).
+        sa.Index("ix_tickets_tenant_status", "tenant_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)
