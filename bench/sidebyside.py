@@ -556,7 +556,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         await warm_up([bot.url], service_url, names)
                         await seed_tickets(url, names, existing)
                         cases = our_cases(service_url)
-                        for case in ("new ticket", "tickets"):
+                        # The help desk's queue: the tenant's open tickets, by its admin (the
+                        # first user), who sees them all.
+                        cases["open queue"] = lambda t, u, i: activity(
+                            service_url, t, users(t)[0], text="tickets open"
+                        )
+                        for case in ("new ticket", "tickets", "open queue"):
                             acts = steady(service_url, names, args.turns, cases[case])
                             results.append(
                                 await run_case(
