@@ -154,6 +154,8 @@ class ChecklistRow(SQLModel, table=True):
         sa.UniqueConstraint("tenant_id", "number"),
         sa.Index("ix_checklists_tenant_updated", "tenant_id", "updated_at"),
         sa.Index("ix_checklists_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
+        # The open, overdue and review queues, counted (migration 0015).
+        sa.Index("ix_checklists_tenant_status_due", "tenant_id", "status", "due"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)

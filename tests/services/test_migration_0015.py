@@ -1,0 +1,104 @@
+"""Migration 0015 adds the checklists' index by status and due date and takes it away again,
+on a SQLite file and on PostgreSQL; the open, overdue and review queues are counted through it
+(SQLite's plans), and count what they should."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from bot.domain.checklists import ChecklistFilter, ChecklistStatus
+from storage.db import Database
+from storage.models import ChecklistRow
+from storage.uow import UnitOfWorkFactory
+from tests.support.migrations import bare_db, migrate_to
+
+db = bare_db
+INDEX = "ix_checklists_tenant_status_due"
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+async def _indexes(db: Database) -> set[str]:
+    def read(connection: Connection) -> set[str]:
+        return {str(i["name"]) for i in sa.inspect(connection).get_indexes("checklists")}
+
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def test_the_checklists_index_by_status_comes_and_goes(db: Database) -> None:
+    await migrate_to(db, "head")
+    assert INDEX in await _indexes(db)
+    await migrate_to(db, "0014", down=True)
+    assert INDEX not in await _indexes(db)
+    await migrate_to(db, "head")
+    assert INDEX in await _indexes(db)
+
+
+async def test_the_checklist_queues_are_counted_through_the_index(db: Database) -> None:
+    """Every status, due yesterday and tomorrow, reviewed by the lead: an admin's open queue
+    holds the in-progress and returned ones, the overdue queue those of them due yesterday,
+    the lead's review queue the submitted ones."""
+    await migrate_to(db, "head")
+    units = UnitOfWorkFactory(db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        session = await uow.orm()
+        number = 0
+        for status in ChecklistStatus:
+            for due in (TODAY - timedelta(days=1), TODAY + timedelta(days=1)):
+                number += 1
+                session.add(
+                    ChecklistRow(
+                        tenant_id="t1",
+                        number=number,
+                        title=f"Daily {number}",
+                        status=status.value,
+                        starter_id="29:member",
+                        assignee_id="29:member",
+                        reviewer_id="29:lead",
+                        due=due,
+                        created_at=NOW,
+                        updated_at=NOW + timedelta(minutes=number),
+                    )
+                )
+        await uow.commit()
+    counts: list[tuple[str, Any]] = []
+
+    # Every engine's: the ORM session of a unit runs on an engine of its connection.
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT count(*)") and "FROM checklists" in statement:
+            counts.append((statement, parameters))
+
+    totals: dict[ChecklistFilter, int] = {}
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        for flt, user in (
+            (ChecklistFilter.OPEN, "29:admin"),
+            (ChecklistFilter.OVERDUE, "29:admin"),
+            (ChecklistFilter.REVIEW, "29:lead"),
+        ):
+            async with units.reader("t1") as uow:
+                _rows, totals[flt], _page = await uow.checklists.page(
+                    flt, user, sees_all=True, today=TODAY, page=0
+                )
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    open_, overdue, review = ChecklistFilter.OPEN, ChecklistFilter.OVERDUE, ChecklistFilter.REVIEW
+    assert totals == {open_: 4, overdue: 2, review: 2}
+    if db.is_sqlite:
+        assert len(counts) == 3
+        for sql, parameters in counts:
+            async with db.engine.connect() as connection:
+                plan = " ".join(
+                    str(row[-1])
+                    for row in await connection.exec_driver_sql(
+                        f"EXPLAIN QUERY PLAN {sql}", tuple(parameters)
+                    )
+                )
+            assert f"INDEX {INDEX} (tenant_id=? AND status=?" in plan, plan
