@@ -436,16 +436,18 @@ def _ticket_query(flt: TicketFilter, sees_all: bool, *, count: bool) -> Any:
     elif mine:
         # A page walks the tenant's tickets newest first and stops after it: faster so.
         conditions.append(sa.or_(table.c.requester_id == user, table.c.assignee_id == user))
+
     # One bind each (not an expanding IN), so that the statement compiles once. Open is the
     # statuses that are not closed, named (not NOT IN): each is a search of the (tenant, status)
     # index, where NOT IN would read every entry of the tenant's.
-    closed, still_open = (
-        [
+    def binds(name: str, statuses: list[Status]) -> list[Any]:
+        return [
             sa.bindparam(f"{name}{i}", value=status.value, type_=table.c.status.type)
-            for i, status in enumerate(s for s in Status if s.is_closed is wanted)
+            for i, status in enumerate(statuses)
         ]
-        for name, wanted in (("closed", True), ("open", False))
-    )
+
+    closed = binds("closed", [s for s in Status if s.is_closed])
+    still_open = binds("open", [s for s in Status if not s.is_closed])
     if flt is TicketFilter.ASSIGNED:
         conditions.append(table.c.assignee_id == user)
     elif flt is TicketFilter.UNASSIGNED:
