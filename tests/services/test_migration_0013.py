@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from storage.db import Database
 from storage.models import UserAccount
@@ -18,7 +17,7 @@ from storage.repositories import _with_roles
 from storage.statements import new_row
 from storage.uow import UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
-from tests.support.migrations import bare_db, migrate_to
+from tests.support.migrations import bare_db, index_names, migrate_to, query_plan
 
 db = bare_db
 INDEX = "ix_users_tenant_role_name"
@@ -26,21 +25,13 @@ BY_NAME = "ix_users_tenant_name"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
-async def _indexes(db: Database) -> set[str]:
-    def read(connection: Connection) -> set[str]:
-        return {str(i["name"]) for i in sa.inspect(connection).get_indexes("users")}
-
-    async with db.engine.connect() as connection:
-        return await connection.run_sync(read)
-
-
 async def test_the_users_indexes_come_and_go(db: Database) -> None:
     await migrate_to(db, "head")
-    assert {INDEX, BY_NAME} <= await _indexes(db)
+    assert {INDEX, BY_NAME} <= await index_names(db, "users")
     await migrate_to(db, "0012", down=True)
-    assert not {INDEX, BY_NAME} & await _indexes(db)
+    assert not {INDEX, BY_NAME} & await index_names(db, "users")
     await migrate_to(db, "head")
-    assert {INDEX, BY_NAME} <= await _indexes(db)
+    assert {INDEX, BY_NAME} <= await index_names(db, "users")
 
 
 async def test_the_users_with_a_role_are_read_through_the_index_not_every_user(
@@ -68,13 +59,7 @@ async def test_the_users_with_a_role_are_read_through_the_index_not_every_user(
     assert [u.id for u in found] == ["29:u00", "29:u01", "29:u02", "29:u03"]
     if db.is_sqlite:
         sql = _with_roles(2).prepared(db.engine.dialect).sql
-        async with db.engine.connect() as connection:
-            plan = " ".join(
-                str(row[-1])
-                for row in await connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN {sql}", ("t1", "admin", "agent")
-                )
-            )
+        plan = await query_plan(db, sql, ("t1", "admin", "agent"))
         assert f"USING INDEX {INDEX} (tenant_id=? AND role=?)" in plan
 
 
@@ -94,12 +79,6 @@ async def test_a_page_of_users_by_name_is_read_through_the_index(tmp_path: Path)
         finally:
             event.remove(Engine, "before_cursor_execute", record)
         [(sql, parameters)] = seen
-        async with db.engine.connect() as connection:
-            plan = " ".join(
-                str(row[-1])
-                for row in await connection.exec_driver_sql(
-                    f"EXPLAIN QUERY PLAN {sql}", tuple(parameters)
-                )
-            )
+        plan = await query_plan(db, sql, parameters)
         assert f"USING INDEX {BY_NAME} (tenant_id=?)" in plan
         assert "TEMP B-TREE" not in plan  # no sort of every user of the tenant

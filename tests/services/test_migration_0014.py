@@ -6,37 +6,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from bot.domain.tickets import Status, TicketFilter
 from storage.db import Database
 from storage.models import TicketRow
 from storage.repositories import _ticket_page
 from storage.statements import new_row
 from storage.uow import UnitOfWorkFactory
-from tests.support.migrations import bare_db, migrate_to
+from tests.support.migrations import bare_db, index_names, migrate_to, query_plan
 
 db = bare_db
 INDEX = "ix_tickets_tenant_status"
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
-async def _indexes(db: Database) -> set[str]:
-    def read(connection: Connection) -> set[str]:
-        return {str(i["name"]) for i in sa.inspect(connection).get_indexes("tickets")}
-
-    async with db.engine.connect() as connection:
-        return await connection.run_sync(read)
-
-
 async def test_the_tickets_index_by_status_comes_and_goes(db: Database) -> None:
     await migrate_to(db, "head")
-    assert INDEX in await _indexes(db)
+    assert INDEX in await index_names(db, "tickets")
     await migrate_to(db, "0013", down=True)
-    assert INDEX not in await _indexes(db)
+    assert INDEX not in await index_names(db, "tickets")
     await migrate_to(db, "head")
-    assert INDEX in await _indexes(db)
+    assert INDEX in await index_names(db, "tickets")
 
 
 async def test_the_help_desks_queues_are_counted_through_the_index(db: Database) -> None:
@@ -82,11 +71,5 @@ async def test_the_help_desks_queues_are_counted_through_the_index(db: Database)
             prepared = count.prepared(db.engine.dialect)
             values = {"tenant_id": "t1", "user_id": "29:agent"}
             params = tuple(values.get(name, default) for name, default, _ in prepared.plan)
-            async with db.engine.connect() as connection:
-                plan = " ".join(
-                    str(row[-1])
-                    for row in await connection.exec_driver_sql(
-                        f"EXPLAIN QUERY PLAN {prepared.sql}", params
-                    )
-                )
+            plan = await query_plan(db, prepared.sql, params)
             assert f"USING COVERING INDEX {INDEX} (tenant_id=? AND status=?)" in plan, plan

@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from bot.domain.checklists import ChecklistFilter, ChecklistStatus
 from storage.db import Database
 from storage.models import ChecklistRow
 from storage.uow import UnitOfWorkFactory
-from tests.support.migrations import bare_db, migrate_to
+from tests.support.migrations import bare_db, index_names, migrate_to, query_plan
 
 db = bare_db
 INDEX = "ix_checklists_tenant_status_due"
@@ -23,21 +22,13 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
 
 
-async def _indexes(db: Database) -> set[str]:
-    def read(connection: Connection) -> set[str]:
-        return {str(i["name"]) for i in sa.inspect(connection).get_indexes("checklists")}
-
-    async with db.engine.connect() as connection:
-        return await connection.run_sync(read)
-
-
 async def test_the_checklists_index_by_status_comes_and_goes(db: Database) -> None:
     await migrate_to(db, "head")
-    assert INDEX in await _indexes(db)
+    assert INDEX in await index_names(db, "checklists")
     await migrate_to(db, "0014", down=True)
-    assert INDEX not in await _indexes(db)
+    assert INDEX not in await index_names(db, "checklists")
     await migrate_to(db, "head")
-    assert INDEX in await _indexes(db)
+    assert INDEX in await index_names(db, "checklists")
 
 
 async def test_the_checklist_queues_are_counted_through_the_index(db: Database) -> None:
@@ -94,11 +85,5 @@ async def test_the_checklist_queues_are_counted_through_the_index(db: Database) 
     if db.is_sqlite:
         assert len(counts) == 3
         for sql, parameters in counts:
-            async with db.engine.connect() as connection:
-                plan = " ".join(
-                    str(row[-1])
-                    for row in await connection.exec_driver_sql(
-                        f"EXPLAIN QUERY PLAN {sql}", tuple(parameters)
-                    )
-                )
+            plan = await query_plan(db, sql, parameters)
             assert f"INDEX {INDEX} (tenant_id=? AND status=?" in plan, plan

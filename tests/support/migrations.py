@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection
 
@@ -31,3 +33,20 @@ async def migrate_to(db: Database, revision: str, *, down: bool = False) -> None
 
     async with db.writers.begin() as connection:
         await connection.run_sync(run)
+
+
+async def index_names(db: Database, table: str) -> set[str]:
+    """The names of the indexes `table` has now."""
+
+    def read(connection: Connection) -> set[str]:
+        return {str(i["name"]) for i in sa.inspect(connection).get_indexes(table)}
+
+    async with db.engine.connect() as connection:
+        return await connection.run_sync(read)
+
+
+async def query_plan(db: Database, sql: str, parameters: Sequence[Any]) -> str:
+    """SQLite's plan of `sql` with `parameters`, its steps in one line."""
+    async with db.engine.connect() as connection:
+        rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", tuple(parameters))
+        return " ".join(str(row[-1]) for row in rows)
