@@ -374,6 +374,10 @@ def configure(conn: sqlite3.Connection, *, wal: bool) -> None:
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
+    # A joined unit's savepoint journals each page the unit changes; past 64 KiB (16 pages: a
+    # create now and then, one turn in ten in the bench) SQLite would spill that journal into a
+    # new file in the temporary directory: open, write, unlink, close.
+    conn.execute("PRAGMA temp_store=MEMORY")
 
 
 class SqliteTransaction(Transaction):

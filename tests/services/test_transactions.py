@@ -5,6 +5,7 @@ unit that needs no ORM runs no SQL through SQLAlchemy at all."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import OutboxRow, TicketRow, UserAccount
 from storage.outbox import OutboxStore
+from storage.transactions import configure
 from storage.uow import UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
 
@@ -362,3 +364,34 @@ async def test_the_wal_is_checkpointed_beside_the_writer_and_starts_again(
 async def stored_in(url: str) -> int:
     async with migrated(url) as again, again.sessions() as session:
         return len((await session.execute(select(TicketRow.number))).scalars().all())
+
+
+def _temporary_files() -> list[str]:
+    """The files this process holds open that SQLite made for itself (`etilqs_…`, unlinked)."""
+    fds = Path("/proc/self/fd")
+    names = []
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError):
+            names.append(str(fd.readlink()))
+    return [n for n in names if "etilqs_" in n]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc/self/fd")
+def test_a_savepoints_journal_stays_in_memory(tmp_path: Path) -> None:
+    """A joined unit's savepoint journals each page the unit changes; past 64 KiB SQLite
+    would otherwise spill that journal into a new file in the temporary directory (in the
+    bench, one create in ten did)."""
+    conn = sqlite3.connect(tmp_path / "db.sqlite")
+    configure(conn, wal=True)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    # 64 rows of 2 KiB, a page each or so: a journal of about 256 KiB when all change (only
+    # pages that existed when the savepoint began are journaled).
+    conn.executemany("INSERT INTO t (id, body) VALUES (?, ?)", [(i, "x" * 2048) for i in range(64)])
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("SAVEPOINT unit_1")
+    conn.execute("UPDATE t SET body = 'y' || substr(body, 2)")
+    assert _temporary_files() == []
+    conn.execute("ROLLBACK TO SAVEPOINT unit_1")
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT count(*) FROM t WHERE body LIKE 'x%'").fetchone() == (64,)
+    conn.close()
