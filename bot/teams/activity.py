@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
@@ -72,12 +73,39 @@ _MAY_NEED_CLEANING = re.compile(r"[\x00\ud800-\udfff]|\\u(?:0000|[dD][89abcdefAB
 def read_activity_json(text: str) -> Any:
     """`clean_activity_json(json.loads(text))`, without the walk that copies every string,
     list and dict when the text shows that no string can need cleaning: then only the depth is
-    checked (TooDeep past MAX_DEPTH, as clean_activity_json raises it). For `request.json`'s
-    `loads`."""
+    checked (TooDeep past MAX_DEPTH, as clean_activity_json raises it). What
+    `read_activity_body` falls back on."""
     body = json.loads(text)
     if _MAY_NEED_CLEANING.search(text):
         return clean_activity_json(body)
     _check_depth(body)
+    return body
+
+
+# The same on the body's bytes: in valid UTF-8 JSON a NUL or a surrogate can only be a \u escape.
+_MAY_NEED_CLEANING_BYTES = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])")
+_UTF8 = ("utf-8", "utf8")
+
+
+def read_activity_body(raw: bytes, charset: str | None = None) -> Any:
+    """The request body as `read_activity_json(raw.decode(charset or "utf-8"))` reads it, for
+    the usual body (UTF-8, no \\u escape of a NUL or a surrogate) by orjson, about a tenth of
+    json's cost with the checks: no text is decoded first, and the depth is walked only when
+    the body has more than MAX_DEPTH brackets (deeper needs more). Where orjson reads
+    differently it is stricter: NaN, Infinity and a number beyond a double are not JSON
+    (ValueError), and an integer beyond 64 bits is read as a float. Invalid UTF-8 and an
+    unknown charset are ValueErrors."""
+    if charset is not None and charset.lower() not in _UTF8:
+        try:
+            text = raw.decode(charset)
+        except LookupError as unknown:
+            raise ValueError(f"unknown charset {charset!r}") from unknown
+        return read_activity_json(text)
+    if b"\\u" in raw and _MAY_NEED_CLEANING_BYTES.search(raw):
+        return read_activity_json(raw.decode())
+    body = orjson.loads(raw)
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+        _check_depth(body)
     return body
 
 

@@ -31,7 +31,7 @@ from bot.teams.activity import (
     MAX_CONVERSATION_ID,
     MAX_SERVICE_URL,
     TooDeep,
-    read_activity_json,
+    read_activity_body,
     restore_tenant_id,
     tenant_of,
 )
@@ -220,7 +220,7 @@ def messages_handler(runtime: BotRuntime) -> Any:
                 {"error": "body too large"}, status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE
             )
         try:
-            body = await request.json(loads=read_activity_json)
+            body = read_activity_body(await request.read(), request.charset)
         except TooDeep:
             return _bad_request("body is nested too deep")
         except (ValueError, RecursionError):  # json's decoder recurses once per bracket

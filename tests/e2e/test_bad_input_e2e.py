@@ -72,6 +72,29 @@ async def test_a_body_that_is_not_json_is_a_bad_request(bot: Bot, any_db: Databa
     assert await count(any_db, Tenant) == 0
 
 
+async def test_the_body_is_read_in_the_charset_of_its_content_type(
+    bot: Bot, any_db: Database
+) -> None:
+    message = teams.message(ALICE, personal(ALICE), bot.connector.url, "new ticket Café")
+    body = json.dumps(message, ensure_ascii=False)
+    unknown = await bot.client.post(
+        "/api/messages",
+        data=body.encode(),
+        headers={"Content-Type": "application/json; charset=no-such-charset"},
+    )
+    assert (unknown.status, await unknown.json()) == (400, {"error": "body is not JSON"})
+    assert await count(any_db, TicketRow) == 0
+    latin = await bot.client.post(
+        "/api/messages",
+        data=body.encode("latin-1"),
+        headers={"Content-Type": "application/json; charset=latin-1"},
+    )
+    assert latin.status < 300
+    async with any_db.sessions() as session:
+        titles = (await session.execute(select(TicketRow.title))).scalars().all()
+    assert titles == ["Café"]
+
+
 def _message(bot: Bot) -> dict[str, Any]:
     return teams.message(ALICE, personal(ALICE), bot.connector.url, "new ticket Sneaky")
 
