@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 import pytest
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
@@ -529,9 +529,31 @@ def test_invoke_answers_are_reply_activities() -> None:
     assert isinstance(answer, ReplyActivity)
     assert answer.type == ActivityTypes.invoke_response
     copied = copy.deepcopy(answer)
-    assert copied.value is not answer.value and copied.value.body is not answer.value.body
-    assert copied.value.body["value"] is answer.value.body["value"]  # the SharedCard
-    assert copied.value.body == answer.value.body
+    # botbuilder's copy of the activity is a copy; the answer it carries is shared, as a
+    # SharedCard is: nothing changes it once it is sent.
+    assert copied is not answer and copied.value is answer.value
+    assert isinstance(copied.value, InvokeResponse) and copied.value.status == 200
+    assert copied.value.body["value"] == welcome_card("en-US")
+
+
+async def test_an_invoke_answer_is_written_as_it_was_answered() -> None:
+    adapter = FastCloudAdapter(
+        ConfigurationBotFrameworkAuthentication(
+            BotFrameworkConfig.from_settings(Settings(database_url="sqlite://"))
+        )
+    )
+    incoming = _incoming()
+    incoming.type = ActivityTypes.invoke
+    context = TurnContext(adapter, incoming)
+    answer = invoke_reply(welcome_card("en-US"))
+    await context.send_activity(answer)
+    response = adapter._process_turn_results(context)
+    assert response is answer.value
+    assert response.body == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.card.adaptive",
+        "value": welcome_card("en-US"),
+    }
 
 
 def test_a_card_invoke_answer_is_the_one_botbuilder_writes() -> None:
