@@ -1,6 +1,6 @@
 """Instructions a turn of one in-process case, counted by valgrind's callgrind: a figure that
 the machine's load does not move, for comparing two commits (turns/s and CPU time moved by a
-third between runs here; this, by about 0.2 %).
+third between runs here; this, by about 1 % between two runs of the same commit).
 
     python -m bench.instructions "new ticket" [--bot-root DIR] [--turns 50,250]
 
