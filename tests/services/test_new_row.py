@@ -1,7 +1,7 @@
 """`new_row` and `to_model` (storage/statements.py) make every table model's rows as pydantic's
 `model_construct` and SQLAlchemy's instance state make them: the same values in the same
-order, the same "fields set", no extra or private values; and such a row goes through the ORM
-like one made by the model's constructor."""
+order, the same "fields set", no extra or private values; and such a row is inserted with its
+defaults and updated through the ORM."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ MODELS = _table_models()
 
 def _value(annotation: Any, name: str) -> Any:
     text = str(annotation)
-    if "datetime" in text:
+    if "datetime.datetime" in text:
         return NOW
-    if "date" in text:
+    if "datetime.date" in text:
         return date(2026, 12, 24)
     if "Decimal" in text:
         return Decimal("12.50")
@@ -88,7 +88,7 @@ def test_a_fetched_tuple_makes_the_row_model_construct_makes(model: type[SQLMode
     assert _state(made) == _state(_stock(model, **dict(zip(names, row, strict=True))))
 
 
-async def test_a_row_made_so_goes_through_the_orm_as_a_constructed_one(any_db: Database) -> None:
+async def test_a_row_made_so_is_inserted_and_updated_through_the_orm(any_db: Database) -> None:
     made = new_row(
         TicketRow,
         tenant_id="t1",
