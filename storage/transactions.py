@@ -249,6 +249,13 @@ class SqliteConnections:
             cached_statements=256,
         )
         configure(conn, wal=self.wal)
+        # A joined unit's savepoint journals each page the unit changes; past 64 KiB (16 pages:
+        # a create now and then, one turn in ten in the bench) SQLite would spill that journal
+        # into a new file in the temporary directory: open, write, unlink, close. Only the
+        # units' connections: their temporary data is a turn's (a savepoint, a page's sort);
+        # the engine's keep SQLite's default, so that a migration's index build or a VACUUM
+        # spills to disk rather than growing the process.
+        conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
     async def _open(self) -> InlineConnection:
@@ -374,10 +381,6 @@ def configure(conn: sqlite3.Connection, *, wal: bool) -> None:
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
-    # A joined unit's savepoint journals each page the unit changes; past 64 KiB (16 pages: a
-    # create now and then, one turn in ten in the bench) SQLite would spill that journal into a
-    # new file in the temporary directory: open, write, unlink, close.
-    conn.execute("PRAGMA temp_store=MEMORY")
 
 
 class SqliteTransaction(Transaction):
