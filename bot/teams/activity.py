@@ -93,9 +93,10 @@ def read_activity_body(raw: bytes, charset: str | None = None) -> Any:
     first, and the depth is walked only when the body has more than MAX_DEPTH brackets (deeper
     needs more); 3-4 µs for a message or a card action, against 17-28 with json and the
     checks. Where orjson reads differently it is stricter: NaN, Infinity and a number beyond a
-    double are not JSON (ValueError), and an integer beyond 64 bits is read as a float.
-    Invalid UTF-8 and an unknown charset are ValueErrors."""
-    if charset is not None and charset.lower() not in _UTF8:
+    double's range (an integer too) are not JSON (ValueError), and an integer outside
+    -2**63..2**64-1 is read as a float. Invalid UTF-8 and an unknown charset are ValueErrors
+    (an unknown charset was a LookupError, a 500); no charset, or an empty one, is UTF-8."""
+    if charset and charset.lower() not in _UTF8:
         try:
             text = raw.decode(charset)
         except LookupError as unknown:

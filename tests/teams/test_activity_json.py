@@ -136,6 +136,10 @@ def test_the_charset_of_the_request_decodes_the_body() -> None:
     assert read_activity_body(json.dumps(body).encode(), "UTF-8") == {"text": "caf\u00e9 "}
     with pytest.raises(ValueError, match="unknown charset"):
         read_activity_body(b"{}", "no-such-charset")
+    # aiohttp's charset of "application/json; charset=" is "": UTF-8, as no charset is.
+    assert read_activity_body(json.dumps(body, ensure_ascii=False).encode(), "") == {
+        "text": "caf\u00e9 "
+    }
 
 
 _text = st.text(st.characters(codec=None, exclude_categories=()), max_size=8) | st.sampled_from(
