@@ -7,7 +7,9 @@ third between runs here; this, by about 1 % between two runs of the same commit)
 It runs `python -m bench.inprocess CASE` under callgrind twice, with the two turn counts and
 the same hash seed, from the bot's checkout (its own bench.inprocess and .venv, as `python -m
 bench --bot-root` does), and divides the difference of the two totals by the difference of the
-turns: start-up, migrations and warm-up cancel out. Each run takes one to two minutes.
+turns: start-up, migrations and warm-up cancel out. Each run takes one to two minutes. With
+`DATABASE_URL` naming a PostgreSQL database, it counts the bot's side only: the server is a
+process of its own.
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install -y valgrind)")
-    few, many = (int(n) for n in args.turns.split(","))
+    try:
+        few, many = (int(n) for n in args.turns.split(","))
+    except ValueError:
+        raise SystemExit("--turns takes two counts, a,b") from None
     if not 0 < few < many:
         raise SystemExit("--turns takes two counts, the first smaller")
     root = args.bot_root.resolve()
