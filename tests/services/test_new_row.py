@@ -16,7 +16,7 @@ from sqlmodel import SQLModel, select
 import storage.marketplace  # noqa: F401  (its table models)
 from storage.db import Database
 from storage.models import TicketRow
-from storage.statements import columns_of, new_row, to_model
+from storage.statements import _maker, columns_of, new_row, to_model
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
@@ -113,3 +113,16 @@ async def test_a_row_made_so_is_inserted_and_updated_through_the_orm(any_db: Dat
         "",
         "",
     )
+
+
+def test_a_model_the_fast_way_cannot_make_goes_through_model_construct(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Aliases, default factories, mutable defaults, extra values or a post-init: then
+    model_construct makes the row (with its instance state), as it did for every model."""
+    values = {"tenant_id": "t1", "number": 1, "title": "x", "no_such_field": 2}
+    fast = new_row(TicketRow, **values)
+    monkeypatch.setattr(_maker(TicketRow), "plain", False)
+    made = new_row(TicketRow, **values)
+    assert _state(made) == _state(_stock(TicketRow, **values)) == _state(fast)
+    assert inspect(made).transient
