@@ -536,12 +536,17 @@ def test_invoke_answers_are_reply_activities() -> None:
     assert copied.value.body["value"] == welcome_card("en-US")
 
 
-async def test_an_invoke_answer_is_written_as_it_was_answered() -> None:
-    adapter = FastCloudAdapter(
+def _adapter() -> FastCloudAdapter:
+    """The bot's adapter, without an app id (nothing here authenticates or posts)."""
+    return FastCloudAdapter(
         ConfigurationBotFrameworkAuthentication(
             BotFrameworkConfig.from_settings(Settings(database_url="sqlite://"))
         )
     )
+
+
+async def test_an_invoke_answer_is_written_as_it_was_answered() -> None:
+    adapter = _adapter()
     incoming = _incoming()
     incoming.type = ActivityTypes.invoke
     context = TurnContext(adapter, incoming)
@@ -568,11 +573,7 @@ def test_a_card_invoke_answer_is_the_one_botbuilder_writes() -> None:
 
 
 def test_expect_replies_answers_with_the_cards_as_json() -> None:
-    adapter = FastCloudAdapter(
-        ConfigurationBotFrameworkAuthentication(
-            BotFrameworkConfig.from_settings(Settings(database_url="sqlite://"))
-        )
-    )
+    adapter = _adapter()
     incoming = _incoming()
     incoming.delivery_mode = DeliveryModes.expect_replies
     context = TurnContext(adapter, incoming)
