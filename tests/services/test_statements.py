@@ -269,18 +269,23 @@ async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db
         assert await uow.tenants.created_at() is not None
 
 
-async def test_a_failed_unit_that_wrote_nothing_leaves_no_change_of_its_for_a_later_flush(
-    any_db: Database,
-) -> None:
-    """A unit that only changed an object an earlier unit of the turn loaded through the ORM
-    (no write, so no savepoint) and failed: its change is forgotten, not flushed later."""
-    units = UnitOfWorkFactory(any_db)
+async def _store_member(units: UnitOfWorkFactory) -> None:
+    """Tenant t1 with one member, 29:a, committed."""
     async with units("t1") as uow:
         await uow.tenants.ensure(NOW)
         await uow.users.add(
             UserAccount(tenant_id="t1", id="29:a", name="A", role="member", created_at=NOW)
         )
         await uow.commit()
+
+
+async def test_a_failed_unit_that_wrote_nothing_leaves_no_change_of_its_for_a_later_flush(
+    any_db: Database,
+) -> None:
+    """A unit that only changed an object an earlier unit of the turn loaded through the ORM
+    (no write, so no savepoint) and failed: its change is forgotten, not flushed later."""
+    units = UnitOfWorkFactory(any_db)
+    await _store_member(units)
     async with units.turn("t1") as turn:
         await turn.activities.claim("activity-1", NOW)
         async with units("t1") as uow:
@@ -414,12 +419,7 @@ async def test_a_save_writes_only_what_changed_so_a_concurrent_change_survives(
     if not any_db.url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: on SQLite one writing unit waits for the other")
     units = UnitOfWorkFactory(any_db)
-    async with units("t1") as uow:
-        await uow.tenants.ensure(NOW)
-        await uow.users.add(
-            UserAccount(tenant_id="t1", id="29:a", name="A", role="member", created_at=NOW)
-        )
-        await uow.commit()
+    await _store_member(units)
     first = units("t1")
     async with first as uow:
         reader = await uow.users.get("29:a")
