@@ -89,9 +89,11 @@ class ConversationRef(SQLModel, table=True):
 
 
 class ProcessedActivity(SQLModel, table=True):
-    """Activity ids already handled: Teams may deliver the same activity twice."""
+    """Activity ids already handled: Teams may deliver the same activity twice. On SQLite the
+    rows are their primary key's b-tree (WITHOUT ROWID, migration 0016): a claim writes one."""
 
     __tablename__ = "processed_activities"
+    __table_args__ = {"sqlite_with_rowid": False}
     tenant_id: str = Field(primary_key=True, max_length=64)
     activity_id: str = Field(primary_key=True, max_length=200)
     processed_at: datetime = ts()
