@@ -106,7 +106,15 @@ class TicketRow(SQLModel, table=True):
         sa.Index("ix_tickets_tenant_updated", "tenant_id", "updated_at"),
         sa.Index("ix_tickets_tenant_requester_updated", "tenant_id", "requester_id", "updated_at"),
         sa.Index("ix_tickets_tenant_assignee_updated", "tenant_id", "assignee_id", "updated_at"),
-        sa.Index("ix_tickets_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
+        # Only the tickets with a due date (migration 0017): a person's reminders.
+        sa.Index(
+            "ix_tickets_tenant_assignee_due",
+            "tenant_id",
+            "assignee_id",
+            "due",
+            sqlite_where=sa.text("due IS NOT NULL"),
+            postgresql_where=sa.text("due IS NOT NULL"),
+        ),
         # The help desk's open and closed queues, counted (migration 0014).
         sa.Index("ix_tickets_tenant_status", "tenant_id", "status"),
     )

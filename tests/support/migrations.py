@@ -50,3 +50,16 @@ async def query_plan(db: Database, sql: str, parameters: Sequence[Any]) -> str:
     async with db.engine.connect() as connection:
         rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", tuple(parameters))
         return " ".join(str(row[-1]) for row in rows)
+
+
+async def index_definition(db: Database, name: str) -> str:
+    """The CREATE INDEX of index `name` as the database keeps it (SQLite's schema table,
+    PostgreSQL's pg_indexes)."""
+    sql = (
+        "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?"
+        if db.is_sqlite
+        else "SELECT indexdef FROM pg_indexes WHERE indexname = $1"
+    )
+    async with db.engine.connect() as connection:
+        found = (await connection.exec_driver_sql(sql, (name,))).scalar_one()
+    return str(found)

@@ -1,0 +1,94 @@
+"""Migration 0017 makes the tickets' index by assignee and due date hold only the tickets with a
+due date, and takes that back again, on a SQLite file and on PostgreSQL; a person's due tickets
+(the reminders) are still read through it (SQLite's plan), and are the right ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from bot.domain.tickets import Status
+from storage.db import Database
+from storage.models import TicketRow
+from storage.statements import new_row
+from storage.uow import UnitOfWorkFactory
+from tests.support.migrations import bare_db, index_definition, migrate_to, query_plan
+
+db = bare_db
+INDEX = "ix_tickets_tenant_assignee_due"
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+def _partial(definition: str) -> bool:
+    # SQLite keeps the statement as written; PostgreSQL writes "WHERE (due IS NOT NULL)".
+    return "WHERE" in definition.upper() and "due IS NOT NULL" in definition
+
+
+async def test_the_index_holds_only_dated_tickets_and_back(db: Database) -> None:
+    await migrate_to(db, "head")
+    assert _partial(await index_definition(db, INDEX))
+    await migrate_to(db, "0016", down=True)
+    assert not _partial(await index_definition(db, INDEX))
+    await migrate_to(db, "head")
+    assert _partial(await index_definition(db, INDEX))
+
+
+async def _ticket(
+    uow: Any, number: int, assignee: str | None, due: date | None, status: Status
+) -> None:
+    await uow.tickets.add(
+        new_row(
+            TicketRow,
+            tenant_id="t1",
+            number=number,
+            title=f"Ticket {number}",
+            description="",
+            priority="normal",
+            category="",
+            status=status.value,
+            requester_id="29:member",
+            requester_name="Member",
+            assignee_id=assignee,
+            assignee_name=assignee,
+            due=due,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+
+
+async def test_a_persons_due_tickets_are_read_through_the_index(db: Database) -> None:
+    await migrate_to(db, "head")
+    units = UnitOfWorkFactory(db)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await _ticket(uow, 1, "29:agent", date(2026, 12, 3), Status.IN_PROGRESS)
+        await _ticket(uow, 2, "29:agent", date(2026, 12, 1), Status.NEW)
+        await _ticket(uow, 3, "29:agent", date(2026, 12, 4), Status.NEW)  # not due yet
+        await _ticket(uow, 4, "29:agent", None, Status.NEW)  # no due date
+        await _ticket(uow, 5, "29:agent", date(2026, 11, 30), Status.CLOSED)
+        await _ticket(uow, 6, "29:other", date(2026, 12, 1), Status.NEW)
+        await _ticket(uow, 7, None, None, Status.NEW)  # a new ticket
+        await uow.commit()
+
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM tickets" in statement and "ORDER BY tickets.due" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        async with units.reader("t1") as uow:
+            due = await uow.tickets.due_for("29:agent", TODAY)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert [t.number for t in due] == [2, 1]
+    if db.is_sqlite:
+        [(sql, parameters)] = seen
+        plan = await query_plan(db, sql, parameters)
+        assert f"USING INDEX {INDEX} (tenant_id=? AND assignee_id=? AND due<?)" in plan, plan
