@@ -32,7 +32,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bench.connector import LimitingConnector
 from storage.db import Database
-from storage.migrate import migrate
 from storage.models import TenantCounter, TicketRow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -525,7 +524,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
         if "sqlite" in args.only:
             async with fresh_database("sqlite", folder) as url:
-                await migrate_only(url)
+                await migrate_only(url, root)
                 async with our_bot(url, root)() as bot:
                     names = tenants(args, "s")
                     await warm_up([bot.url], service_url, names)
@@ -550,7 +549,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if "data" in args.only:
             for existing in (1_000, 100_000):
                 async with fresh_database("sqlite", folder) as url:
-                    await migrate_only(url)
+                    await migrate_only(url, root)
                     names = tenants(args, f"d{existing}")
                     async with our_bot(url, root)() as bot:
                         await warm_up([bot.url], service_url, names)
@@ -576,7 +575,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             )
         if "postgres" in args.only:
             async with fresh_database("postgres", folder) as url:
-                await migrate_only(url)
+                await migrate_only(url, root)
                 names = tenants(args, "p")
                 cases = our_cases(service_url)
                 async with our_bot(url, root)() as bot:
@@ -633,12 +632,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def migrate_only(url: str) -> None:
-    db = Database(url)
-    try:
-        await migrate(db)
-    finally:
-        await db.dispose()
+async def migrate_only(url: str, root: Path) -> None:
+    """The database migrated by the bot that will serve it (`python -m bot migrate` in `root`):
+    with `--bot-root` an older checkout, whose migrations stop before the bench's own."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        cwd=root,
+        env={**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"},
+    )
+    if await process.wait() != 0:
+        raise RuntimeError(f"python -m bot migrate in {root} exited with {process.returncode}")
 
 
 def table(report: dict[str, Any]) -> str:
