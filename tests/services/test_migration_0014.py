@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.tickets import Status, TicketFilter
 from storage.db import Database
-from storage.models import TicketRow
 from storage.repositories import _ticket_page
-from storage.statements import new_row
 from storage.uow import UnitOfWorkFactory
-from tests.support.migrations import bare_db, index_names, migrate_to, query_plan
+from tests.support.migrations import bare_db, index_names, migrate_to, query_plan, ticket_row
 
 db = bare_db
 INDEX = "ix_tickets_tenant_status"
@@ -38,22 +36,7 @@ async def test_the_help_desks_queues_are_counted_through_the_index(db: Database)
         await uow.tenants.ensure(NOW)
         for number, status in enumerate(statuses, start=1):
             at = NOW + timedelta(minutes=number)
-            await uow.tickets.add(
-                new_row(
-                    TicketRow,
-                    tenant_id="t1",
-                    number=number,
-                    title=f"Ticket {number}",
-                    description="",
-                    priority="normal",
-                    category="",
-                    status=status.value,
-                    requester_id="29:member",
-                    requester_name="Member",
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+            await uow.tickets.add(ticket_row(number, at, status))
         await uow.commit()
     async with units.reader("t1") as uow:
         open_rows, open_total, _ = await uow.tickets.page(

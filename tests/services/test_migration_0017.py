@@ -12,10 +12,14 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.tickets import Status
 from storage.db import Database
-from storage.models import TicketRow
-from storage.statements import new_row
 from storage.uow import UnitOfWorkFactory
-from tests.support.migrations import bare_db, index_definition, migrate_to, query_plan
+from tests.support.migrations import (
+    bare_db,
+    index_definition,
+    migrate_to,
+    query_plan,
+    ticket_row,
+)
 
 db = bare_db
 INDEX = "ix_tickets_tenant_assignee_due"
@@ -37,42 +41,25 @@ async def test_the_index_holds_only_dated_tickets_and_back(db: Database) -> None
     assert _partial(await index_definition(db, INDEX))
 
 
-async def _ticket(
-    uow: Any, number: int, assignee: str | None, due: date | None, status: Status
-) -> None:
-    await uow.tickets.add(
-        new_row(
-            TicketRow,
-            tenant_id="t1",
-            number=number,
-            title=f"Ticket {number}",
-            description="",
-            priority="normal",
-            category="",
-            status=status.value,
-            requester_id="29:member",
-            requester_name="Member",
-            assignee_id=assignee,
-            assignee_name=assignee,
-            due=due,
-            created_at=NOW,
-            updated_at=NOW,
-        )
-    )
-
-
 async def test_a_persons_due_tickets_are_read_through_the_index(db: Database) -> None:
     await migrate_to(db, "head")
     units = UnitOfWorkFactory(db)
+    tickets = [  # number, assignee, due, status
+        (1, "29:agent", date(2026, 12, 3), Status.IN_PROGRESS),
+        (2, "29:agent", date(2026, 12, 1), Status.NEW),
+        (3, "29:agent", date(2026, 12, 4), Status.NEW),  # not due yet
+        (4, "29:agent", None, Status.NEW),  # no due date
+        (5, "29:agent", date(2026, 11, 30), Status.CLOSED),
+        (6, "29:other", date(2026, 12, 1), Status.NEW),
+        (7, None, None, Status.NEW),  # a new ticket
+    ]
     async with units("t1") as uow:
         await uow.tenants.ensure(NOW)
-        await _ticket(uow, 1, "29:agent", date(2026, 12, 3), Status.IN_PROGRESS)
-        await _ticket(uow, 2, "29:agent", date(2026, 12, 1), Status.NEW)
-        await _ticket(uow, 3, "29:agent", date(2026, 12, 4), Status.NEW)  # not due yet
-        await _ticket(uow, 4, "29:agent", None, Status.NEW)  # no due date
-        await _ticket(uow, 5, "29:agent", date(2026, 11, 30), Status.CLOSED)
-        await _ticket(uow, 6, "29:other", date(2026, 12, 1), Status.NEW)
-        await _ticket(uow, 7, None, None, Status.NEW)  # a new ticket
+        for number, assignee, due_on, status in tickets:
+            row = ticket_row(
+                number, NOW, status, assignee_id=assignee, assignee_name=assignee, due=due_on
+            )
+            await uow.tickets.add(row)
         await uow.commit()
 
     seen: list[tuple[str, Any]] = []

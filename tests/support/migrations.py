@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,11 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection
 
+from bot.domain.tickets import Status
 from storage.db import Database
 from storage.migrate import alembic_config
+from storage.models import TicketRow
+from storage.statements import new_row
 from tests.support.databases import database_url
 
 
@@ -63,3 +67,22 @@ async def index_definition(db: Database, name: str) -> str:
     async with db.engine.connect() as connection:
         found = (await connection.exec_driver_sql(sql, (name,))).scalar_one()
     return str(found)
+
+
+def ticket_row(number: int, at: datetime, status: Status, **fields: Any) -> TicketRow:
+    """Ticket `number` of tenant "t1" as the migration tests store it: a member's, created and
+    changed at `at`, in `status`; `fields` set the rest (an assignee, a due date)."""
+    values: dict[str, Any] = {
+        "tenant_id": "t1",
+        "number": number,
+        "title": f"Ticket {number}",
+        "description": "",
+        "priority": "normal",
+        "category": "",
+        "status": status.value,
+        "requester_id": "29:member",
+        "requester_name": "Member",
+        "created_at": at,
+        "updated_at": at,
+    }
+    return new_row(TicketRow, **{**values, **fields})
