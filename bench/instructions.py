@@ -1,7 +1,7 @@
 """Instructions a turn of one in-process case, counted by valgrind's callgrind: a figure that
 the machine's load does not move, for comparing two commits (turns/s and CPU time moved by a
 third between runs here; this, by about 1 % between two runs of the same commit, and 0.3 % in
-the one pair measured since `bench.inprocess` draws its ids from a seeded generator).
+the two pairs measured since `bench.inprocess` draws its ids from a seeded generator).
 
     python -m bench.instructions "new ticket" [--bot-root DIR] [--turns 50,250]
 
