@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from storage.db import Database
 from storage.models import UserAccount
@@ -17,7 +13,13 @@ from storage.repositories import _with_roles
 from storage.statements import new_row
 from storage.uow import UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
-from tests.support.migrations import bare_db, index_names, migrate_to, query_plan
+from tests.support.migrations import (
+    bare_db,
+    index_names,
+    migrate_to,
+    query_plan,
+    statements_with,
+)
 
 db = bare_db
 INDEX = "ix_users_tenant_role_name"
@@ -65,19 +67,9 @@ async def test_the_users_with_a_role_are_read_through_the_index_not_every_user(
 
 async def test_a_page_of_users_by_name_is_read_through_the_index(tmp_path: Path) -> None:
     async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
-        seen: list[tuple[str, Any]] = []
-
-        # Every engine's: the ORM session of a unit runs on an engine of its connection.
-        def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-            if "FROM users" in statement and "ORDER BY users.name" in statement:
-                seen.append((statement, parameters))
-
-        event.listen(Engine, "before_cursor_execute", record)
-        try:
+        with statements_with("FROM users", "ORDER BY users.name") as seen:
             async with UnitOfWorkFactory(db).reader("t1") as uow:
                 assert await uow.users.everyone() == []
-        finally:
-            event.remove(Engine, "before_cursor_execute", record)
         [(sql, parameters)] = seen
         plan = await query_plan(db, sql, parameters)
         assert f"USING INDEX {BY_NAME} (tenant_id=?)" in plan

@@ -5,10 +5,6 @@ due date, and takes that back again, on a SQLite file and on PostgreSQL; a perso
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from bot.domain.tickets import Status
 from storage.db import Database
@@ -18,6 +14,7 @@ from tests.support.migrations import (
     index_definition,
     migrate_to,
     query_plan,
+    statements_with,
     ticket_row,
 )
 
@@ -62,18 +59,9 @@ async def test_a_persons_due_tickets_are_read_through_the_index(db: Database) ->
             await uow.tickets.add(row)
         await uow.commit()
 
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM tickets" in statement and "ORDER BY tickets.due" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
+    with statements_with("FROM tickets", "ORDER BY tickets.due") as seen:
         async with units.reader("t1") as uow:
             due = await uow.tickets.due_for("29:agent", TODAY)
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
     assert [t.number for t in due] == [2, 1]
     if db.is_sqlite:
         [(sql, parameters)] = seen

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.engine import Connection
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from bot.domain.tickets import Status
 from storage.db import Database
@@ -86,3 +88,20 @@ def ticket_row(number: int, at: datetime, status: Status, **fields: Any) -> Tick
         "updated_at": at,
     }
     return new_row(TicketRow, **{**values, **fields})
+
+
+@contextmanager
+def statements_with(*fragments: str) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (SQL, parameters) run through SQLAlchemy inside, on every engine (the ORM
+    session of a unit runs on an engine of its connection), that contain all `fragments`."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if all(fragment in statement for fragment in fragments):
+            seen.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
