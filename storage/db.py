@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from storage.sqlite_inline import InlineConnection, connect_inline
-from storage.transactions import SqliteConnections, configure
+from storage.transactions import (
+    PgConnections,
+    SqliteConnections,
+    asyncpg_adapter_joinable,
+    configure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,10 @@ class Database:
             # dropped by the pool when its error is seen (and the turn retried by Teams).
             kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # Units of work on PostgreSQL (asyncpg) run on connections of their own, held open.
+        self.pg_connections: PgConnections | None = None
+        if self.engine.dialect.driver == "asyncpg" and asyncpg_adapter_joinable():
+            self.pg_connections = PgConnections(self.url)
         # In-memory SQLite is one shared connection: a reader cannot run beside a writer.
         self.readers_wait_for_writers = self.is_sqlite and in_memory
         if self.is_sqlite:
@@ -113,6 +122,8 @@ class Database:
     async def dispose(self) -> None:
         if self.sqlite_connections is not None:
             await self.sqlite_connections.close()
+        if self.pg_connections is not None:
+            await self.pg_connections.close()
         await self.engine.dispose()
 
 

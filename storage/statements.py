@@ -158,6 +158,14 @@ class Driver:
         return driver
 
     @classmethod
+    def on_asyncpg(cls, dialect: Dialect, connection: AsyncConnection, asyncpg: Any) -> Driver:
+        """The driver of a transaction begun on the asyncpg connection under SQLAlchemy's
+        `connection` (storage/transactions.py `PgTransaction`)."""
+        driver = cls(dialect, connection)
+        driver._asyncpg = driver._pg_connection = asyncpg
+        return driver
+
+    @classmethod
     async def of(cls, connection: AsyncConnection) -> Driver:
         """The driver of `connection`, inside its transaction (which it begins now)."""
         driver = cls(connection.dialect, connection)
@@ -178,11 +186,11 @@ class Driver:
                 start = getattr(adapted, "_start_transaction", None)
                 if start is None:
                     return driver
-                await driver._guarded(start())
+                await driver.guarded(start())
             driver._asyncpg = raw.driver_connection
         return driver
 
-    async def _guarded(self, call: Awaitable[T]) -> T:
+    async def guarded(self, call: Awaitable[T]) -> T:
         """Await a call on asyncpg directly. SQLAlchemy does not see its errors: when the
         connection died (a restarted server, a failover), tell the pool, which otherwise hands
         the dead connection out again and again."""
@@ -204,7 +212,7 @@ class Driver:
         if self._sqlite is not None:
             fetched: Sequence[Sequence[Any]] = self._sqlite.execute(prepared.sql, params).fetchall()
         elif self._asyncpg is not None:
-            fetched = await self._guarded(self._asyncpg.fetch(prepared.sql, *params))
+            fetched = await self.guarded(self._asyncpg.fetch(prepared.sql, *params))
         else:
             fetched = (await self.connection.exec_driver_sql(prepared.sql, params)).fetchall()
         if not any(prepared.results):
@@ -219,7 +227,7 @@ class Driver:
         if self._sqlite is not None:
             self._sqlite.execute(text)
         elif self._asyncpg is not None:
-            await self._guarded(self._asyncpg.execute(text))
+            await self.guarded(self._asyncpg.execute(text))
         else:
             await self.connection.exec_driver_sql(text)
 
@@ -268,7 +276,7 @@ class Driver:
             return self._sqlite.execute(prepared.sql, params).rowcount
         if self._asyncpg is not None:
             # asyncpg answers with the command tag: "INSERT 0 1", "UPDATE 3", "DELETE 0".
-            status: str = await self._guarded(self._asyncpg.execute(prepared.sql, *params))
+            status: str = await self.guarded(self._asyncpg.execute(prepared.sql, *params))
             return int(status.rsplit(" ", 1)[-1])
         result: Any = await self.connection.exec_driver_sql(prepared.sql, params)
         return int(result.rowcount)

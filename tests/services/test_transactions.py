@@ -22,7 +22,8 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import OutboxRow, TicketRow, UserAccount
 from storage.outbox import OutboxStore
-from storage.transactions import SqliteConnections, configure
+from storage.statements import Statement
+from storage.transactions import PgConnections, PgTransaction, SqliteConnections, configure
 from storage.uow import UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
 
@@ -404,3 +405,95 @@ def test_a_savepoints_journal_stays_in_memory(tmp_path: Path) -> None:
         pytest.skip("this SQLite keeps its temporary files in memory anyway")
     units = SqliteConnections(str(tmp_path / "db.sqlite"), memory=None, wal=True)
     assert not _journal_spills(units._connect())
+
+
+async def _backends(db: Database) -> int:
+    """The server's connections to the test's database, this query's own not counted."""
+    async with db.engine.connect() as conn:
+        count = await conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    return int(count or 0)
+
+
+@pytest.mark.postgres
+async def test_postgres_units_hold_their_connections_open_and_dispose_closes_them(
+    tmp_path: Path,
+) -> None:
+    """On PostgreSQL a unit takes a connection that stays open for the next one (no pool
+    checkout per unit); units at once get one each; dispose closes them."""
+    async with database_url("postgres", tmp_path) as url, migrated(url) as db:
+        connections = db.pg_connections
+        assert connections is not None
+        units = UnitOfWorkFactory(db)
+        for _ in range(20):
+            async with units("t1") as uow:
+                await uow.tenants.ensure(NOW)
+                await uow.commit()
+        assert connections.open_count == 1
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with units.reader("t1") as uow:
+                await uow.tenants.created_at()
+                await release.wait()
+
+        tasks = [asyncio.create_task(hold()) for _ in range(3)]
+        while connections.open_count:  # the three have their connections
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+        assert connections.open_count == 3
+        # The engine's pool holds one more (the query's own, not counted).
+        assert await _backends(db) == 3
+        await connections.close()
+        assert connections.open_count == 0
+        assert await _backends(db) == 0
+
+
+@pytest.mark.postgres
+async def test_postgres_units_wait_for_a_connection_beyond_the_limit(tmp_path: Path) -> None:
+    """At most `size` connections at once: a third unit waits for one of two to end, and the
+    connections past `idle` are closed when given back."""
+    async with database_url("postgres", tmp_path) as url, migrated(url) as db:
+        connections = PgConnections(db.url, size=2, idle=1)
+        try:
+            first, second, third = (PgTransaction(connections, db.engine.dialect) for _ in "abc")
+            await first.begin()
+            await second.begin()
+            waiting = asyncio.create_task(third.begin())
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert not waiting.done()
+            await first.close()
+            await waiting
+            await second.close()
+            await third.close()
+            assert connections.open_count == 1
+        finally:
+            await connections.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_connections_past_their_age_are_opened_again(tmp_path: Path) -> None:
+    """A held connection older than `recycle_seconds` is closed instead of given out again."""
+    async with database_url("postgres", tmp_path) as url, migrated(url) as db:
+        connections = db.pg_connections
+        assert connections is not None
+        pids = set()
+        for recycle in (1800.0, 1800.0, 0.0, 0.0):
+            connections.recycle_seconds = recycle
+            async with UnitOfWorkFactory(db)("t1") as uow:
+                driver = await uow.tx.driver()
+                row = await driver.first(BACKEND_PID)
+                assert row is not None
+                pids.add(row[0])
+        # The second unit reused the first's; the third and fourth each opened a new one.
+        assert len(pids) == 3
+        assert connections.open_count == 1
+
+
+BACKEND_PID = Statement(lambda _dialect: sa.select(sa.func.pg_backend_pid()))
