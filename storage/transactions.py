@@ -265,7 +265,10 @@ class PgConnections:
 
     async def give_back(self, held: PgConnection) -> None:
         try:
-            if held.usable and len(self._idle) < self.idle:
+            # One still in a transaction (its rollback was cancelled) would begin the next
+            # unit as a savepoint of that transaction: it is closed instead.
+            reusable = held.usable and not held.asyncpg.is_in_transaction()
+            if reusable and len(self._idle) < self.idle:
                 self._idle.append(held)
             else:
                 await self._close(held)

@@ -497,3 +497,19 @@ async def test_postgres_connections_past_their_age_are_opened_again(tmp_path: Pa
 
 
 BACKEND_PID = Statement(lambda _dialect: sa.select(sa.func.pg_backend_pid()))
+
+
+@pytest.mark.postgres
+async def test_a_postgres_connection_given_back_inside_a_transaction_is_not_reused(
+    tmp_path: Path,
+) -> None:
+    """A connection whose unit never ended its transaction (a rollback cut short) is closed
+    when given back: the next unit would otherwise begin as a savepoint of it."""
+    async with database_url("postgres", tmp_path) as url, migrated(url) as db:
+        connections = db.pg_connections
+        assert connections is not None
+        held = await connections.take()
+        await held.asyncpg.execute("BEGIN")
+        await connections.give_back(held)
+        assert connections.open_count == 0
+        assert held.asyncpg.is_closed()
