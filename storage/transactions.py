@@ -131,6 +131,15 @@ class Transaction(ABC):
         """End the transaction (rolled back unless committed) and give its connection back."""
 
 
+def _check_open(opened: bool, in_transaction: bool) -> None:
+    """Refuse a statement of a unit whose transaction is not open, or was rolled back by a
+    failed ORM flush (a statement now would run outside any transaction)."""
+    if not opened:
+        raise exc.InvalidRequestError("the unit of work has no transaction open")
+    if not in_transaction:
+        raise exc.PendingRollbackError(ROLLED_BACK)
+
+
 class ConnectionTransaction(Transaction):
     """A unit of work's transaction on a connection of the engine's pool (PostgreSQL): the
     driver runs on it, and an ORM session, once one is asked for, joins its transaction."""
@@ -153,13 +162,10 @@ class ConnectionTransaction(Transaction):
         self._connection = connection
 
     def _open(self) -> AsyncConnection:
-        if self._connection is None:
-            raise exc.InvalidRequestError("the unit of work has no transaction open")
-        if not self._connection.in_transaction():
-            # A failed ORM flush rolled the transaction back: a statement now would run
-            # outside any transaction.
-            raise exc.PendingRollbackError(ROLLED_BACK)
-        return self._connection
+        connection = self._connection
+        _check_open(connection is not None, connection is not None and connection.in_transaction())
+        assert connection is not None
+        return connection
 
     async def driver(self) -> Driver:
         self._open()
@@ -310,13 +316,10 @@ class PgTransaction(Transaction):
         self._driver = Driver.on_asyncpg(self.dialect, held.connection, held.asyncpg)
 
     def _open(self) -> PgConnection:
-        if self._held is None:
-            raise exc.InvalidRequestError("the unit of work has no transaction open")
-        if not self._held.asyncpg.is_in_transaction():
-            # A failed ORM flush rolled the transaction back: a statement now would run
-            # outside any transaction.
-            raise exc.PendingRollbackError(ROLLED_BACK)
-        return self._held
+        held = self._held
+        _check_open(held is not None, self.active)
+        assert held is not None
+        return held
 
     async def driver(self) -> Driver:
         self._open()
@@ -599,12 +602,8 @@ class SqliteTransaction(Transaction):
         self._driver = Driver.on_sqlite(self.dialect, sqlite)
 
     async def driver(self) -> Driver:
-        if self._driver is None or self._sqlite is None:
-            raise exc.InvalidRequestError("the unit of work has no transaction open")
-        if not self._sqlite.in_transaction:
-            # A failed ORM flush rolled the whole transaction back: a statement now would run
-            # outside any transaction.
-            raise exc.PendingRollbackError(ROLLED_BACK)
+        _check_open(self._driver is not None and self._sqlite is not None, self.active)
+        assert self._driver is not None
         return self._driver
 
     async def orm(self) -> AsyncSession:
