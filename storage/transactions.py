@@ -85,6 +85,15 @@ async def begin_immediate(conn: sqlite3.Connection, busy_seconds: float = BUSY_S
             conn.execute("BEGIN IMMEDIATE")
 
 
+def _check_open(opened: bool, in_transaction: bool) -> None:
+    """Refuse a statement of a unit whose transaction is not open, or was rolled back by a
+    failed ORM flush (a statement now would run outside any transaction)."""
+    if not opened:
+        raise exc.InvalidRequestError("the unit of work has no transaction open")
+    if not in_transaction:
+        raise exc.PendingRollbackError(ROLLED_BACK)
+
+
 class Transaction(ABC):
     """What a unit of work and its repositories use of a transaction."""
 
@@ -94,9 +103,13 @@ class Transaction(ABC):
     async def begin(self) -> None:
         """Begin the transaction (on SQLite: take its connection and issue BEGIN)."""
 
-    @abstractmethod
+    _driver: Driver | None = None
+
     async def driver(self) -> Driver:
         """The driver of the transaction's connection, for the hot path's statements."""
+        _check_open(self._driver is not None, self.active)
+        assert self._driver is not None
+        return self._driver
 
     @abstractmethod
     async def orm(self) -> AsyncSession:
@@ -131,15 +144,6 @@ class Transaction(ABC):
         """End the transaction (rolled back unless committed) and give its connection back."""
 
 
-def _check_open(opened: bool, in_transaction: bool) -> None:
-    """Refuse a statement of a unit whose transaction is not open, or was rolled back by a
-    failed ORM flush (a statement now would run outside any transaction)."""
-    if not opened:
-        raise exc.InvalidRequestError("the unit of work has no transaction open")
-    if not in_transaction:
-        raise exc.PendingRollbackError(ROLLED_BACK)
-
-
 class ConnectionTransaction(Transaction):
     """A unit of work's transaction on a connection of the engine's pool (PostgreSQL): the
     driver runs on it, and an ORM session, once one is asked for, joins its transaction."""
@@ -162,15 +166,9 @@ class ConnectionTransaction(Transaction):
         self._connection = connection
 
     def _open(self) -> AsyncConnection:
-        connection = self._connection
-        _check_open(connection is not None, connection is not None and connection.in_transaction())
-        assert connection is not None
-        return connection
-
-    async def driver(self) -> Driver:
-        self._open()
-        assert self._driver is not None
-        return self._driver
+        _check_open(self._connection is not None, self.active)
+        assert self._connection is not None
+        return self._connection
 
     async def orm(self) -> AsyncSession:
         if self._session is None:
@@ -320,11 +318,6 @@ class PgTransaction(Transaction):
         _check_open(held is not None, self.active)
         assert held is not None
         return held
-
-    async def driver(self) -> Driver:
-        self._open()
-        assert self._driver is not None
-        return self._driver
 
     async def orm(self) -> AsyncSession:
         if self._session is None:
@@ -600,11 +593,6 @@ class SqliteTransaction(Transaction):
             await begin_immediate(sqlite, c.busy_seconds)
         self._inline, self._sqlite = inline, sqlite
         self._driver = Driver.on_sqlite(self.dialect, sqlite)
-
-    async def driver(self) -> Driver:
-        _check_open(self._driver is not None and self._sqlite is not None, self.active)
-        assert self._driver is not None
-        return self._driver
 
     async def orm(self) -> AsyncSession:
         if self._orm is None:
