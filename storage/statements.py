@@ -47,7 +47,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Prepared:
     sql: str
-    # An INSERT, UPDATE or DELETE (a joined unit's savepoint is taken before the first one).
+    # An INSERT, UPDATE or DELETE, or a statement with one in its WITH (a joined unit's
+    # savepoint is taken before the first one).
     writes: bool
     # (name, default, bind processor) of each parameter, in order. A literal of the statement
     # (`.values(used=0)`) is a bind with a value: its default.
@@ -83,7 +84,10 @@ class Statement:
             _result_processor(getattr(c, "type", sa.types.NullType()), dialect) for c in columns
         )
         plan = tuple(zip(names, defaults, binds, strict=True))
-        writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
+        # A SELECT whose WITH holds an INSERT, UPDATE or DELETE (PostgreSQL) writes too.
+        writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete) or any(
+            cte.element.is_dml for cte in compiled.ctes or ()
+        )
         found = Prepared(str(compiled), writes, plan, results)
         self._prepared[dialect.name] = found
         return found

@@ -19,7 +19,7 @@ from bot.domain.people import Actor, Person
 from bot.domain.plans import App
 from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity, find_actor, resolve_actor
-from bot.services.subscriptions import consume
+from bot.services.subscriptions import consume_numbered
 from storage.models import ItemCommentRow, ItemEventRow
 from storage.statements import new_row
 from storage.uow import UnitOfWork
@@ -142,8 +142,7 @@ async def create_item(
     "created". At the limit nothing is written (QuotaExceeded)."""
     async with uow:
         actor = await resolve_actor(uow, clock, who)
-        await consume(uow, clock, policy, app, who.locale)
-        number = await uow.tenants.next_number(counter)
+        _, number = await consume_numbered(uow, clock, policy, app, who.locale, counter)
         row = await insert(uow, actor, number, clock.now())
         # A new item's log is what this unit writes: its view reads nothing back.
         uow.created[(app.value, item_id(row))] = ItemLog((), ())

@@ -300,12 +300,41 @@ async def consume(
     """Count one new item of `app` against the period's quota, or refuse. Runs inside the
     caller's unit of work, which also records the warning if this item crosses a threshold of
     the operator's `policy`."""
+    state, _ = await _consume(uow, clock, policy, app, locale, None)
+    return state
+
+
+async def consume_numbered(
+    uow: UnitOfWork, clock: Clock, policy: QuotaPolicy, app: App, locale: str | None, counter: str
+) -> tuple[QuotaState, int]:
+    """`consume`, and the new item's number: the next of the tenant's `counter`, taken only if
+    the item counts (with the count, in one statement on PostgreSQL)."""
+    state, number = await _consume(uow, clock, policy, app, locale, counter)
+    assert number is not None
+    return state, number
+
+
+async def _consume(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: QuotaPolicy,
+    app: App,
+    locale: str | None,
+    counter: str | None,
+) -> tuple[QuotaState, int | None]:
     catalog = policy.catalog
     sub = await load(uow, clock, catalog)
     if sub.suspended:
         raise SubscriptionSuspended()
     period = sub.period
-    counted = await uow.billing.count_one(app.value, period.start, sub.era.quota(sub.today, app))
+    limit = sub.era.quota(sub.today, app)
+    number: int | None = None
+    if counter is None:
+        counted = await uow.billing.count_one(app.value, period.start, limit)
+    else:
+        numbered = await uow.billing.count_and_number(app.value, period.start, limit, counter)
+        counted = numbered[:2] if numbered is not None else None
+        number = numbered[2] if numbered is not None else None
     if counted is None:
         used = (await _usage(uow, sub))[app]
         limit = next(
@@ -326,7 +355,7 @@ async def consume(
         locale,
     )
     last_consumed.set(after)
-    return after
+    return after, number
 
 
 async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity) -> UsageView:

@@ -25,10 +25,23 @@ from storage.models import (
     UserAccount,
 )
 from storage.statements import Rows, Statement
-from storage.uow import UnitOfWorkFactory
+from storage.uow import UnitOfWork, UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 2, 9, 0, 0, 123456, tzinfo=UTC)
 TICKETS = Rows(TicketRow, "tenant_id", "number")
+
+
+async def trace(db: Database, unit: UnitOfWork) -> list[str]:
+    """The SQL the database driver runs in `unit`'s transaction from now on, as it reports it:
+    sqlite3's trace callback, asyncpg's query logger (which it calls soon after, not at once)."""
+    traced: list[str] = []
+    connections = db.sqlite_connections
+    if connections is not None:
+        (await connections.writer()).sqlite3_connection.set_trace_callback(traced.append)
+    else:
+        raw = await (await unit.tx.driver()).connection.get_raw_connection()
+        raw.driver_connection.add_query_logger(lambda record: traced.append(record.query))
+    return traced
 
 
 def ticket(number: int, **changes: object) -> TicketRow:
@@ -201,21 +214,16 @@ async def test_a_joined_unit_takes_its_savepoint_only_before_its_first_write(
     takes it just before its first write, through the statements or the ORM. The SQL is what
     the database driver reports: sqlite3's trace callback, asyncpg's query logger."""
     units = UnitOfWorkFactory(any_db)
-    traced: list[str] = []
-
-    async def savepoints() -> list[str]:
-        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
-        found = [s for s in traced if "SAVEPOINT" in s]
-        traced.clear()
-        return found
 
     async with units.turn("t1") as turn:
-        connections = any_db.sqlite_connections
-        if connections is not None:
-            (await connections.writer()).sqlite3_connection.set_trace_callback(traced.append)
-        else:
-            raw = await (await turn.tx.driver()).connection.get_raw_connection()
-            raw.driver_connection.add_query_logger(lambda record: traced.append(record.query))
+        traced = await trace(any_db, turn)
+
+        async def savepoints() -> list[str]:
+            await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+            found = [s for s in traced if "SAVEPOINT" in s]
+            traced.clear()
+            return found
+
         await turn.activities.claim("activity-1", NOW)
         async with units("t1") as uow:
             assert await uow.users.get("29:a") is None
@@ -236,6 +244,49 @@ async def test_a_joined_unit_takes_its_savepoint_only_before_its_first_write(
                 await uow.users.get("29:a")
                 raise RuntimeError("fails before writing")
         assert await savepoints() == []  # none taken, none rolled back to
+
+
+async def test_an_item_is_counted_and_numbered_in_one_statement_on_postgresql(
+    any_db: Database,
+) -> None:
+    """`count_and_number`: the quota counts the item and the tenant's counter gives its number,
+    or, at the limit, neither moves. On PostgreSQL that is one round trip (a WITH that writes,
+    so a joined unit takes its savepoint before it); SQLite runs the two statements."""
+    units = UnitOfWorkFactory(any_db)
+    period = date(2026, 11, 1)
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        await uow.commit()
+    async with units.turn("t1") as turn:
+        traced = await trace(any_db, turn)
+        await turn.activities.claim("activity-1", NOW)
+        async with units("t1") as uow:
+            await asyncio.sleep(0)
+            traced.clear()
+            # The period's first item: its usage row is made first.
+            assert await uow.billing.count_and_number("tickets", period, 2, "ticket") == (1, 2, 1)
+            await asyncio.sleep(0)
+            assert traced[0] == "SAVEPOINT unit_1"
+            traced.clear()
+            assert await uow.billing.count_and_number("tickets", period, 2, "ticket") == (2, 2, 2)
+            await asyncio.sleep(0)
+            counting = [s for s in traced if "quota_usage" in s or "tenant_counters" in s]
+            assert len(counting) == (1 if any_db.sqlite_connections is None else 2)
+            assert await uow.billing.count_and_number("tickets", period, 2, "ticket") is None
+            assert await uow.billing.count_and_number("checklists", period, 1, "checklist") == (
+                1,
+                1,
+                1,
+            )
+            await uow.commit()
+    async with units("t1") as uow:
+        await uow.billing.set_limit("tickets", period, 3)
+        assert await uow.billing.count_and_number("tickets", period, 3, "ticket") == (3, 3, 3)
+        assert await uow.tenants.next_number("ticket") == 4  # the refused item took no number
+        assert sorted((r.app, r.used) for r in await uow.billing.usage(period)) == [
+            ("checklists", 1),
+            ("tickets", 3),
+        ]
 
 
 async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db: Database) -> None:
