@@ -175,6 +175,38 @@ def _with_roles(count: int) -> Statement:
 WITH_ROLES: dict[int, Statement] = {}
 
 
+def _user_and_roles(count: int) -> Statement:
+    """A user (the first column 0), then, if the user has one of the roles, the users with one
+    of them (1), in `_with_roles`'s order."""
+
+    def build(_dialect: str) -> Any:
+        table: Any = UserAccount.__table__  # type: ignore[attr-defined]
+        me = table.alias("me")
+        roles: list[Any] = [sa.bindparam(f"role{i}", type_=table.c.role.type) for i in range(count)]
+        user = sa.select(sa.literal(0).label("part"), *table.columns).where(
+            table.c.tenant_id == sa.bindparam("tenant_id"), table.c.id == sa.bindparam("id")
+        )
+        among = (
+            sa.exists()
+            .where(
+                me.c.tenant_id == sa.bindparam("tenant_id"),
+                me.c.id == sa.bindparam("id"),
+                me.c.role.in_(roles),
+            )
+            .correlate(None)
+        )
+        holders = sa.select(sa.literal(1).label("part"), *table.columns).where(
+            table.c.tenant_id == sa.bindparam("tenant_id"), table.c.role.in_(roles), among
+        )
+        both = sa.union_all(user, holders).subquery()
+        return sa.select(*both.c).order_by(both.c.part, both.c.role, both.c.name)
+
+    return Statement(build)
+
+
+USER_AND_ROLES: dict[int, Statement] = {}
+
+
 class UserLine(Protocol):
     """A user as a list shows them: what a stored `UserAccount` holds, read-only."""
 
@@ -192,18 +224,49 @@ class UserRepository(Repository):
     """User rows are read and saved without the ORM: a row read here is not in the session,
     and changing it means `add` (saved by primary key)."""
 
-    async def get(self, user_id: str) -> UserAccount | None:
-        return await USERS.first(await self.db(), tenant_id=self.tenant_id, id=user_id)
+    def __init__(self, tx: Transaction, tenant_id: str) -> None:
+        super().__init__(tx, tenant_id)
+        # The users of some roles, read with a user (`get`'s `listed`): (the roles, their
+        # users, the driver and its rollbacks then). Good until this repository writes a user
+        # or a unit of the transaction rolls back what it wrote.
+        self._listed: tuple[frozenset[str], list[UserLine], Driver, int] | None = None
+
+    async def get(self, user_id: str, *, listed: Sequence[str] = ()) -> UserAccount | None:
+        """The user; with `listed`, and if the user has one of those roles, the users with one
+        of them too, in the same statement, for a later `with_roles` of those roles (a view
+        that lists the help desk, say): one round trip instead of two."""
+        db = await self.db()
+        wanted = sorted(set(listed))
+        if not wanted:
+            return await USERS.first(db, tenant_id=self.tenant_id, id=user_id)
+        statement = USER_AND_ROLES.get(len(wanted))
+        if statement is None:
+            statement = USER_AND_ROLES[len(wanted)] = _user_and_roles(len(wanted))
+        found = await db.rows(
+            statement,
+            tenant_id=self.tenant_id,
+            id=user_id,
+            **{f"role{i}": role for i, role in enumerate(wanted)},
+        )
+        if not found:
+            return None
+        user = USERS.row(found[0][1:], db)
+        if user.role in wanted:
+            holders: list[UserLine] = [USERS.record(r[1:]) for r in found[1:]]
+            self._listed = (frozenset(wanted), holders, db, db.rolled_back)
+        return user
 
     async def add(self, user: UserAccount) -> None:
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
+        self._listed = None
         await USERS.save(await self.db(), user)
 
     async def add_if_absent(self, user: UserAccount) -> UserAccount:
         """Insert the user unless a concurrent turn did first; return the stored user."""
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
+        self._listed = None
         if await USERS.insert_if_absent(await self.db(), user):
             return user
         stored = await self.get(user.id)
@@ -242,16 +305,27 @@ class UserRepository(Repository):
         wanted = sorted(set(roles))
         if not wanted:
             return []
+        db = await self.db()
+        listed = self._listed
+        if (
+            listed is not None
+            and listed[2] is db
+            and listed[3] == db.rolled_back
+            and listed[0].issuperset(wanted)
+        ):
+            lines = [line for line in listed[1] if line.role in wanted]
+            if len(wanted) > 1:
+                lines.sort(key=lambda line: line.name)
+            return lines
         statement = WITH_ROLES.get(len(wanted))
         if statement is None:
             statement = WITH_ROLES[len(wanted)] = _with_roles(len(wanted))
-        db = await self.db()
         found = await db.rows(
             statement,
             tenant_id=self.tenant_id,
             **{f"role{i}": role for i, role in enumerate(wanted)},
         )
-        lines: list[UserLine] = [USERS.record(r) for r in found]
+        lines = [USERS.record(r) for r in found]
         if len(wanted) > 1:  # by role, then name, as the index reads them
             lines.sort(key=lambda line: line.name)
         return lines

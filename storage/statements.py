@@ -148,6 +148,9 @@ class Driver:
         # columns that changed since, as the ORM did (so a concurrent change to another column
         # of the row is not overwritten with what this transaction read before it).
         self.read: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+        # How often a unit's writes were undone (`rollback_to`): what was read before may
+        # hold them no more.
+        self.rolled_back = 0
 
     @property
     def connection(self) -> AsyncConnection:
@@ -266,6 +269,7 @@ class Driver:
         wrote nothing: there is nothing to undo)."""
         if not self.end_savepoint(name):
             return False
+        self.rolled_back += 1
         await self._sql(f"ROLLBACK TO SAVEPOINT {name}")
         await self._sql(f"RELEASE SAVEPOINT {name}")
         return True

@@ -63,6 +63,8 @@ ACCOUNT_COUNTER = "account"
 CONTACT_COUNTER = "contact"
 # The people an owner can be chosen from, in a card's one choice set.
 OWNERS_SHOWN = 100
+# Whose users those are: every role (an opportunity's view lists them, read with the actor).
+OWNERS = tuple(r.value for r in Role)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ async def _opportunities(uow: UnitOfWork, rows: list[OpportunityRow]) -> tuple[O
 
 
 async def _people(uow: UnitOfWork) -> tuple[Person, ...]:
-    users = await uow.users.with_roles([r.value for r in Role])
+    users = await uow.users.with_roles(OWNERS)
     return tuple(Person(u.id, u.name) for u in users[:OWNERS_SHOWN])
 
 
@@ -283,7 +285,9 @@ async def create_opportunity(
             )
         )
 
-    return await create_item(uow, clock, policy, who, APP, COUNTER, draft.name, insert, _view)
+    return await create_item(
+        uow, clock, policy, who, APP, COUNTER, draft.name, insert, _view, listed=OWNERS
+    )
 
 
 async def list_opportunities(
@@ -302,7 +306,9 @@ async def get_opportunity(
     uow: UnitOfWork, clock: Clock, who: Identity, number: int
 ) -> OpportunityView:
     """One opportunity; `uow` may be a reading unit of work."""
-    return await read_item(uow, clock, who, _visible(number, for_update=False), _view)
+    return await read_item(
+        uow, clock, who, _visible(number, for_update=False), _view, listed=OWNERS
+    )
 
 
 def _stage_changes(
@@ -331,7 +337,7 @@ async def _move(
         move = decide(Stage(row.stage), Stage(row.last_open_stage), clock)
         await _changed(uow, clock, actor, row, _stage_changes(row, move))
 
-    return await work_on_item(uow, clock, who, _visible(number), change, _view)
+    return await work_on_item(uow, clock, who, _visible(number), change, _view, listed=OWNERS)
 
 
 class StageDecision:
@@ -433,7 +439,7 @@ async def edit_deal(
         if owner_id is not None:
             await _apply_owner(uow, clock, who, actor, row, owner_id)
 
-    return await work_on_item(uow, clock, who, _visible(number), change, _view)
+    return await work_on_item(uow, clock, who, _visible(number), change, _view, listed=OWNERS)
 
 
 async def change_owner(
@@ -442,7 +448,7 @@ async def change_owner(
     async def change(uow: UnitOfWork, actor: Actor, row: OpportunityRow) -> None:
         await _apply_owner(uow, clock, who, actor, row, owner_id)
 
-    return await work_on_item(uow, clock, who, _visible(number), change, _view)
+    return await work_on_item(uow, clock, who, _visible(number), change, _view, listed=OWNERS)
 
 
 async def add_note(
@@ -453,7 +459,7 @@ async def add_note(
         row.updated_at = clock.now()
         await uow.crm.add_opportunity(row)
 
-    return await work_on_item(uow, clock, who, _visible(number), change, _view)
+    return await work_on_item(uow, clock, who, _visible(number), change, _view, listed=OWNERS)
 
 
 async def pipeline(uow: UnitOfWork, clock: Clock, who: Identity, *, mine: bool = False) -> Pipeline:

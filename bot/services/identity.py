@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
@@ -25,14 +26,17 @@ class Identity:
     shared: bool = False
 
 
-async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
-    """Load the user, creating the tenant and the user on first contact.
+async def resolve_actor(
+    uow: UnitOfWork, clock: Clock, who: Identity, listed: Sequence[str] = ()
+) -> Actor:
+    """Load the user, creating the tenant and the user on first contact. `listed`: the roles
+    whose users the use-case lists if the user has one of them (`UserRepository.get`).
 
     The user whose activity creates the tenant becomes its admin; so does the first user of a
     tenant that somehow has no admin left, so that nobody is ever locked out of the subscription.
     """
     now = clock.now()
-    user = await uow.users.get(who.user_id)
+    user = await uow.users.get(who.user_id, listed=listed)
     if user is None:
         created = await uow.tenants.ensure(now)
         admins = [] if created else await uow.users.with_roles([Role.ADMIN.value])
@@ -65,10 +69,10 @@ async def resolve_actor(uow: UnitOfWork, clock: Clock, who: Identity) -> Actor:
     return Actor(who.tenant_id, Person(user.id, user.name), Role(user.role))
 
 
-async def find_actor(uow: UnitOfWork, who: Identity) -> Actor:
+async def find_actor(uow: UnitOfWork, who: Identity, listed: Sequence[str] = ()) -> Actor:
     """The user as `resolve_actor` would make them, for a reading use-case: writes nothing. A
     user the bot has not stored yet gets the role they would get on first contact."""
-    user = await uow.users.get(who.user_id)
+    user = await uow.users.get(who.user_id, listed=listed)
     if user is not None:
         return Actor(who.tenant_id, Person(user.id, user.name), Role(user.role))
     admins = await uow.users.with_roles([Role.ADMIN.value])

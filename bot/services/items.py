@@ -8,7 +8,7 @@ numbering, recording and committing happen here, once for every app.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -136,12 +136,15 @@ async def create_item(
     label: str,
     insert: Insert[R],
     view: View[R, V],
+    *,
+    listed: Sequence[str] = (),
 ) -> V:
     """Create one item of `app`: it counts against the tenant's quota in the same transaction
     as the insert, takes the next number of the tenant's `counter`, and its history starts with
-    "created". At the limit nothing is written (QuotaExceeded)."""
+    "created". At the limit nothing is written (QuotaExceeded). `listed`: the roles whose users
+    the view lists when the actor has one of them, read with the actor (`resolve_actor`)."""
     async with uow:
-        actor = await resolve_actor(uow, clock, who)
+        actor = await resolve_actor(uow, clock, who, listed)
         _, number = await consume_numbered(uow, clock, policy, app, who.locale, counter)
         row = await insert(uow, actor, number, clock.now())
         # A new item's log is what this unit writes: its view reads nothing back.
@@ -159,12 +162,14 @@ async def work_on_item(
     load: Load[R],
     change: Change[R],
     view: View[R, V],
+    *,
+    listed: Sequence[str] = (),
 ) -> V:
     """Load one item the user may see (`load` raises NotFound otherwise), apply `change` (which
     checks the role, changes the row, records history and queues notices), and return the view,
-    all in one unit of work."""
+    all in one unit of work; `listed` as in `create_item`."""
     async with uow:
-        actor = await resolve_actor(uow, clock, who)
+        actor = await resolve_actor(uow, clock, who, listed)
         row = await load(uow, actor)
         await change(uow, actor, row)
         result = await view(uow, actor, row)
@@ -173,10 +178,17 @@ async def work_on_item(
 
 
 async def read_item(
-    uow: UnitOfWork, clock: Clock, who: Identity, load: Load[R], view: View[R, V]
+    uow: UnitOfWork,
+    clock: Clock,
+    who: Identity,
+    load: Load[R],
+    view: View[R, V],
+    *,
+    listed: Sequence[str] = (),
 ) -> V:
-    """Show one item the user may see, in a reading unit of work (no row lock, no insert)."""
+    """Show one item the user may see, in a reading unit of work (no row lock, no insert);
+    `listed` as in `create_item`."""
     async with uow:
-        actor = await find_actor(uow, who)
+        actor = await find_actor(uow, who, listed)
         row = await load(uow, actor)
         return await view(uow, actor, row)

@@ -43,6 +43,9 @@ from storage.uow import UnitOfWork
 
 APP = App.TICKETS
 COUNTER = "ticket"
+# The roles of the help desk, whom a ticket's view lists (`_view_for`): read with the actor
+# when the actor is one of them.
+HELP_DESK = (Role.AGENT.value, Role.ADMIN.value)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _to_ticket(row: TicketLine, log: ItemLog | None = None) -> Ticket:
 
 
 async def _agents(uow: UnitOfWork) -> tuple[Person, ...]:
-    users = await uow.users.with_roles([Role.AGENT.value, Role.ADMIN.value])
+    users = await uow.users.with_roles(HELP_DESK)
     return tuple(Person(u.id, u.name) for u in users)
 
 
@@ -168,7 +171,7 @@ async def create_ticket(
         )
 
     return await create_item(
-        uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view_for(who)
+        uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view_for(who), listed=HELP_DESK
     )
 
 
@@ -186,7 +189,9 @@ async def list_tickets(
 
 async def get_ticket(uow: UnitOfWork, clock: Clock, who: Identity, number: int) -> TicketView:
     """One ticket; `uow` may be a reading unit of work."""
-    return await read_item(uow, clock, who, _visible(number, for_update=False), _view_for(who))
+    return await read_item(
+        uow, clock, who, _visible(number, for_update=False), _view_for(who), listed=HELP_DESK
+    )
 
 
 async def assign_ticket(
@@ -207,7 +212,9 @@ async def assign_ticket(
             if target.id != actor.user.id:
                 await _tell(uow, clock, who, row, target.id, TicketEvent.ASSIGNED, target.name)
 
-    return await work_on_item(uow, clock, who, _visible(number), assign, _view_for(who))
+    return await work_on_item(
+        uow, clock, who, _visible(number), assign, _view_for(who), listed=HELP_DESK
+    )
 
 
 async def change_status(
@@ -227,7 +234,9 @@ async def change_status(
             event = TicketEvent.RESOLVED if status is Status.RESOLVED else TicketEvent.STATUS
             await _tell(uow, clock, who, row, row.requester_id, event)
 
-    return await work_on_item(uow, clock, who, _visible(number), move, _view_for(who))
+    return await work_on_item(
+        uow, clock, who, _visible(number), move, _view_for(who), listed=HELP_DESK
+    )
 
 
 async def change_priority(
@@ -239,7 +248,9 @@ async def change_priority(
             row.priority = priority.value
             await _changed(uow, clock, actor, row, "priority", old, priority.value)
 
-    return await work_on_item(uow, clock, who, _visible(number), reprioritize, _view_for(who))
+    return await work_on_item(
+        uow, clock, who, _visible(number), reprioritize, _view_for(who), listed=HELP_DESK
+    )
 
 
 async def add_comment(
@@ -252,4 +263,6 @@ async def add_comment(
         if actor.role.works_all_items and actor.user.id != row.requester_id:
             await _tell(uow, clock, who, row, row.requester_id, TicketEvent.COMMENTED, text)
 
-    return await work_on_item(uow, clock, who, _visible(number), comment, _view_for(who))
+    return await work_on_item(
+        uow, clock, who, _visible(number), comment, _view_for(who), listed=HELP_DESK
+    )

@@ -24,6 +24,7 @@ from storage.models import (
     TicketRow,
     UserAccount,
 )
+from storage.repositories import UserLine
 from storage.statements import Rows, Statement
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -287,6 +288,85 @@ async def test_an_item_is_counted_and_numbered_in_one_statement_on_postgresql(
             ("checklists", 1),
             ("tickets", 3),
         ]
+
+
+async def test_a_user_read_with_the_users_of_their_roles_answers_the_later_list(
+    any_db: Database,
+) -> None:
+    """`users.get(…, listed=roles)` of a user with one of the roles reads those roles' users in
+    the same statement; `with_roles` of them (or of fewer) then gives what its own read would,
+    without a statement, until a user is written or a unit's writes are undone."""
+    units = UnitOfWorkFactory(any_db)
+    people = [("29:a", "Ann", "admin"), ("29:c", "Cem", "agent"), ("29:b", "Bea", "agent")]
+    async with units("t1") as uow:
+        await uow.tenants.ensure(NOW)
+        for user_id, name, role in [*people, ("29:m", "Mo", "member")]:
+            await uow.users.add(
+                UserAccount(tenant_id="t1", id=user_id, name=name, role=role, created_at=NOW)
+            )
+        await uow.commit()
+    desk = ["agent", "admin"]
+
+    def names(lines: list[UserLine]) -> list[str]:
+        return [line.name for line in lines]
+
+    async with units("t1") as uow:
+        fresh = {
+            tuple(roles): names(await uow.users.with_roles(roles))
+            for roles in (desk, ["agent"], ["admin"])
+        }
+    assert fresh[tuple(desk)] == ["Ann", "Bea", "Cem"]
+    async with units.turn("t1") as turn:
+        traced = await trace(any_db, turn)
+        async with units("t1") as uow:
+            admin = await uow.users.get("29:a", listed=desk)
+            assert admin is not None and admin.name == "Ann"
+            await asyncio.sleep(0)
+            assert len([s for s in traced if "users" in s]) == 1
+            traced.clear()
+            for roles in (desk, ["agent"], ["admin"]):
+                assert names(await uow.users.with_roles(roles)) == fresh[tuple(roles)]
+            assert names(await uow.users.with_roles(["member"])) == ["Mo"]  # not read before
+            await asyncio.sleep(0)
+            assert len(traced) == 1
+            traced.clear()
+            await uow.commit()
+        # What was read serves the whole turn (its units share the transaction).
+        async with units("t1") as uow:
+            assert names(await uow.users.with_roles(desk)) == ["Ann", "Bea", "Cem"]
+            await asyncio.sleep(0)
+            assert traced == []
+            await uow.commit()
+        # Read after a write that is then undone: the list is read again, without it.
+        with pytest.raises(RuntimeError):
+            async with units("t1") as uow:
+                await uow.users.add(
+                    UserAccount(tenant_id="t1", id="29:d", name="Dan", role="agent", created_at=NOW)
+                )
+                await uow.users.get("29:a", listed=desk)
+                assert names(await uow.users.with_roles(desk)) == ["Ann", "Bea", "Cem", "Dan"]
+                raise RuntimeError("the use-case fails")
+        async with units("t1") as uow:
+            assert names(await uow.users.with_roles(desk)) == ["Ann", "Bea", "Cem"]
+            # A user written after the read: the list is read again, with the change.
+            await uow.users.get("29:a", listed=desk)
+            bea = await uow.users.get("29:b")
+            assert bea is not None
+            bea.name = "Beatrix"
+            await uow.users.add(bea)
+            assert names(await uow.users.with_roles(desk)) == ["Ann", "Beatrix", "Cem"]
+            await uow.commit()
+    # A member is not one of them: nobody else is read, the list has its own statement.
+    async with units("t1") as uow:
+        traced = await trace(any_db, uow)
+        member = await uow.users.get("29:m", listed=desk)
+        assert member is not None and member.role == "member"
+        await asyncio.sleep(0)
+        traced.clear()
+        assert names(await uow.users.with_roles(["agent"])) == ["Beatrix", "Cem"]
+        await asyncio.sleep(0)
+        assert len(traced) == 1
+        assert await uow.users.get("29:x", listed=desk) is None
 
 
 async def test_a_failed_unit_undoes_its_first_write_whichever_way_it_went(any_db: Database) -> None:
