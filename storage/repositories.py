@@ -232,12 +232,13 @@ class UserRepository(Repository):
         self._listed: tuple[frozenset[str], list[UserLine], Driver, int] | None = None
 
     async def get(self, user_id: str, *, listed: Sequence[str] = ()) -> UserAccount | None:
-        """The user; with `listed`, and if the user has one of those roles, the users with one
-        of them too, in the same statement, for a later `with_roles` of those roles (a view
-        that lists the help desk, say): one round trip instead of two."""
+        """The user; on PostgreSQL with `listed`, and if the user has one of those roles, the
+        users with one of them too, in the same statement, for a later `with_roles` of those
+        roles (a view that lists the help desk, say): one round trip instead of two. SQLite
+        has no round trips to save, and the one statement cost it as much as the two."""
         db = await self.db()
         wanted = sorted(set(listed))
-        if not wanted:
+        if not wanted or self.dialect != "postgresql":
             return await USERS.first(db, tenant_id=self.tenant_id, id=user_id)
         statement = USER_AND_ROLES.get(len(wanted))
         if statement is None:

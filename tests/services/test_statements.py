@@ -294,8 +294,10 @@ async def test_a_user_read_with_the_users_of_their_roles_answers_the_later_list(
     any_db: Database,
 ) -> None:
     """`users.get(…, listed=roles)` of a user with one of the roles reads those roles' users in
-    the same statement; `with_roles` of them (or of fewer) then gives what its own read would,
-    without a statement, until a user is written or a unit's writes are undone."""
+    the same statement on PostgreSQL; `with_roles` of them (or of fewer) then gives what its
+    own read would, without a statement, until a user is written or a unit's writes are undone.
+    SQLite reads the user alone, and each list with its own statement: the same answers."""
+    merged = any_db.sqlite_connections is None
     units = UnitOfWorkFactory(any_db)
     people = [("29:a", "Ann", "admin"), ("29:c", "Cem", "agent"), ("29:b", "Bea", "agent")]
     async with units("t1") as uow:
@@ -328,14 +330,14 @@ async def test_a_user_read_with_the_users_of_their_roles_answers_the_later_list(
                 assert names(await uow.users.with_roles(roles)) == fresh[tuple(roles)]
             assert names(await uow.users.with_roles(["member"])) == ["Mo"]  # not read before
             await asyncio.sleep(0)
-            assert len(traced) == 1
+            assert len(traced) == (1 if merged else 4)
             traced.clear()
             await uow.commit()
         # What was read serves the whole turn (its units share the transaction).
         async with units("t1") as uow:
             assert names(await uow.users.with_roles(desk)) == ["Ann", "Bea", "Cem"]
             await asyncio.sleep(0)
-            assert traced == []
+            assert len(traced) == (0 if merged else 1)
             await uow.commit()
         # Read after a write that is then undone: the list is read again, without it.
         with pytest.raises(RuntimeError):
