@@ -176,8 +176,8 @@ WITH_ROLES: dict[int, Statement] = {}
 
 
 def _user_and_roles(count: int) -> Statement:
-    """A user (the first column 0), then, if the user has one of the roles, the users with one
-    of them (1), in `_with_roles`'s order."""
+    """A user (its column `part` 0), then, if the user has one of the roles, the users with one
+    of them (`part` 1), in `_with_roles`'s order; PostgreSQL's, for `UserRepository.get`."""
 
     def build(_dialect: str) -> Any:
         table: Any = UserAccount.__table__  # type: ignore[attr-defined]
