@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVarTuple, overload
@@ -240,15 +240,7 @@ class UserRepository(Repository):
         wanted = sorted(set(listed))
         if not wanted or self.dialect != "postgresql":
             return await USERS.first(db, tenant_id=self.tenant_id, id=user_id)
-        statement = USER_AND_ROLES.get(len(wanted))
-        if statement is None:
-            statement = USER_AND_ROLES[len(wanted)] = _user_and_roles(len(wanted))
-        found = await db.rows(
-            statement,
-            tenant_id=self.tenant_id,
-            id=user_id,
-            **{f"role{i}": role for i, role in enumerate(wanted)},
-        )
+        found = await self._by_roles(USER_AND_ROLES, _user_and_roles, wanted, id=user_id)
         if not found:
             return None
         user = USERS.row(found[0][1:], db)
@@ -318,18 +310,26 @@ class UserRepository(Repository):
             if len(wanted) > 1:
                 lines.sort(key=lambda line: line.name)
             return lines
-        statement = WITH_ROLES.get(len(wanted))
-        if statement is None:
-            statement = WITH_ROLES[len(wanted)] = _with_roles(len(wanted))
-        found = await db.rows(
-            statement,
-            tenant_id=self.tenant_id,
-            **{f"role{i}": role for i, role in enumerate(wanted)},
-        )
+        found = await self._by_roles(WITH_ROLES, _with_roles, wanted)
         lines = [USERS.record(r) for r in found]
         if len(wanted) > 1:  # by role, then name, as the index reads them
             lines.sort(key=lambda line: line.name)
         return lines
+
+    async def _by_roles(
+        self,
+        statements: dict[int, Statement],
+        make: Callable[[int], Statement],
+        roles: list[str],
+        **values: Any,
+    ) -> list[tuple[Any, ...]]:
+        """The rows of the statement for `len(roles)` roles (made once per count), the roles
+        bound as role0, role1, …"""
+        statement = statements.get(len(roles))
+        if statement is None:
+            statement = statements[len(roles)] = make(len(roles))
+        binds = {f"role{i}": role for i, role in enumerate(roles)}
+        return await (await self.db()).rows(statement, tenant_id=self.tenant_id, **values, **binds)
 
 
 CONVERSATIONS = Rows(ConversationRef, "tenant_id", "conversation_id")
