@@ -111,15 +111,24 @@ class Transaction(ABC):
         assert self._driver is not None
         return self._driver
 
-    @abstractmethod
     async def orm(self) -> AsyncSession:
         """The ORM session of the transaction (made on first use); a joined unit's savepoint
         is taken before it is handed out (see `Driver.savepoint`)."""
+        session = await self._orm_session()
+        if self._driver is not None:
+            await self._driver.take_savepoint()  # what the session runs may write
+        return session
+
+    @abstractmethod
+    async def _orm_session(self) -> AsyncSession:
+        """The ORM session, made on first use."""
+
+    _session: AsyncSession | None = None
 
     @property
-    @abstractmethod
     def session(self) -> AsyncSession | None:
         """The ORM session, if one was made."""
+        return self._session
 
     @property
     @abstractmethod
@@ -170,15 +179,9 @@ class ConnectionTransaction(Transaction):
         assert self._connection is not None
         return self._connection
 
-    async def orm(self) -> AsyncSession:
+    async def _orm_session(self) -> AsyncSession:
         if self._session is None:
             self._session = AsyncSession(bind=self._open(), expire_on_commit=False)
-        if self._driver is not None:
-            await self._driver.take_savepoint()  # what the session runs may write
-        return self._session
-
-    @property
-    def session(self) -> AsyncSession | None:
         return self._session
 
     @property
@@ -319,7 +322,7 @@ class PgTransaction(Transaction):
         assert held is not None
         return held
 
-    async def orm(self) -> AsyncSession:
+    async def _orm_session(self) -> AsyncSession:
         if self._session is None:
             held = self._open()
             # SQLAlchemy's transaction on the connection is its bookkeeping only (the asyncpg
@@ -329,12 +332,6 @@ class PgTransaction(Transaction):
             await held.connection.begin()
             held.adapter._transaction = self._transaction
             self._session = AsyncSession(bind=held.connection, expire_on_commit=False)
-        if self._driver is not None:
-            await self._driver.take_savepoint()  # what the session runs may write
-        return self._session
-
-    @property
-    def session(self) -> AsyncSession | None:
         return self._session
 
     @property
@@ -594,12 +591,10 @@ class SqliteTransaction(Transaction):
         self._inline, self._sqlite = inline, sqlite
         self._driver = Driver.on_sqlite(self.dialect, sqlite)
 
-    async def orm(self) -> AsyncSession:
+    async def _orm_session(self) -> AsyncSession:
         if self._orm is None:
             assert self._inline is not None, "the unit of work has no transaction open"
             self._orm = await self._connections.session_on(self._inline)
-        if self._driver is not None:
-            await self._driver.take_savepoint()  # what the session runs may write
         return self._orm[1]
 
     async def connection(self) -> AsyncConnection:
