@@ -19,7 +19,7 @@ from bot.domain.people import Actor, Person
 from bot.domain.plans import App
 from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity, find_actor, resolve_actor
-from bot.services.subscriptions import consume_numbered
+from bot.services.subscriptions import consume
 from storage.models import ItemCommentRow, ItemEventRow
 from storage.statements import new_row
 from storage.uow import UnitOfWork
@@ -145,7 +145,7 @@ async def create_item(
     the view lists when the actor has one of them, read with the actor (`resolve_actor`)."""
     async with uow:
         actor = await resolve_actor(uow, clock, who, listed)
-        _, number = await consume_numbered(uow, clock, policy, app, who.locale, counter)
+        _, number = await consume(uow, clock, policy, app, who.locale, counter)
         row = await insert(uow, actor, number, clock.now())
         # A new item's log is what this unit writes: its view reads nothing back.
         uow.created[(app.value, item_id(row))] = ItemLog((), ())

@@ -295,47 +295,25 @@ last_consumed: ContextVar[QuotaState | None] = ContextVar("last_consumed", defau
 
 
 async def consume(
-    uow: UnitOfWork, clock: Clock, policy: QuotaPolicy, app: App, locale: str | None
-) -> QuotaState:
-    """Count one new item of `app` against the period's quota, or refuse. Runs inside the
-    caller's unit of work, which also records the warning if this item crosses a threshold of
-    the operator's `policy`."""
-    state, _ = await _consume(uow, clock, policy, app, locale, None)
-    return state
-
-
-async def consume_numbered(
-    uow: UnitOfWork, clock: Clock, policy: QuotaPolicy, app: App, locale: str | None, counter: str
-) -> tuple[QuotaState, int]:
-    """`consume`, and the new item's number: the next of the tenant's `counter`, taken only if
-    the item counts (with the count, in one statement on PostgreSQL)."""
-    state, number = await _consume(uow, clock, policy, app, locale, counter)
-    assert number is not None
-    return state, number
-
-
-async def _consume(
     uow: UnitOfWork,
     clock: Clock,
     policy: QuotaPolicy,
     app: App,
     locale: str | None,
-    counter: str | None,
-) -> tuple[QuotaState, int | None]:
+    counter: str,
+) -> tuple[QuotaState, int]:
+    """Count one new item of `app` against the period's quota, or refuse, and give the item
+    its number: the next of the tenant's `counter`, taken only if the item counts (with the
+    count, in one statement on PostgreSQL). Runs inside the caller's unit of work, which also
+    records the warning if this item crosses a threshold of the operator's `policy`."""
     catalog = policy.catalog
     sub = await load(uow, clock, catalog)
     if sub.suspended:
         raise SubscriptionSuspended()
     period = sub.period
     limit = sub.era.quota(sub.today, app)
-    number: int | None = None
-    if counter is None:
-        counted = await uow.billing.count_one(app.value, period.start, limit)
-    else:
-        numbered = await uow.billing.count_and_number(app.value, period.start, limit, counter)
-        counted = numbered[:2] if numbered is not None else None
-        number = numbered[2] if numbered is not None else None
-    if counted is None:
+    numbered = await uow.billing.count_and_number(app.value, period.start, limit, counter)
+    if numbered is None:
         used = (await _usage(uow, sub))[app]
         limit = next(
             r.quota_limit for r in await uow.billing.usage(period.start) if r.app == app.value
@@ -343,7 +321,7 @@ async def _consume(
         raise QuotaExceeded(
             QuotaState(app, used, limit, period.end), sub.plan, catalog.above(sub.plan)
         )
-    used, limit = counted
+    used, limit, number = numbered
     after = QuotaState(app, used, limit, period.end)
     await notice_quota(
         uow,

@@ -186,8 +186,8 @@ async def test_a_notice_is_rolled_back_with_the_create_that_caused_it(
     with pytest.raises(Boom):
         async with factory(A) as uow:
             await resolve_actor(uow, clock, CAROL)
-            state = await subscriptions.consume(
-                uow, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None
+            state, _ = await subscriptions.consume(
+                uow, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None, "ticket"
             )
             assert (state.used, state.limit) == (20, 25)
             raise Boom

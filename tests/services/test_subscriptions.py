@@ -161,8 +161,8 @@ async def test_consume_counts_one_unit_per_item_and_refuses_at_the_limit(
     await first_contact(uow, clock, catalog, ADA)
     for n in range(1, 26):
         async with uow(TENANT) as unit:
-            after = await subscriptions.consume(
-                unit, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None
+            after, _ = await subscriptions.consume(
+                unit, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None, "ticket"
             )
             await unit.commit()
         assert after.app is App.TICKETS
@@ -173,7 +173,7 @@ async def test_consume_counts_one_unit_per_item_and_refuses_at_the_limit(
     with pytest.raises(QuotaExceeded) as refused:
         async with uow(TENANT) as unit:
             await subscriptions.consume(
-                unit, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None
+                unit, clock, QuotaPolicy(catalog, (80, 90)), App.TICKETS, None, "ticket"
             )
 
     error = refused.value
@@ -184,8 +184,8 @@ async def test_consume_counts_one_unit_per_item_and_refuses_at_the_limit(
     assert error.params["used"] == 25 and error.params["limit"] == 25
     # Each app has its own allowance: checklists are untouched by the ticket quota.
     async with uow(TENANT) as unit:
-        checklists = await subscriptions.consume(
-            unit, clock, QuotaPolicy(catalog, (80, 90)), App.CHECKLISTS, None
+        checklists, _ = await subscriptions.consume(
+            unit, clock, QuotaPolicy(catalog, (80, 90)), App.CHECKLISTS, None, "checklist"
         )
         await unit.commit()
     assert (checklists.used, checklists.limit) == (1, 10)
