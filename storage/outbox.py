@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import ConversationRef, OutboxRow, ProcessedActivity
-from storage.transactions import SqliteTransaction
+from storage.transactions import PgTransaction, SqliteTransaction
 
 PENDING = "pending"
 SENDING = "sending"
@@ -206,44 +206,53 @@ class OutboxStore:
 
 
 class _Transaction:
-    """A transaction of the outbox's own. On SQLite it is a unit of work's on the units'
-    writer, holding `write_lock` while it lasts (its BEGIN IMMEDIATE waits for another
-    process's lock with the loop free: `begin_immediate`); on PostgreSQL an engine
-    connection's."""
+    """A transaction of the outbox's own, on a connection the units of work use: on SQLite the
+    units' writer, holding `write_lock` while it lasts (its BEGIN IMMEDIATE waits for another
+    process's lock with the loop free: `begin_immediate`); on PostgreSQL one of the units' held
+    connections (`PgConnections`), so that the proactive sender's concurrent writes open no
+    connections of the engine's beside them. An engine connection's where neither exists."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._sqlite: SqliteTransaction | None = None
+        self._tx: SqliteTransaction | PgTransaction | None = None
+        self._locked = False
 
     async def __aenter__(self) -> AsyncConnection:
-        connections, lock = self.db.sqlite_connections, self.db.write_lock
-        if connections is None or lock is None:
-            self._context = self.db.writers.begin()
+        db = self.db
+        dialect = db.engine.dialect
+        if db.sqlite_connections is not None and db.write_lock is not None:
+            await db.write_lock.acquire()
+            self._locked = True
+            self._tx = SqliteTransaction(db.sqlite_connections, dialect, read_only=False)
+        elif db.pg_connections is not None:
+            self._tx = PgTransaction(db.pg_connections, dialect)
+        else:
+            self._context = db.writers.begin()
             return await self._context.__aenter__()
-        await lock.acquire()
         try:
-            self._sqlite = SqliteTransaction(connections, self.db.engine.dialect, read_only=False)
-            await self._sqlite.begin()
-            return await self._sqlite.connection()
+            await self._tx.begin()
+            return await self._tx.connection()
         except BaseException:
-            await self._close_sqlite()
+            await self._close()
             raise
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._sqlite is None:
+        if self._tx is None:
             await self._context.__aexit__(*exc)  # type: ignore[arg-type]
             return
         try:
             if exc[0] is None:
-                await self._sqlite.commit()
+                await self._tx.commit()
         finally:
-            await self._close_sqlite()
+            await self._close()
 
-    async def _close_sqlite(self) -> None:
+    async def _close(self) -> None:
         try:
-            if self._sqlite is not None:
-                await self._sqlite.close()  # rolls back what did not commit
+            if self._tx is not None:
+                await self._tx.close()  # rolls back what did not commit
         finally:
-            self._sqlite = None
-            assert self.db.write_lock is not None
-            self.db.write_lock.release()
+            self._tx = None
+            if self._locked:
+                self._locked = False
+                assert self.db.write_lock is not None
+                self.db.write_lock.release()

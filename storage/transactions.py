@@ -334,6 +334,11 @@ class PgTransaction(Transaction):
             self._session = AsyncSession(bind=held.connection, expire_on_commit=False)
         return self._session
 
+    async def connection(self) -> AsyncConnection:
+        """SQLAlchemy's connection of the transaction, for Core statements (the ORM session's)."""
+        await self.orm()
+        return self._open().connection
+
     @property
     def active(self) -> bool:
         return self._held is not None and self._held.asyncpg.is_in_transaction()

@@ -12,6 +12,7 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from bot.domain.clock import FixedClock
 from bot.domain.notices import QuotaNotice, TicketEvent, TicketNotice
@@ -383,6 +384,28 @@ async def test_claim_takes_due_messages_oldest_first_up_to_the_limit(
 
     clock.advance(timedelta(minutes=1))
     assert [m.id for m in await store.claim(clock.now(), 10, LEASE)] == [later]
+
+
+async def test_the_outbox_writes_on_the_units_connections_not_the_engines(
+    any_db: Database, clock: FixedClock, queued: list[int]
+) -> None:
+    """The proactive sender's claims and marks run where units of work run (SQLite's writer,
+    PostgreSQL's held connections): its concurrent deliveries open no engine connections
+    beside those."""
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    sa_event.listen(any_db.engine.sync_engine, "checkout", checked_out)
+    try:
+        store = OutboxStore(any_db, worker="worker-a")
+        claimed = await store.claim(clock.now(), 5, LEASE)
+        await asyncio.gather(*(store.sent(m.id, clock.now()) for m in claimed))
+        assert checkouts == []
+    finally:
+        sa_event.remove(any_db.engine.sync_engine, "checkout", checked_out)
+    assert [(await outbox_row(any_db, m.id)).status for m in claimed] == [SENT] * 5
 
 
 async def test_sent_messages_are_never_claimed_again(
