@@ -62,8 +62,10 @@ class Database:
         in_memory = False
         kwargs: dict[str, Any] = {"echo": echo}
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
-        # Units of work on SQLite run on connections of their own (storage/transactions.py).
+        # Units of work on SQLite run on connections of their own (storage/transactions.py),
+        # and on PostgreSQL with asyncpg too (`held`, below).
         self.sqlite_connections: SqliteConnections | None = None
+        held = self.url.startswith("postgresql+asyncpg://") and asyncpg_adapter_joinable()
         if self.is_sqlite:
             in_memory = self.url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
             if in_memory:
@@ -90,11 +92,14 @@ class Database:
         else:
             # No pre-ping: it cost a round trip per checkout; a connection that died is
             # dropped by the pool when its error is seen (and the turn retried by Teams).
-            kwargs.update(pool_size=10, max_overflow=10, pool_recycle=1800)
+            # With held connections for the units and the outbox (below), the engine serves
+            # only migrations, the reminders, the marketplace's reads and the health check.
+            size, overflow = (2, 8) if held else (10, 10)
+            kwargs.update(pool_size=size, max_overflow=overflow, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         # Units of work on PostgreSQL (asyncpg) run on connections of their own, held open.
         self.pg_connections: PgConnections | None = None
-        if self.engine.dialect.driver == "asyncpg" and asyncpg_adapter_joinable():
+        if held:
             self.pg_connections = PgConnections(self.url)
         # In-memory SQLite is one shared connection: a reader cannot run beside a writer.
         self.readers_wait_for_writers = self.is_sqlite and in_memory
