@@ -63,7 +63,7 @@ def marketplace_sync(settings: Settings, log: logging.Logger) -> int:
         return 2
 
     async def run() -> int:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, connections=settings.database_connections)
         service = build_service(settings, db, SystemClock(), load_catalog(settings.plans_file))
         try:
             await migrate(db)
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
 
         async def run() -> None:
-            db = Database(settings.database_url)
+            db = Database(settings.database_url, connections=settings.database_connections)
             try:
                 await migrate(db)
             finally:

@@ -35,7 +35,7 @@ def create_app(
     """Build the app. The plan catalog is loaded and checked here (a bad PLANS_FILE stops the
     bot at start); the database is migrated when the app starts, in its cleanup context."""
     clock = clock or SystemClock()
-    db = database or Database(settings.database_url)
+    db = database or Database(settings.database_url, connections=settings.database_connections)
     policy = QuotaPolicy(load_catalog(settings.plans_file), settings.quota_thresholds)
     runtime = build_runtime(settings, db, clock, policy, build_registry())
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/teamswork.db"
+DEFAULT_DATABASE_CONNECTIONS = 8
 MARKETPLACE_API_URL = "https://marketplaceapi.microsoft.com/api"
 ENTRA_LOGIN_URL = "https://login.microsoftonline.com"
 
@@ -53,6 +54,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 3978
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL: how many transactions the process runs at once, each on a connection it holds
+    # open (`storage.transactions.PgConnections`); more turns wait for one in the process.
+    database_connections: int = DEFAULT_DATABASE_CONNECTIONS
     # Bot Framework's own names, as Azure's templates use them.
     app_id: str = ""
     app_password: str = ""
@@ -98,12 +102,22 @@ class Settings:
         plans = get("PLANS_FILE")
         thresholds = _thresholds(get("QUOTA_WARNING_THRESHOLDS", "80,90"))
         hour_text = get("REMINDER_HOUR_UTC", "7")
+        connections_text = get("DATABASE_CONNECTIONS", str(DEFAULT_DATABASE_CONNECTIONS))
+        if not (
+            connections_text.isascii()
+            and connections_text.isdigit()
+            and 1 <= int(connections_text) <= 100
+        ):
+            raise ValueError(
+                f"DATABASE_CONNECTIONS must be a number from 1 to 100, got {connections_text!r}"
+            )
         if not (hour_text.isascii() and hour_text.isdigit() and 0 <= int(hour_text) <= 23):
             raise ValueError(f"REMINDER_HOUR_UTC must be an hour from 0 to 23, got {hour_text!r}")
         return cls(
             host=get("HOST", "127.0.0.1"),
             port=int(port_text),
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_connections=int(connections_text),
             app_id=get("MicrosoftAppId"),
             app_password=get("MicrosoftAppPassword"),
             app_type=get("MicrosoftAppType") or "MultiTenant",

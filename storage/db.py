@@ -56,7 +56,9 @@ class Database:
     and so the loop, for the whole busy timeout (30 s), and then failed. The health check did
     exactly that whenever it met the proactive sender."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, connections: int = 8) -> None:
+        """`connections`: on PostgreSQL with asyncpg, how many units of work run at once, each
+        on a connection held open (`PgConnections`); a unit beyond them waits for one."""
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         in_memory = False
@@ -100,7 +102,7 @@ class Database:
         # Units of work on PostgreSQL (asyncpg) run on connections of their own, held open.
         self.pg_connections: PgConnections | None = None
         if held:
-            self.pg_connections = PgConnections(self.url)
+            self.pg_connections = PgConnections(self.url, size=connections, idle=connections)
         # In-memory SQLite is one shared connection: a reader cannot run beside a writer.
         self.readers_wait_for_writers = self.is_sqlite and in_memory
         if self.is_sqlite:

@@ -62,6 +62,16 @@ def test_a_bad_reminder_hour_stops_the_bot(tmp_path: Path, hour: str) -> None:
     assert "REMINDER_HOUR_UTC" in result.stderr
 
 
+@pytest.mark.parametrize("connections", ["0", "eight"])
+def test_a_bad_number_of_database_connections_stops_the_bot(
+    tmp_path: Path, connections: str
+) -> None:
+    result = run_bot(tmp_path, DATABASE_CONNECTIONS=connections)
+
+    assert result.returncode == 2
+    assert "DATABASE_CONNECTIONS" in result.stderr
+
+
 def test_migrate_applies_the_migrations_and_exits(tmp_path: Path) -> None:
     result = run_bot_migrate(tmp_path)
 

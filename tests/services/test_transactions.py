@@ -455,6 +455,38 @@ async def test_postgres_units_hold_their_connections_open_and_dispose_closes_the
 
 
 @pytest.mark.postgres
+async def test_postgres_runs_as_many_units_at_once_as_the_database_is_given_connections(
+    tmp_path: Path,
+) -> None:
+    """`Database(url, connections=n)` (DATABASE_CONNECTIONS): n units at once hold a connection
+    each, one more waits in the process for one of them, and all n are kept open after."""
+    async with database_url("postgres", tmp_path) as url, migrated(url, connections=2) as db:
+        connections = db.pg_connections
+        assert connections is not None
+        units = UnitOfWorkFactory(db)
+        started: list[int] = []
+        release = asyncio.Event()
+
+        async def hold(n: int) -> None:
+            async with units.reader("t1") as uow:
+                started.append(n)
+                await uow.tenants.created_at()
+                await release.wait()
+
+        tasks = [asyncio.create_task(hold(n)) for n in range(3)]
+        while len(started) < 2:  # two have their connections (opened meanwhile)
+            await asyncio.sleep(0)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert sorted(started) == [0, 1]  # the third waits for a connection
+        assert await _backends(db) == 2
+        release.set()
+        await asyncio.gather(*tasks)
+        assert sorted(started) == [0, 1, 2]
+        assert connections.open_count == 2
+
+
+@pytest.mark.postgres
 async def test_postgres_units_wait_for_a_connection_beyond_the_limit(tmp_path: Path) -> None:
     """At most `size` connections at once: a third unit waits for one of two to end, and the
     connections past `idle` are closed when given back."""

@@ -61,8 +61,8 @@ async def database_url(kind: str, tmp_path: Path) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def migrated(url: str) -> AsyncIterator[Database]:
-    db = Database(url)
+async def migrated(url: str, **options: int) -> AsyncIterator[Database]:
+    db = Database(url, **options)
     try:
         await migrate(db)
         yield db
