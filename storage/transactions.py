@@ -232,12 +232,12 @@ def asyncpg_adapter_joinable() -> bool:
 
 class PgConnections:
     """The connections units of work run on, on PostgreSQL with asyncpg: at most `size` at once
-    (as many as the engine's pool gave out: its 10 and 10 more), `idle` of them kept open
-    between units, each for `recycle_seconds` at most (the engine's own pool_recycle)."""
+    (DATABASE_CONNECTIONS), `idle` of them kept open between units, each for `recycle_seconds`
+    at most (the engine's own pool_recycle)."""
 
     recycle_seconds = 1800.0
 
-    def __init__(self, url: str, *, size: int = 20, idle: int = 10) -> None:
+    def __init__(self, url: str, *, size: int = 8, idle: int = 8) -> None:
         # An engine without a pool: each connection it opens is held by this class until it is
         # closed; its dialect sets each one up as the main engine's would.
         self.engine = create_async_engine(url, poolclass=pool.NullPool)
