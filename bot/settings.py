@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.transactions import CONNECTIONS
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/teamswork.db"
-DEFAULT_DATABASE_CONNECTIONS = 8
+DEFAULT_DATABASE_CONNECTIONS = CONNECTIONS
 MARKETPLACE_API_URL = "https://marketplaceapi.microsoft.com/api"
 ENTRA_LOGIN_URL = "https://login.microsoftonline.com"
 

@@ -20,6 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from storage.sqlite_inline import InlineConnection, connect_inline
 from storage.transactions import (
+    CONNECTIONS,
     PgConnections,
     SqliteConnections,
     asyncpg_adapter_joinable,
@@ -56,7 +57,7 @@ class Database:
     and so the loop, for the whole busy timeout (30 s), and then failed. The health check did
     exactly that whenever it met the proactive sender."""
 
-    def __init__(self, url: str, *, echo: bool = False, connections: int = 8) -> None:
+    def __init__(self, url: str, *, echo: bool = False, connections: int = CONNECTIONS) -> None:
         """`connections`: on PostgreSQL with asyncpg, how many units of work run at once, each
         on a connection held open (`PgConnections`); a unit beyond them waits for one."""
         self.url = normalize_url(url)

@@ -230,6 +230,11 @@ def asyncpg_adapter_joinable() -> bool:
     return "_transaction" in getattr(AsyncAdapt_asyncpg_connection, "__slots__", ())
 
 
+# How many units of work a process runs at once on PostgreSQL unless told otherwise
+# (DATABASE_CONNECTIONS): on two cores twenty only waited for each other (README, Performance).
+CONNECTIONS = 8
+
+
 class PgConnections:
     """The connections units of work run on, on PostgreSQL with asyncpg: at most `size` at once
     (DATABASE_CONNECTIONS), `idle` of them kept open between units, each for `recycle_seconds`
@@ -237,7 +242,7 @@ class PgConnections:
 
     recycle_seconds = 1800.0
 
-    def __init__(self, url: str, *, size: int = 8, idle: int = 8) -> None:
+    def __init__(self, url: str, *, size: int = CONNECTIONS, idle: int = CONNECTIONS) -> None:
         # An engine without a pool: each connection it opens is held by this class until it is
         # closed; its dialect sets each one up as the main engine's would.
         self.engine = create_async_engine(url, poolclass=pool.NullPool)
