@@ -462,9 +462,17 @@ class TicketRepository(Repository):
         page: int,
     ) -> tuple[list[TicketLine], int, int]:
         """A page of tickets (to show: read-only, not rows to save), the total, and the page
-        shown (one past the end shows the last)."""
-        count, rows = _ticket_page(flt, sees_all)
+        shown (one past the end shows the last). The first page, which every list opens with,
+        carries its total on PostgreSQL (one round trip instead of two); an empty first page
+        means no tickets at all."""
+        count, rows, first = _ticket_page(flt, sees_all)
         db = await self.db()
+        if page <= 0 and self.dialect == "postgresql":
+            found = await db.rows(
+                first, tenant_id=self.tenant_id, user_id=user_id, offset=0, limit=PAGE_SIZE
+            )
+            total = int(found[0][-1]) if found else 0
+            return [TICKETS.record(r[:-1]) for r in found], total, 0
         counted = await db.first(count, tenant_id=self.tenant_id, user_id=user_id)
         total = int(counted[0]) if counted is not None else 0
         page = clamp_page(page, total)
@@ -478,16 +486,23 @@ class TicketRepository(Repository):
         return [TICKETS.record(r) for r in found], total, page
 
 
-# (count, page) per filter and whether the user sees every ticket of the tenant.
-_TICKET_PAGES: dict[tuple[TicketFilter, bool], tuple[Statement, Statement]] = {}
+# (count, page, page with the count as its last column) per filter and whether the user sees
+# every ticket of the tenant.
+_TICKET_PAGES: dict[tuple[TicketFilter, bool], tuple[Statement, Statement, Statement]] = {}
 
 
-def _ticket_page(flt: TicketFilter, sees_all: bool) -> tuple[Statement, Statement]:
+def _ticket_page(flt: TicketFilter, sees_all: bool) -> tuple[Statement, Statement, Statement]:
     found = _TICKET_PAGES.get((flt, sees_all))
     if found is None:
+
+        def with_total(_dialect: str) -> Any:
+            total = _ticket_query(flt, sees_all, count=True).scalar_subquery().label("total")
+            return _ticket_query(flt, sees_all, count=False).add_columns(total)
+
         found = _TICKET_PAGES[(flt, sees_all)] = (
             Statement(lambda _d: _ticket_query(flt, sees_all, count=True)),
             Statement(lambda _d: _ticket_query(flt, sees_all, count=False)),
+            Statement(with_total),
         )
     return found
 

@@ -50,7 +50,7 @@ async def test_the_help_desks_queues_are_counted_through_the_index(db: Database)
     assert {r.status for r in closed_rows} == {"resolved", "closed"}
     if db.is_sqlite:
         for flt in (TicketFilter.OPEN, TicketFilter.CLOSED):
-            count, _page = _ticket_page(flt, True)
+            count, _page, _first = _ticket_page(flt, True)
             prepared = count.prepared(db.engine.dialect)
             values = {"tenant_id": "t1", "user_id": "29:agent"}
             params = tuple(values.get(name, default) for name, default, _ in prepared.plan)

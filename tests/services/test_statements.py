@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
-from bot.domain.tickets import TicketFilter
+from bot.domain.tickets import Status, TicketFilter
 from storage.db import Database
 from storage.models import (
     ConversationRef,
@@ -94,6 +94,61 @@ async def test_a_page_of_tickets_shows_what_the_rows_hold(any_db: Database) -> N
         assert (total, page) == (2, 0)
         assert [s._asdict() for s in shown] == [r.model_dump() for r in stored if r is not None]
         assert not (await uow.tickets.db()).read.keys() & {id(s) for s in shown}
+
+
+async def test_every_list_s_first_page_and_total_are_what_its_tickets_give(
+    any_db: Database,
+) -> None:
+    """Each filter, for the help desk and for a member: the first page (the newest change
+    first, ten) and the total match the tickets themselves. On PostgreSQL the first page
+    carries its total (one statement); a later page is counted first, as on SQLite."""
+    people = ["29:a", "29:b", "29:c"]
+    statuses = list(Status)
+    made: list[TicketRow] = []
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        for n in range(1, 26):
+            row = ticket(
+                n,
+                requester_id=people[n % 3],
+                assignee_id=None if n % 4 == 0 else people[(n + 1) % 3],
+                status=statuses[n % len(statuses)].value,
+                updated_at=NOW + timedelta(minutes=(n * 7) % 11),
+            )
+            await uow.tickets.add(row)
+            made.append(row)
+        await uow.commit()
+
+    def expected(flt: TicketFilter, user: str, sees_all: bool) -> list[int]:
+        def shown(r: TicketRow) -> bool:
+            if (not sees_all or flt is TicketFilter.MINE) and user not in (
+                r.requester_id,
+                r.assignee_id,
+            ):
+                return False
+            return {
+                TicketFilter.ASSIGNED: r.assignee_id == user,
+                TicketFilter.UNASSIGNED: r.assignee_id is None,
+                TicketFilter.OPEN: not Status(r.status).is_closed,
+                TicketFilter.CLOSED: Status(r.status).is_closed,
+            }.get(flt, True)
+
+        ordered = sorted(made, key=lambda r: (r.updated_at, r.number), reverse=True)
+        return [r.number for r in ordered if shown(r)]
+
+    async with UnitOfWorkFactory(any_db)("t1") as uow:  # on SQLite's writer, which is traced
+        traced = await trace(any_db, uow)
+        for flt in TicketFilter:
+            for user, sees_all in (("29:a", True), ("29:b", False), ("29:x", False)):
+                want = expected(flt, user, sees_all)
+                await asyncio.sleep(0)
+                traced.clear()
+                rows, total, page = await uow.tickets.page(flt, user, sees_all=sees_all, page=0)
+                await asyncio.sleep(0)
+                assert ([r.number for r in rows], total, page) == (want[:10], len(want), 0)
+                assert len(traced) == (1 if any_db.sqlite_connections is None else 2)
+                rows, total, page = await uow.tickets.page(flt, user, sees_all=sees_all, page=1)
+                assert total == len(want)
+                assert [r.number for r in rows] == want[page * 10 : page * 10 + 10]
 
 
 async def test_saving_a_stored_row_updates_it_and_keeps_its_id(any_db: Database) -> None:
