@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from storage.db import Database
 from storage.models import ConversationRef, OutboxRow, ProcessedActivity
-from storage.transactions import PgTransaction, SqliteTransaction
+from storage.transactions import Transaction, transaction_for
 
 PENDING = "pending"
 SENDING = "sending"
@@ -206,30 +206,23 @@ class OutboxStore:
 
 
 class _Transaction:
-    """A transaction of the outbox's own, on a connection the units of work use: on SQLite the
-    units' writer, holding `write_lock` while it lasts (its BEGIN IMMEDIATE waits for another
-    process's lock with the loop free: `begin_immediate`); on PostgreSQL one of the units' held
-    connections (`PgConnections`), so that the proactive sender's concurrent writes open no
-    connections of the engine's beside them. An engine connection's where neither exists."""
+    """A transaction of the outbox's own, on a connection the units of work use
+    (`transaction_for`): on SQLite the units' writer, holding `write_lock` while it lasts (its
+    BEGIN IMMEDIATE waits for another process's lock with the loop free: `begin_immediate`); on
+    PostgreSQL one of the units' held connections (`PgConnections`), so that the proactive
+    sender's concurrent writes open no connections of the engine's beside them."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._tx: SqliteTransaction | PgTransaction | None = None
+        self._tx: Transaction | None = None
         self._locked = False
 
     async def __aenter__(self) -> AsyncConnection:
-        db = self.db
-        dialect = db.engine.dialect
-        if db.sqlite_connections is not None and db.write_lock is not None:
-            await db.write_lock.acquire()
+        if self.db.write_lock is not None:
+            await self.db.write_lock.acquire()
             self._locked = True
-            self._tx = SqliteTransaction(db.sqlite_connections, dialect, read_only=False)
-        elif db.pg_connections is not None:
-            self._tx = PgTransaction(db.pg_connections, dialect)
-        else:
-            self._context = db.writers.begin()
-            return await self._context.__aenter__()
         try:
+            self._tx = transaction_for(self.db, read_only=False)
             await self._tx.begin()
             return await self._tx.connection()
         except BaseException:
@@ -237,11 +230,8 @@ class _Transaction:
             raise
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._tx is None:
-            await self._context.__aexit__(*exc)  # type: ignore[arg-type]
-            return
         try:
-            if exc[0] is None:
+            if exc[0] is None and self._tx is not None:
                 await self._tx.commit()
         finally:
             await self._close()

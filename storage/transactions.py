@@ -123,6 +123,11 @@ class Transaction(ABC):
     async def _orm_session(self) -> AsyncSession:
         """The ORM session, made on first use."""
 
+    @abstractmethod
+    async def connection(self) -> AsyncConnection:
+        """SQLAlchemy's connection of the transaction, for Core statements (the ORM session's
+        where it has one)."""
+
     _session: AsyncSession | None = None
 
     @property
@@ -183,6 +188,9 @@ class ConnectionTransaction(Transaction):
         if self._session is None:
             self._session = AsyncSession(bind=self._open(), expire_on_commit=False)
         return self._session
+
+    async def connection(self) -> AsyncConnection:
+        return self._open()
 
     @property
     def active(self) -> bool:
@@ -340,7 +348,6 @@ class PgTransaction(Transaction):
         return self._session
 
     async def connection(self) -> AsyncConnection:
-        """SQLAlchemy's connection of the transaction, for Core statements (the ORM session's)."""
         await self.orm()
         return self._open().connection
 
@@ -608,7 +615,6 @@ class SqliteTransaction(Transaction):
         return self._orm[1]
 
     async def connection(self) -> AsyncConnection:
-        """SQLAlchemy's connection of the transaction, for Core statements (the ORM session's)."""
         await self.orm()
         assert self._orm is not None
         return self._orm[0]

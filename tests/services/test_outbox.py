@@ -408,6 +408,33 @@ async def test_the_outbox_writes_on_the_units_connections_not_the_engines(
     assert [(await outbox_row(any_db, m.id)).status for m in claimed] == [SENT] * 5
 
 
+@pytest.mark.postgres
+async def test_without_held_connections_the_outbox_writes_on_the_engines(
+    any_db: Database, clock: FixedClock, queued: list[int]
+) -> None:
+    """Another PostgreSQL driver has no held connections (`Database.pg_connections` is None):
+    the outbox's transactions are then the engine's, as the units' are."""
+    if any_db.pg_connections is None:
+        pytest.skip("SQLite has no held PostgreSQL connections to do without")
+    held, any_db.pg_connections = any_db.pg_connections, None
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    sa_event.listen(any_db.engine.sync_engine, "checkout", checked_out)
+    try:
+        store = OutboxStore(any_db, worker="worker-a")
+        claimed = await store.claim(clock.now(), 5, LEASE)
+        for message in claimed:
+            await store.sent(message.id, clock.now())
+    finally:
+        sa_event.remove(any_db.engine.sync_engine, "checkout", checked_out)
+        any_db.pg_connections = held
+    assert len(checkouts) == 1 + len(claimed)
+    assert [(await outbox_row(any_db, m.id)).status for m in claimed] == [SENT] * 5
+
+
 async def test_sent_messages_are_never_claimed_again(
     any_db: Database, clock: FixedClock, queued: list[int]
 ) -> None:
