@@ -9,6 +9,8 @@ comes back when its lease runs out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -386,25 +388,32 @@ async def test_claim_takes_due_messages_oldest_first_up_to_the_limit(
     assert [m.id for m in await store.claim(clock.now(), 10, LEASE)] == [later]
 
 
+@contextlib.contextmanager
+def engine_checkouts(db: Database) -> Iterator[list[object]]:
+    """The connections the engine's pool hands out while the block runs, one entry each."""
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    sa_event.listen(db.engine.sync_engine, "checkout", checked_out)
+    try:
+        yield checkouts
+    finally:
+        sa_event.remove(db.engine.sync_engine, "checkout", checked_out)
+
+
 async def test_the_outbox_writes_on_the_units_connections_not_the_engines(
     any_db: Database, clock: FixedClock, queued: list[int]
 ) -> None:
     """The proactive sender's claims and marks run where units of work run (SQLite's writer,
     PostgreSQL's held connections): its concurrent deliveries open no engine connections
     beside those."""
-    checkouts: list[object] = []
-
-    def checked_out(*args: object) -> None:
-        checkouts.append(args)
-
-    sa_event.listen(any_db.engine.sync_engine, "checkout", checked_out)
-    try:
+    with engine_checkouts(any_db) as checkouts:
         store = OutboxStore(any_db, worker="worker-a")
         claimed = await store.claim(clock.now(), 5, LEASE)
         await asyncio.gather(*(store.sent(m.id, clock.now()) for m in claimed))
         assert checkouts == []
-    finally:
-        sa_event.remove(any_db.engine.sync_engine, "checkout", checked_out)
     assert [(await outbox_row(any_db, m.id)).status for m in claimed] == [SENT] * 5
 
 
@@ -417,19 +426,13 @@ async def test_without_held_connections_the_outbox_writes_on_the_engines(
     if any_db.pg_connections is None:
         pytest.skip("SQLite has no held PostgreSQL connections to do without")
     held, any_db.pg_connections = any_db.pg_connections, None
-    checkouts: list[object] = []
-
-    def checked_out(*args: object) -> None:
-        checkouts.append(args)
-
-    sa_event.listen(any_db.engine.sync_engine, "checkout", checked_out)
     try:
-        store = OutboxStore(any_db, worker="worker-a")
-        claimed = await store.claim(clock.now(), 5, LEASE)
-        for message in claimed:
-            await store.sent(message.id, clock.now())
+        with engine_checkouts(any_db) as checkouts:
+            store = OutboxStore(any_db, worker="worker-a")
+            claimed = await store.claim(clock.now(), 5, LEASE)
+            for message in claimed:
+                await store.sent(message.id, clock.now())
     finally:
-        sa_event.remove(any_db.engine.sync_engine, "checkout", checked_out)
         any_db.pg_connections = held
     assert len(checkouts) == 1 + len(claimed)
     assert [(await outbox_row(any_db, m.id)).status for m in claimed] == [SENT] * 5
