@@ -523,9 +523,7 @@ def _ticket_query(flt: TicketFilter, sees_all: bool, *, count: bool) -> Any:
                 sa.and_(tenant, table.c.assignee_id == user),
             )
         ]
-    elif mine:
-        # A page walks the tenant's tickets newest first and stops after it: faster so.
-        conditions.append(sa.or_(table.c.requester_id == user, table.c.assignee_id == user))
+    # A page of a person's tickets adds the person in `_mine_page`.
 
     # One bind each (not an expanding IN), so that the statement compiles once. Open is the
     # statuses that are not closed, named (not NOT IN): each is a search of the (tenant, status)
@@ -548,12 +546,50 @@ def _ticket_query(flt: TicketFilter, sees_all: bool, *, count: bool) -> Any:
         conditions.append(table.c.status.in_(closed))
     if count:
         return sa.select(sa.func.count()).select_from(table).where(*conditions)
+    offset = sa.bindparam("offset", type_=sa.Integer())
+    limit = sa.bindparam("limit", type_=sa.Integer())
+    if mine:
+        return _mine_page(table, user, conditions, offset, limit)
     return (
         sa.select(*table.columns)
         .where(*conditions)
         .order_by(table.c.updated_at.desc(), table.c.number.desc())
-        .offset(sa.bindparam("offset", type_=sa.Integer()))
-        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .offset(offset)
+        .limit(limit)
+    )
+
+
+def _mine_page(table: Any, user: Any, conditions: list[Any], offset: Any, limit: Any) -> Any:
+    """A page of the tickets a person requested or is assigned: the newest `offset + limit`
+    they requested, from the (tenant, requester, updated) index, and as many of those they are
+    assigned and did not request, from (tenant, assignee, updated); the page is taken from
+    both. It reads about `2 * (offset + limit)` entries, however many tickets the tenant has.
+
+    `tenant AND (requester OR assignee)`, as it was, walked the tenant's tickets newest first
+    until it had the page: fine for a person with a quarter of them (the bench's four people a
+    tenant; this costs such a page about 30 µs more on SQLite), slow for one person of many,
+    who waited for every ticket of the tenant (0.4-0.6 ms at 2,000, 40 µs so). PostgreSQL takes
+    the tenant and the person for independent, expects a handful of rows, and read and sorted
+    all of the person's (1.1 ms at 500; 0.2 so)."""
+    order = (table.c.updated_at.desc(), table.c.number.desc())
+    sides = [
+        sa.select(*table.columns)
+        .where(*conditions, *person)
+        .order_by(*order)
+        .limit(offset + limit)
+        .subquery()
+        for person in (
+            (table.c.requester_id == user,),
+            # requester_id is never NULL: the two sides share no ticket.
+            (table.c.assignee_id == user, table.c.requester_id != user),
+        )
+    ]
+    both = sa.union_all(*(sa.select(*side.c) for side in sides)).subquery()
+    return (
+        sa.select(*both.c)
+        .order_by(both.c.updated_at.desc(), both.c.number.desc())
+        .offset(offset)
+        .limit(limit)
     )
 
 

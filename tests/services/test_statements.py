@@ -101,7 +101,8 @@ async def test_every_list_s_first_page_and_total_are_what_its_tickets_give(
 ) -> None:
     """Each filter, for the help desk and for a member: the first page (the newest change
     first, ten) and the total match the tickets themselves. On PostgreSQL the first page
-    carries its total (one statement); a later page is counted first, as on SQLite."""
+    carries its total (one statement); a later page is counted first, as on SQLite. Some
+    tickets are assigned to their requester: a person's list shows them once."""
     people = ["29:a", "29:b", "29:c"]
     statuses = list(Status)
     made: list[TicketRow] = []
@@ -110,7 +111,9 @@ async def test_every_list_s_first_page_and_total_are_what_its_tickets_give(
             row = ticket(
                 n,
                 requester_id=people[n % 3],
-                assignee_id=None if n % 4 == 0 else people[(n + 1) % 3],
+                assignee_id=(
+                    None if n % 4 == 0 else people[n % 3] if n % 5 == 0 else people[(n + 1) % 3]
+                ),
                 status=statuses[n % len(statuses)].value,
                 updated_at=NOW + timedelta(minutes=(n * 7) % 11),
             )
@@ -149,6 +152,33 @@ async def test_every_list_s_first_page_and_total_are_what_its_tickets_give(
                 rows, total, page = await uow.tickets.page(flt, user, sees_all=sees_all, page=1)
                 assert total == len(want)
                 assert [r.number for r in rows] == want[page * 10 : page * 10 + 10]
+
+
+async def test_a_person_s_later_pages_go_on_where_the_first_stopped(any_db: Database) -> None:
+    """A person who requested 25 tickets and is assigned 12 others (some of each theirs on both
+    counts): every page of their list, each ticket once, the newest change first."""
+    async with UnitOfWorkFactory(any_db)("t1") as uow:
+        for n in range(1, 38):
+            requested = n <= 25
+            await uow.tickets.add(
+                ticket(
+                    n,
+                    requester_id="29:p" if requested else "29:q",
+                    assignee_id="29:p" if not requested or n % 6 == 0 else "29:q",
+                    updated_at=NOW + timedelta(minutes=(n * 5) % 37),
+                )
+            )
+        await uow.commit()
+    want = sorted(range(1, 38), key=lambda n: ((n * 5) % 37, n), reverse=True)
+    async with UnitOfWorkFactory(any_db).reader("t1") as uow:
+        shown: list[int] = []
+        for page in range(4):
+            rows, total, at = await uow.tickets.page(
+                TicketFilter.MINE, "29:p", sees_all=False, page=page
+            )
+            assert (total, at) == (37, page)
+            shown += [r.number for r in rows]
+    assert shown == want
 
 
 async def test_saving_a_stored_row_updates_it_and_keeps_its_id(any_db: Database) -> None:
