@@ -294,6 +294,10 @@ def users(tenant: str) -> list[str]:
     return [f"29:{tenant}-u{j}" for j in range(USERS_PER_TENANT)]
 
 
+def newcomer(tenant: str) -> str:
+    return f"29:{tenant}-newcomer"
+
+
 async def warm_up(urls: list[str], service_url: str, names: list[str]) -> None:
     """First contact of every user (the first of a tenant becomes its admin), and each tenant
     on the professional plan, so that the creates of the benchmark are not refused."""
@@ -475,8 +479,8 @@ async def data_cases(
     service_url: str,
     fake: LimitingConnector,
 ) -> list[Result]:
-    """Create, the list and the help desk's queue with 1,000 and with 100,000 existing
-    tickets, on a fresh database of `kind` each."""
+    """Create, the list, a newcomer's list and the help desk's queue with 1,000 and with
+    100,000 existing tickets, on a fresh database of `kind` each."""
     results: list[Result] = []
     label = "ours, SQLite" if kind == "sqlite" else "ours, PostgreSQL"
     for existing in (1_000, 100_000):
@@ -486,13 +490,20 @@ async def data_cases(
             async with our_bot(url, root)() as bot:
                 await warm_up([bot.url], service_url, names)
                 await seed_tickets(url, names, existing)
+                # A member who has none of the tenant's tickets (most people of a large
+                # organization have few), known to the bot before the case.
+                newcomers = [activity(service_url, t, newcomer(t), text="help") for t in names]
+                await fire([bot.url], newcomers, 16)
                 cases = our_cases(service_url)
+                cases["newcomer's tickets"] = lambda t, u, i: activity(
+                    service_url, t, newcomer(t), text="tickets"
+                )
                 # The help desk's queue: the tenant's open tickets, by its admin (the first
                 # user), who sees them all.
                 cases["open queue"] = lambda t, u, i: activity(
                     service_url, t, users(t)[0], text="tickets open"
                 )
-                for case in ("new ticket", "tickets", "open queue"):
+                for case in ("new ticket", "tickets", "newcomer's tickets", "open queue"):
                     acts = steady(service_url, names, args.turns, cases[case])
                     results.append(
                         await run_case(
