@@ -155,8 +155,9 @@ async def test_every_list_s_first_page_and_total_are_what_its_tickets_give(
 
 
 async def test_a_person_s_later_pages_go_on_where_the_first_stopped(any_db: Database) -> None:
-    """A person who requested 25 tickets and is assigned 12 others (some of each theirs on both
-    counts): every page of their list, each ticket once, the newest change first."""
+    """A person who requested 25 tickets (4 of them assigned to them as well) and is assigned
+    12 others: every page of their list, each ticket once, the newest change first (pages past
+    the first need more than a page of each side)."""
     async with UnitOfWorkFactory(any_db)("t1") as uow:
         for n in range(1, 38):
             requested = n <= 25
