@@ -54,6 +54,8 @@ class Prepared:
     # (`.values(used=0)`) is a bind with a value: its default.
     plan: tuple[tuple[str, Any, Processor], ...]
     results: tuple[Processor, ...]
+    # (index, processor) of each result column that has a processor: what `_row` visits.
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 class Statement:
@@ -88,7 +90,8 @@ class Statement:
         writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete) or any(
             cte.element.is_dml for cte in compiled.ctes or ()
         )
-        found = Prepared(str(compiled), writes, plan, results)
+        processed = tuple((i, p) for i, p in enumerate(results) if p is not None)
+        found = Prepared(str(compiled), writes, plan, results, processed)
         self._prepared[dialect.name] = found
         return found
 
@@ -125,10 +128,15 @@ def _params(prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
 
 
 def _row(prepared: Prepared, row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(
-        value if process is None or value is None else process(value)
-        for process, value in zip(prepared.results, row, strict=False)
-    )
+    """The row with each value of a column that has a result processor processed (None stays
+    None), visiting those columns only: a ticket has sixteen, three of them processed (its
+    times and due date), and a page of ten cost 8 µs a row through every column."""
+    values = list(row)
+    for index, process in prepared.processed:
+        value = values[index]
+        if value is not None:
+            values[index] = process(value)
+    return tuple(values)
 
 
 class Driver:
@@ -222,7 +230,7 @@ class Driver:
             fetched = await self.guarded(self._asyncpg.fetch(prepared.sql, *params))
         else:
             fetched = (await self.connection.exec_driver_sql(prepared.sql, params)).fetchall()
-        if not any(prepared.results):
+        if not prepared.processed:
             return [tuple(r) for r in fetched]
         return [_row(prepared, r) for r in fetched]
 
