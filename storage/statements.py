@@ -53,8 +53,8 @@ class Prepared:
     # (name, default, bind processor) of each parameter, in order. A literal of the statement
     # (`.values(used=0)`) is a bind with a value: its default.
     plan: tuple[tuple[str, Any, Processor], ...]
-    results: tuple[Processor, ...]
-    # (index, processor) of each result column that has a processor: what `_row` visits.
+    # (index, processor) of each result column that has a result processor: what `_row`
+    # visits (the others come back as the driver gave them).
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
@@ -91,7 +91,7 @@ class Statement:
             cte.element.is_dml for cte in compiled.ctes or ()
         )
         processed = tuple((i, p) for i, p in enumerate(results) if p is not None)
-        found = Prepared(str(compiled), writes, plan, results, processed)
+        found = Prepared(str(compiled), writes, plan, processed)
         self._prepared[dialect.name] = found
         return found
 
