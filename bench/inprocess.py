@@ -7,7 +7,8 @@ listed).
 
     python -m bench.inprocess "new ticket" [--turns 400] [--statements]
                               [--profile [--sort cumulative] [--only "(bot|storage)/"]]
-    cases: help, "new ticket", tickets, "card action", first (a create by a new user)
+    cases: help, "new ticket", tickets, "card action", first (a create by a new user),
+           "tickets of 20" (the list of a user who has 20 tickets: a page of ten shown)
     DATABASE_URL=postgresql://... runs it on PostgreSQL (an empty database)
 """
 
@@ -53,7 +54,7 @@ class _CollectorTime:
             self.seconds += time.perf_counter() - self._started
 
 
-CASES = ("help", "new ticket", "tickets", "card action", "first")
+CASES = ("help", "new ticket", "tickets", "card action", "first", "tickets of 20")
 # The activities' and newcomers' ids from one seeded generator: as random as uuid4's, and the
 # same in every run, so that two runs under callgrind insert into the same places of the same
 # b-trees (`bench.instructions` differs by less so).
@@ -69,6 +70,11 @@ def make(case: str, service_url: str, tenant: str, user: str, i: int) -> dict[st
         body = activity(service_url, tenant, f"29:new-{_hex(8)}", text=f"new ticket Printer {i}")
     elif case == "new ticket":
         body = activity(service_url, tenant, user, text=f"new ticket Printer {i}")
+    elif case == "tickets of 20":
+        # Its warm-up turns (numbered -20 to -1) create the tickets; the measured ones list them.
+        body = activity(
+            service_url, tenant, user, text=f"new ticket Printer {i}" if i < 0 else "tickets"
+        )
     elif case == "card action":
         data = {"verb": "tickets.list", "filter": "all"}
         body = activity(service_url, tenant, user, invoke={"verb": "tickets.list", "data": data})
@@ -123,7 +129,7 @@ async def run(args: argparse.Namespace) -> None:
             ):
                 first["id"] = _hex(32)
                 await post(first)
-            for i in range(20):  # warm: caches, compiled statements, the tenant's rows
+            for i in range(-20, 0):  # warm: caches, compiled statements, the tenant's rows
                 await post(make(args.case, service_url, tenant, user, i))
             if args.statements:
                 statements.clear()
