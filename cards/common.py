@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from bot.domain.errors import DomainError, InvalidInput
@@ -50,7 +51,20 @@ def literal(value: object) -> str:
     The text a user sees is unchanged; the bot's own markdown around it keeps working."""
     text = str(value)
     # Most names and titles hold none of the characters any step below looks for.
-    return _escape_markdown(text) if _MARKUP_CHAR.search(text) else text
+    if not _MARKUP_CHAR.search(text):
+        return text
+    return _escaped(text) if len(text) <= REMEMBERED_MAX else _escape_markdown(text)
+
+
+# The escaped texts remembered (a name or a title is shown again and again: every row of a
+# list, every refresh), up to this length each: a few MiB at most.
+REMEMBERED_MAX = 200
+REMEMBERED = 4096
+
+
+@lru_cache(maxsize=REMEMBERED)
+def _escaped(text: str) -> str:
+    return _escape_markdown(text)
 
 
 def _escape_markdown(text: str) -> str:
