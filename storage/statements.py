@@ -129,8 +129,8 @@ def _params(prepared: Prepared, values: Mapping[str, Any]) -> list[Any]:
 
 def _row(prepared: Prepared, row: Sequence[Any]) -> tuple[Any, ...]:
     """The row with each value of a column that has a result processor processed (None stays
-    None), visiting those columns only: a ticket has sixteen, three of them processed (its
-    times and due date), and a page of ten cost 8 µs a row through every column."""
+    None), visiting those columns only (a ticket has sixteen, three of them processed: its
+    times and due date). callgrind counts a page the same as through every column."""
     values = list(row)
     for index, process in prepared.processed:
         value = values[index]
