@@ -11,7 +11,8 @@ from sqlmodel import col, select
 from bot.domain.checklists import ChecklistFilter, ChecklistStatus
 from bot.domain.paging import PAGE_SIZE, clamp_page
 from storage.models import ChecklistItemRow, ChecklistRow, ChecklistTemplateRow
-from storage.repositories import Repository
+from storage.repositories import Repository, involving, person_page
+from storage.statements import Rows, Statement
 
 OPEN = [ChecklistStatus.IN_PROGRESS.value, ChecklistStatus.RETURNED.value]
 
@@ -155,48 +156,17 @@ class ChecklistRepository(Repository):
     async def page(
         self, flt: ChecklistFilter, user_id: str, *, sees_all: bool, today: date, page: int
     ) -> tuple[list[ChecklistRow], int, int]:
-        involved = sa.or_(
-            col(ChecklistRow.starter_id) == user_id,
-            col(ChecklistRow.assignee_id) == user_id,
-            col(ChecklistRow.reviewer_id) == user_id,
-        )
-        conditions: list[Any] = [ChecklistRow.tenant_id == self.tenant_id]
-        if not sees_all:
-            conditions.append(involved)
-        if flt is ChecklistFilter.MINE:
-            conditions.append(
-                sa.or_(
-                    col(ChecklistRow.starter_id) == user_id,
-                    col(ChecklistRow.assignee_id) == user_id,
-                )
-            )
-        elif flt is ChecklistFilter.ASSIGNED:
-            conditions.append(ChecklistRow.assignee_id == user_id)
-        elif flt is ChecklistFilter.REVIEW:
-            conditions += [
-                ChecklistRow.reviewer_id == user_id,
-                ChecklistRow.status == ChecklistStatus.SUBMITTED.value,
-            ]
-        elif flt is ChecklistFilter.OPEN:
-            conditions.append(col(ChecklistRow.status).in_(OPEN))
-        elif flt is ChecklistFilter.OVERDUE:
-            conditions += [col(ChecklistRow.status).in_(OPEN), col(ChecklistRow.due) < today]
-        total = int(
-            (
-                await self.execute(
-                    sa.select(sa.func.count()).select_from(ChecklistRow).where(*conditions)
-                )
-            ).scalar_one()
-        )
+        """A page of checklists (the newest change first), the total, and the page shown (one
+        past the end shows the last). A person's list reads their checklists from the indexes
+        by starter, assignee and reviewer (`person_page`), not every checklist of the tenant."""
+        count, rows = _checklist_page(flt, sees_all)
+        db = await self.db()
+        values = {"tenant_id": self.tenant_id, "user_id": user_id, "today": today}
+        counted = await db.first(count, **values)
+        total = int(counted[0]) if counted is not None else 0
         page = clamp_page(page, total)
-        stmt = (
-            select(ChecklistRow)
-            .where(*conditions)
-            .order_by(col(ChecklistRow.updated_at).desc(), col(ChecklistRow.number).desc())
-            .offset(page * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        )
-        return list((await self.execute(stmt)).scalars()), total, page
+        found = await db.rows(rows, **values, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        return [CHECKLISTS.row(r) for r in found], total, page
 
     async def due_for(self, user_id: str, day: date) -> list[ChecklistRow]:
         """Open checklists assigned to `user_id` that are due on `day` or before."""
@@ -212,3 +182,65 @@ class ChecklistRepository(Repository):
             .limit(50)
         )
         return list((await self.execute(stmt)).scalars())
+
+
+CHECKLISTS = Rows(ChecklistRow, "tenant_id", "number")
+# (count, page) per filter and whether the user sees every checklist of the tenant.
+_CHECKLIST_PAGES: dict[tuple[ChecklistFilter, bool], tuple[Statement, Statement]] = {}
+
+
+def _checklist_page(flt: ChecklistFilter, sees_all: bool) -> tuple[Statement, Statement]:
+    found = _CHECKLIST_PAGES.get((flt, sees_all))
+    if found is None:
+        found = _CHECKLIST_PAGES[(flt, sees_all)] = (
+            Statement(lambda _d: _checklist_query(flt, sees_all, count=True)),
+            Statement(lambda _d: _checklist_query(flt, sees_all, count=False)),
+        )
+    return found
+
+
+def _checklist_query(flt: ChecklistFilter, sees_all: bool, *, count: bool) -> Any:
+    table: Any = ChecklistRow.__table__  # type: ignore[attr-defined]
+    user = sa.bindparam("user_id", type_=table.c.starter_id.type)
+    tenant = table.c.tenant_id == sa.bindparam("tenant_id")
+    # The roles in which the user's checklists are theirs; none: every one of the tenant.
+    roles: tuple[Any, ...] = (
+        () if sees_all else (table.c.starter_id, table.c.assignee_id, table.c.reviewer_id)
+    )
+    # One bind each (not an expanding IN), so that the statement compiles once.
+    still_open = [
+        sa.bindparam(f"open{i}", value=status, type_=table.c.status.type)
+        for i, status in enumerate(OPEN)
+    ]
+    conditions: list[Any] = []
+    if flt is ChecklistFilter.MINE:
+        roles = (table.c.starter_id, table.c.assignee_id)
+    elif flt is ChecklistFilter.ASSIGNED:
+        roles = (table.c.assignee_id,)
+    elif flt is ChecklistFilter.REVIEW:
+        roles = (table.c.reviewer_id,)
+        conditions.append(
+            table.c.status
+            == sa.bindparam(
+                "submitted", value=ChecklistStatus.SUBMITTED.value, type_=table.c.status.type
+            )
+        )
+    elif flt is ChecklistFilter.OPEN:
+        conditions.append(table.c.status.in_(still_open))
+    elif flt is ChecklistFilter.OVERDUE:
+        today = sa.bindparam("today", type_=table.c.due.type)
+        conditions += [table.c.status.in_(still_open), table.c.due < today]
+    if count:
+        mine = [involving(tenant, roles, user)] if roles else [tenant]
+        return sa.select(sa.func.count()).select_from(table).where(*mine, *conditions)
+    offset = sa.bindparam("offset", type_=sa.Integer())
+    limit = sa.bindparam("limit", type_=sa.Integer())
+    if roles:
+        return person_page(table, roles, user, [tenant, *conditions], offset, limit)
+    return (
+        sa.select(*table.columns)
+        .where(tenant, *conditions)
+        .order_by(table.c.updated_at.desc(), table.c.number.desc())
+        .offset(offset)
+        .limit(limit)
+    )
