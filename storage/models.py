@@ -166,6 +166,10 @@ class ChecklistRow(SQLModel, table=True):
         sa.Index("ix_checklists_tenant_assignee_due", "tenant_id", "assignee_id", "due"),
         # The open, overdue and review queues, counted (migration 0015).
         sa.Index("ix_checklists_tenant_status_due", "tenant_id", "status", "due"),
+        # A person's list, one walk per role (migration 0018, `person_page`).
+        sa.Index("ix_checklists_tenant_starter_updated", "tenant_id", "starter_id", "updated_at"),
+        sa.Index("ix_checklists_tenant_assignee_updated", "tenant_id", "assignee_id", "updated_at"),
+        sa.Index("ix_checklists_tenant_reviewer_updated", "tenant_id", "reviewer_id", "updated_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: str = Field(max_length=64)
