@@ -97,6 +97,9 @@ class InlineConnection:
         self._conn = conn
         self._connection: sqlite3.Connection | None = conn
         self._tx = _Immediately()
+        # While set, SQLAlchemy's rollbacks do nothing: a unit that was a part of a group's
+        # transaction (storage/transactions.py) closes its session without ending the group's.
+        self.keep_transaction = False
 
     @property
     def sqlite3_connection(self) -> sqlite3.Connection:
@@ -117,7 +120,8 @@ class InlineConnection:
         self._conn.commit()
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        if not self.keep_transaction:
+            self._conn.rollback()
 
     async def close(self) -> None:
         if self._connection is not None:

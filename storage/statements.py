@@ -152,6 +152,8 @@ class Driver:
         self._savepoints = 0
         # The savepoint a joined unit asked for, taken before its first write (`savepoint`).
         self._pending: str | None = None
+        # The savepoints taken and not released, oldest first.
+        self._taken: list[str] = []
         # The rows read here, with the values they were read with: saving one writes only the
         # columns that changed since, as the ORM did (so a concurrent change to another column
         # of the row is not overwritten with what this transaction read before it).
@@ -263,6 +265,7 @@ class Driver:
         name, self._pending = self._pending, None
         if name is not None:
             await self._sql(f"SAVEPOINT {name}")
+            self._taken.append(name)
 
     def end_savepoint(self, name: str) -> bool:
         """The unit of savepoint `name` ends: True if it was taken (there is something to roll
@@ -280,7 +283,16 @@ class Driver:
         self.rolled_back += 1
         await self._sql(f"ROLLBACK TO SAVEPOINT {name}")
         await self._sql(f"RELEASE SAVEPOINT {name}")
+        if name in self._taken:  # it and every later one are released
+            del self._taken[self._taken.index(name) :]
         return True
+
+    async def release_savepoints(self) -> None:
+        """Release every savepoint still taken (the oldest, and with it the later ones): the
+        transaction's units are over, and nothing returns to them."""
+        if self._taken:
+            await self._sql(f"RELEASE SAVEPOINT {self._taken[0]}")
+            self._taken.clear()
 
     async def run(self, statement: Statement, **values: Any) -> int:
         """Run an INSERT, UPDATE or DELETE; the number of rows it touched."""

@@ -28,8 +28,9 @@ import contextlib
 import logging
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import exc, pool
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
@@ -146,8 +147,10 @@ class Transaction(ABC):
             await session.flush()
 
     @abstractmethod
-    async def commit(self) -> None:
-        """Flush the session, if any, and commit."""
+    async def commit(self, release: Callable[[], None] | None = None) -> None:
+        """Flush the session, if any, and commit. `release`: the holder's release of the write
+        lock, which a SQLite writer may call itself, once, to let the next writer go on before
+        its writes are committed with the next writers' (`SqliteConnections`, group commit)."""
 
     @abstractmethod
     async def rollback(self) -> None:
@@ -196,7 +199,7 @@ class ConnectionTransaction(Transaction):
     def active(self) -> bool:
         return self._connection is not None and self._connection.in_transaction()
 
-    async def commit(self) -> None:
+    async def commit(self, release: Callable[[], None] | None = None) -> None:
         await self.flush()
         await self._open().commit()
 
@@ -355,7 +358,7 @@ class PgTransaction(Transaction):
     def active(self) -> bool:
         return self._held is not None and self._held.asyncpg.is_in_transaction()
 
-    async def commit(self) -> None:
+    async def commit(self, release: Callable[[], None] | None = None) -> None:
         await self.flush()
         self._open()
         await self._guarded(self._transaction.commit())
@@ -396,6 +399,32 @@ class PgTransaction(Transaction):
                 await self._connections.give_back(held)
 
 
+class WriteLock(asyncio.Lock):
+    """`Database.write_lock` on SQLite: an asyncio lock that knows how many wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+
+    async def acquire(self) -> Literal[True]:
+        self.waiting += 1
+        try:
+            return await super().acquire()
+        finally:
+            self.waiting -= 1
+
+
+class GroupFailed(exc.SQLAlchemyError):
+    """The transaction a unit's writes were handed to ended without committing them."""
+
+
+@dataclass
+class _Group:
+    """The writers whose writes wait in the writer's open transaction for its COMMIT."""
+
+    members: list[asyncio.Future[None]] = field(default_factory=list)
+
+
 class SqliteConnections:
     """The sqlite3 connections units of work run on: one writer (writers take turns through
     `Database.write_lock`) and as many readers as read at once; an in-memory database has one
@@ -412,6 +441,8 @@ class SqliteConnections:
 
     MAX_IDLE_READERS = 8
     CHECKPOINT_EVERY = 100
+    # At most this many writers' units share one COMMIT (see `defer`).
+    GROUP_MAX = 8
     busy_seconds = BUSY_SECONDS
     # A WAL this long (in pages, 4 KiB each) is made to start again.
     RESTART_FRAMES = 4096
@@ -436,6 +467,15 @@ class SqliteConnections:
         self._idle: list[InlineConnection] = []
         self._engines: dict[int, AsyncEngine] = {}
         self._all: list[InlineConnection] = [memory] if memory is not None else []
+        # Group commit: only a file's writer, whose holders of the write lock take turns.
+        self.group_commit = wal and memory is None and isinstance(write_lock, WriteLock)
+        self._group: _Group | None = None
+        self._committers: set[asyncio.Task[None]] = set()
+        self._parts = 0
+        # Counts, for tests: units whose writes were handed to a later COMMIT, and COMMITs of
+        # the units' writer.
+        self.handed_over = 0
+        self.writer_commits = 0
 
     @property
     def open_count(self) -> int:
@@ -518,6 +558,101 @@ class SqliteConnections:
         await connection.begin()  # SQL of none: the connection is in its transaction already
         return connection, AsyncSession(bind=connection, expire_on_commit=False)
 
+    # -- group commit ---------------------------------------------------------------------
+    # A writer's COMMIT costs as much as a list turn's statements (the WAL's pages written, a
+    # checkpoint's share). When other writers wait for the write lock, a unit that ends
+    # without a session of the ORM hands its writes to the open transaction instead of
+    # committing (`defer`), lets the next writer go on, and waits: the next writers run as
+    # parts of the same transaction (each in a savepoint of its own, `part`, which a failing
+    # unit rolls back alone), and one COMMIT ends them all: that of the GROUP_MAX-th writer
+    # or of one with an ORM session, else that of the group's committer, a task queued for
+    # the write lock behind the writers that were waiting when the group began (so that the
+    # last of them always finds someone waiting, and a group is committed even when a writer
+    # it waited for gave up). A writer that finds nobody waiting commits alone, as before. A
+    # unit's commit returns once its writes are committed, and raises if they were not: a
+    # reply is never sent before its COMMIT. Until then the group's writes are seen by its
+    # later parts (on the writer's connection, as if they had committed), by nobody else.
+
+    def grouped(self) -> bool:
+        """A group's transaction is open on the writer: a new writer is a part of it."""
+        return self._group is not None
+
+    def part(self) -> str:
+        """The name of the savepoint of a new part of the group's transaction."""
+        self._parts += 1
+        return f"part_{self._parts}"
+
+    def may_defer(self) -> bool:
+        """A writer may hand its writes to the group: another waits for the write lock, and
+        the group has room."""
+        lock = self._write_lock
+        return (
+            self.group_commit
+            and isinstance(lock, WriteLock)
+            and lock.waiting > 0
+            and (self._group is None or len(self._group.members) < self.GROUP_MAX - 1)
+        )
+
+    def defer(self) -> asyncio.Future[None]:
+        """The holder's writes are the group's now (a group begins, with its committer, if
+        none is open): the future that the group's COMMIT settles."""
+        loop = asyncio.get_running_loop()
+        if self._group is None:
+            group = self._group = _Group()
+            committer = loop.create_task(self._commit_group(group))
+            self._committers.add(committer)
+            committer.add_done_callback(self._committers.discard)
+        done: asyncio.Future[None] = loop.create_future()
+        self._group.members.append(done)
+        self.handed_over += 1
+        return done
+
+    def settle(self, error: BaseException | None) -> None:
+        """The group's transaction ended: committed (`error` None), or not."""
+        group, self._group = self._group, None
+        if group is None:
+            return
+        for done in group.members:
+            if done.done():
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                failed = GroupFailed(f"the writes were not committed: {error}")
+                failed.__cause__ = error
+                done.set_exception(failed)
+
+    def commit_writer(self, sqlite: sqlite3.Connection) -> None:
+        """COMMIT the writer's transaction, the group's writes with it."""
+        try:
+            sqlite.commit()
+        except BaseException as error:
+            self.settle(error)
+            sqlite.rollback()  # a failed COMMIT leaves the transaction open
+            raise
+        self.writer_commits += 1
+        self.settle(None)
+        self.committed()
+
+    async def _commit_group(self, group: _Group) -> None:
+        assert self._write_lock is not None
+        try:
+            async with self._write_lock:
+                if self._group is not group:
+                    return  # a writer committed it
+                sqlite = (await self.writer()).sqlite3_connection
+                if not sqlite.in_transaction:
+                    self.settle(GroupFailed("the transaction was rolled back"))
+                    return
+                try:
+                    self.commit_writer(sqlite)
+                except Exception:  # its writers have the error
+                    log.warning("a group's COMMIT failed", exc_info=True)
+        except BaseException as error:  # cancelled (the loop stops): its writers fail
+            if self._group is group:
+                self.settle(error)
+            raise
+
     async def checkpointed(self) -> None:
         """Wait for the checkpoint that is running, if one is."""
         if self._checkpoint is not None:
@@ -558,6 +693,9 @@ class SqliteConnections:
         return int(frames)
 
     async def close(self) -> None:
+        for committer in list(self._committers):
+            with contextlib.suppress(Exception):
+                await committer
         await self.checkpointed()
         if self._checkpointer is not None:
             self._checkpointer.close()
@@ -586,7 +724,8 @@ def configure(conn: sqlite3.Connection, *, wal: bool) -> None:
 
 
 class SqliteTransaction(Transaction):
-    """A unit of work's transaction on a sqlite3 connection of `SqliteConnections`."""
+    """A unit of work's transaction on a sqlite3 connection of `SqliteConnections`; a writer's
+    may be a part of a group's (see group commit there)."""
 
     def __init__(self, connections: SqliteConnections, dialect: Dialect, *, read_only: bool):
         self._connections = connections
@@ -596,6 +735,12 @@ class SqliteTransaction(Transaction):
         self._sqlite: sqlite3.Connection | None = None
         self._driver: Driver | None = None
         self._orm: tuple[AsyncConnection, AsyncSession] | None = None
+        # The savepoint of this unit's part of a group's transaction, while the part is open;
+        # whether the unit is a part (its transaction is the group's, not its own).
+        self._part: str | None = None
+        self._is_part = False
+        # The writes are handed to the group's COMMIT: the connection is the next writer's.
+        self._handed_over = False
 
     async def begin(self) -> None:
         c = self._connections
@@ -603,7 +748,14 @@ class SqliteTransaction(Transaction):
         sqlite = inline.sqlite3_connection
         if self._read_only:
             sqlite.execute("BEGIN")  # deferred: it waits for no writer (WAL)
+        elif c.grouped() and sqlite.in_transaction:
+            self._part, self._is_part = c.part(), True
+            sqlite.execute(f"SAVEPOINT {self._part}")
         else:
+            if c.grouped():  # SQLite rolled the group's transaction back (a failed flush)
+                c.settle(GroupFailed("the transaction was rolled back"))
+            if sqlite.in_transaction:  # left by a group whose committer was cancelled
+                sqlite.rollback()
             await begin_immediate(sqlite, c.busy_seconds)
         self._inline, self._sqlite = inline, sqlite
         self._driver = Driver.on_sqlite(self.dialect, sqlite)
@@ -625,33 +777,69 @@ class SqliteTransaction(Transaction):
 
     @property
     def active(self) -> bool:
-        return self._sqlite is not None and self._sqlite.in_transaction
+        return self._sqlite is not None and not self._handed_over and self._sqlite.in_transaction
 
-    async def commit(self) -> None:
+    async def commit(self, release: Callable[[], None] | None = None) -> None:
         await self.flush()
-        assert self._sqlite is not None, "the unit of work has no transaction open"
-        if not self._sqlite.in_transaction:
+        sqlite, c = self._sqlite, self._connections
+        assert sqlite is not None, "the unit of work has no transaction open"
+        if not sqlite.in_transaction:
+            if self._part is not None:  # the group's transaction is gone with this part
+                c.settle(GroupFailed("the transaction was rolled back"))
             raise exc.PendingRollbackError(ROLLED_BACK)
-        self._sqlite.commit()
-        if not self._read_only:
-            self._connections.committed()
+        if self._read_only:
+            sqlite.commit()
+            return
+        if release is not None and self._orm is None and c.may_defer():
+            if self._part is not None:
+                sqlite.execute(f"RELEASE {self._part}")
+                self._part = None
+            elif self._driver is not None:
+                await self._driver.release_savepoints()
+            committed = c.defer()
+            self._handed_over = True
+            release()
+            await committed
+            return
+        self._part = None  # ended by the COMMIT, as the whole group's transaction is
+        c.commit_writer(sqlite)
 
     async def rollback(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.rollback()
+        if self._sqlite is not None and not self._handed_over:
+            if self._part is not None and self._sqlite.in_transaction:
+                # Only this part: the group's other writes stay.
+                self._sqlite.execute(f"ROLLBACK TO {self._part}")
+                self._sqlite.execute(f"RELEASE {self._part}")
+                self._part = None
+            else:
+                if self._part is not None:  # gone already, the group's writes with it
+                    self._connections.settle(GroupFailed("the transaction was rolled back"))
+                    self._part = None
+                self._sqlite.rollback()
         if self._orm is not None:
             # What the session flushed is gone with the transaction.
             self._orm[1].expunge_all()
 
     async def close(self) -> None:
         try:
-            if self._sqlite is not None and self._sqlite.in_transaction:
-                self._sqlite.rollback()
+            if self._sqlite is not None and not self._handed_over:
+                if self._part is not None:
+                    await self.rollback()  # this part only
+                elif self._sqlite.in_transaction and not self._is_part:
+                    self._sqlite.rollback()
             if self._orm is not None:
                 connection, session = self._orm
                 self._orm = None
-                await session.close()
-                await connection.close()  # its transaction is over: the rollback is a no-op
+                inline = self._inline
+                assert inline is not None
+                # Its transaction is over, or (after a part) the group's goes on: SQLAlchemy's
+                # rollback of it is a no-op, or must be one.
+                inline.keep_transaction = True
+                try:
+                    await session.close()
+                    await connection.close()
+                finally:
+                    inline.keep_transaction = False
         finally:
             if self._inline is not None:
                 self._connections.give_back(self._inline, reader=self._read_only)

@@ -149,14 +149,19 @@ class UnitOfWork:
         """The transaction's ORM session (made on first use)."""
         return await self.tx.orm()
 
-    def _release(self) -> None:
+    def _release_lock(self) -> None:
         if self._locked and self.db.write_lock is not None:
             self.db.write_lock.release()
             self._locked = False
+
+    def _release(self) -> None:
+        self._release_lock()
         _open_in.reset(self._token)
 
     async def commit(self) -> None:
-        await self.tx.commit()
+        # On SQLite the writer may let the next one go on before its COMMIT (group commit,
+        # storage/transactions.py); it returns once its writes are committed.
+        await self.tx.commit(self._release_lock if self._locked else None)
         self._committed = True
 
     async def rollback(self) -> None:

@@ -1,0 +1,152 @@
+"""Group commit on a SQLite file (storage/transactions.py): writers that wait for each other
+share one COMMIT; each one's commit returns only once its writes are committed, and raises if
+they were not; a writer that fails undoes only its own writes; a group is committed even when
+a writer after it gives up."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+from storage.transactions import GroupFailed, SqliteConnections
+from storage.uow import UnitOfWork, UnitOfWorkFactory
+from tests.support.databases import database_url, migrated
+
+NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as database:
+        yield database
+
+
+def connections(db: Database) -> SqliteConnections:
+    assert db.sqlite_connections is not None and db.sqlite_connections.group_commit
+    return db.sqlite_connections
+
+
+def stored(db: Database) -> set[str]:
+    """The claims committed, as another connection (another process) reads them."""
+    path = db.url.split("///", 1)[1]
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT activity_id FROM processed_activities")}
+
+
+async def claiming(
+    db: Database, name: str, then: Callable[[UnitOfWork], Awaitable[None]] | None = None
+) -> set[str]:
+    """A unit that claims activity `name`, runs `then`, commits; what another connection reads
+    right after its commit returned."""
+    async with UnitOfWorkFactory(db)("t1") as uow:
+        assert await uow.activities.claim(name, NOW)
+        if then is not None:
+            await then(uow)
+        await uow.commit()
+    return stored(db)
+
+
+async def queued(db: Database, *units: Awaitable[set[str]]) -> list[set[str] | BaseException]:
+    """Run `units` with each waiting for the write lock behind the one before (the lock is
+    held until all of them wait), as a burst of turns does."""
+    lock = db.write_lock
+    assert lock is not None
+    await lock.acquire()
+    tasks = [asyncio.ensure_future(unit) for unit in units]
+    while lock._waiters is None or len(lock._waiters) < len(tasks):  # type: ignore[attr-defined]
+        await asyncio.sleep(0)
+    lock.release()
+    # A writer whose group is never committed would wait for ever: fail instead.
+    return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+
+
+async def test_writers_waiting_for_each_other_share_a_commit(db: Database) -> None:
+    c = connections(db)
+    commits, handed = c.writer_commits, c.handed_over
+    names = [f"a{i}" for i in range(20)]
+    seen = await queued(db, *(claiming(db, name) for name in names))
+    # Each commit returned once its claim was committed: another connection reads it then.
+    assert all(isinstance(s, set) and name in s for name, s in zip(names, seen, strict=True))
+    assert stored(db) == set(names)
+    # Groups of at most GROUP_MAX: 20 writers, 3 COMMITs (8, 8, 4), not 20. The eighth of
+    # each full group commits it; the last group's four all hand over (its committer waits
+    # behind them), and its committer commits them.
+    assert c.writer_commits - commits == 3
+    assert c.handed_over - handed == 7 + 7 + 4
+    assert not c.grouped()
+
+
+async def test_a_writer_alone_commits_at_once(db: Database) -> None:
+    c = connections(db)
+    commits, handed = c.writer_commits, c.handed_over
+    assert "alone" in await claiming(db, "alone")
+    assert (c.writer_commits - commits, c.handed_over - handed) == (1, 0)
+
+
+async def test_a_failing_writer_in_a_group_undoes_only_its_own_writes(db: Database) -> None:
+    async def fail(uow: UnitOfWork) -> None:
+        await uow.activities.claim("b-second", NOW)
+        raise ValueError("the use-case refused")
+
+    c = connections(db)
+    commits = c.writer_commits
+    first, failed, third = await queued(
+        db, claiming(db, "a"), claiming(db, "b", fail), claiming(db, "c")
+    )
+    assert isinstance(failed, ValueError)
+    assert isinstance(first, set) and isinstance(third, set)
+    assert stored(db) == {"a", "c"}
+    assert c.writer_commits - commits == 1
+
+
+async def test_a_group_whose_commit_fails_fails_every_writer_in_it(db: Database) -> None:
+    """The second writer leaves a foreign key broken until COMMIT (deferred), so the group's
+    COMMIT fails: no writer's claim is stored, every writer's commit raises, and the next
+    writer begins afresh."""
+
+    async def break_a_key(uow: UnitOfWork) -> None:
+        sqlite = (await uow.tx.driver())._sqlite
+        assert sqlite is not None
+        sqlite.execute("PRAGMA defer_foreign_keys=ON")
+        sqlite.execute(
+            "INSERT INTO checklist_items (tenant_id, checklist_id, position, text, required,"
+            " note) VALUES ('t1', 999, 1, 'x', 0, '')"
+        )
+
+    results = await queued(db, claiming(db, "a"), claiming(db, "b", break_a_key), claiming(db, "c"))
+    assert all(isinstance(r, (GroupFailed, sqlite3.IntegrityError)) for r in results), results
+    assert stored(db) == set()
+    assert not connections(db).grouped()
+    assert "d" in await claiming(db, "d")
+
+
+async def test_a_group_is_committed_when_the_writer_after_it_gives_up(db: Database) -> None:
+    """The first writer hands its claim to the group while the second waits; the second gives
+    up inside its unit (cancelled): the group's committer commits the first's claim."""
+    inside = asyncio.Event()
+    hanging: list[asyncio.Task[object]] = []
+
+    async def hang(_uow: UnitOfWork) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        hanging.append(task)
+        inside.set()
+        await asyncio.Event().wait()
+
+    async def run() -> list[set[str] | BaseException]:
+        return await queued(db, claiming(db, "a"), claiming(db, "b", hang))
+
+    burst = asyncio.ensure_future(run())
+    await inside.wait()
+    assert connections(db).grouped()  # the first's claim waits for a COMMIT
+    hanging[0].cancel()
+    first, second = await burst
+    assert isinstance(second, asyncio.CancelledError)
+    assert isinstance(first, set) and first == {"a"}
+    assert stored(db) == {"a"}
