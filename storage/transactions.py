@@ -560,18 +560,19 @@ class SqliteConnections:
 
     # -- group commit ---------------------------------------------------------------------
     # A writer's COMMIT costs as much as a list turn's statements (the WAL's pages written, a
-    # checkpoint's share). When other writers wait for the write lock, a unit that ends
-    # without a session of the ORM hands its writes to the open transaction instead of
-    # committing (`defer`), lets the next writer go on, and waits: the next writers run as
-    # parts of the same transaction (each in a savepoint of its own, `part`, which a failing
-    # unit rolls back alone), and one COMMIT ends them all: that of the GROUP_MAX-th writer
-    # or of one with an ORM session, else that of the group's committer, a task queued for
-    # the write lock behind the writers that were waiting when the group began (so that the
-    # last of them always finds someone waiting, and a group is committed even when a writer
-    # it waited for gave up). A writer that finds nobody waiting commits alone, as before. A
-    # unit's commit returns once its writes are committed, and raises if they were not: a
-    # reply is never sent before its COMMIT. Until then the group's writes are seen by its
-    # later parts (on the writer's connection, as if they had committed), by nobody else.
+    # checkpoint's share). When other writers wait for the write lock, a unit that ends hands
+    # its writes to the open transaction instead of committing (`defer`; its ORM session,
+    # flushed, is closed first), lets the next writer go on, and waits: the next writers run
+    # as parts of the same transaction (each in a savepoint of its own, `part`, which a
+    # failing unit rolls back alone), and one COMMIT ends them all: that of the GROUP_MAX-th
+    # writer or of one that does not wait (the outbox's), else that of the group's committer,
+    # a task queued for the write lock behind the writers that were waiting when the group
+    # began (so that the last of them always finds someone waiting, and a group is committed
+    # even when a writer it waited for gave up). A writer that finds nobody waiting commits
+    # alone, as before. A unit's commit returns once its writes are committed, and raises if
+    # they were not: a reply is never sent before its COMMIT. Until then the group's writes
+    # are seen by its later parts (on the writer's connection, as if they had committed), by
+    # nobody else.
 
     def grouped(self) -> bool:
         """A group's transaction is open on the writer: a new writer is a part of it."""
@@ -761,10 +762,28 @@ class SqliteTransaction(Transaction):
         self._driver = Driver.on_sqlite(self.dialect, sqlite)
 
     async def _orm_session(self) -> AsyncSession:
+        if self._handed_over:  # the connection is the next writer's
+            raise exc.PendingRollbackError("this unit of work has committed")
         if self._orm is None:
             assert self._inline is not None, "the unit of work has no transaction open"
             self._orm = await self._connections.session_on(self._inline)
         return self._orm[1]
+
+    async def _close_orm(self) -> None:
+        """Close the ORM session, if one was made, leaving the transaction as it is: it is
+        over, or it goes on as a group's (SQLAlchemy's rollback of it must be a no-op)."""
+        if self._orm is None:
+            return
+        connection, session = self._orm
+        self._orm = None
+        inline = self._inline
+        assert inline is not None
+        inline.keep_transaction = True
+        try:
+            await session.close()
+            await connection.close()
+        finally:
+            inline.keep_transaction = False
 
     async def connection(self) -> AsyncConnection:
         await self.orm()
@@ -790,7 +809,8 @@ class SqliteTransaction(Transaction):
         if self._read_only:
             sqlite.commit()
             return
-        if release is not None and self._orm is None and c.may_defer():
+        if release is not None and c.may_defer():
+            await self._close_orm()  # flushed: what it wrote is in the transaction
             if self._part is not None:
                 sqlite.execute(f"RELEASE {self._part}")
                 self._part = None
@@ -827,19 +847,7 @@ class SqliteTransaction(Transaction):
                     await self.rollback()  # this part only
                 elif self._sqlite.in_transaction and not self._is_part:
                     self._sqlite.rollback()
-            if self._orm is not None:
-                connection, session = self._orm
-                self._orm = None
-                inline = self._inline
-                assert inline is not None
-                # Its transaction is over, or (after a part) the group's goes on: SQLAlchemy's
-                # rollback of it is a no-op, or must be one.
-                inline.keep_transaction = True
-                try:
-                    await session.close()
-                    await connection.close()
-                finally:
-                    inline.keep_transaction = False
+            await self._close_orm()
         finally:
             if self._inline is not None:
                 self._connections.give_back(self._inline, reader=self._read_only)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
+from storage.models import UserAccount
 from storage.transactions import GroupFailed, SqliteConnections
 from storage.uow import UnitOfWork, UnitOfWorkFactory
 from tests.support.databases import database_url, migrated
@@ -171,3 +172,40 @@ async def test_the_wal_starts_again_under_writers_that_never_pause(db: Database)
     assert c.checkpoints >= 10 and c.handed_over > 600
     assert len(stored(db)) == 1200
     assert wal.stat().st_size // 4096 < 200
+
+
+async def test_writers_with_orm_sessions_are_parts_of_a_group_too(db: Database) -> None:
+    """The first writer and the third write through the ORM as well, the second fails after
+    an ORM write: the first's and third's rows are committed in one COMMIT, the second's
+    undone, and closing the sessions ended none of the group's transaction."""
+
+    def account(user_id: str) -> UserAccount:
+        return UserAccount(tenant_id="t1", id=user_id, name=user_id, role="member", created_at=NOW)
+
+    def orm_write(user_id: str, fail: bool = False) -> Callable[[UnitOfWork], Awaitable[None]]:
+        async def then(uow: UnitOfWork) -> None:
+            session = await uow.orm()
+            session.add(account(user_id))
+            await session.flush()
+            if fail:
+                raise ValueError("the use-case refused")
+
+        return then
+
+    c = connections(db)
+    commits, handed = c.writer_commits, c.handed_over
+    first, failed, third = await queued(
+        db,
+        claiming(db, "a", orm_write("29:a")),
+        claiming(db, "b", orm_write("29:b", fail=True)),
+        claiming(db, "c", orm_write("29:c")),
+    )
+    assert isinstance(failed, ValueError)
+    # Each commit returned once the group's COMMIT had stored both.
+    assert first == {"a", "c"}
+    assert isinstance(third, set) and third == {"a", "c"}
+    assert (c.writer_commits - commits, c.handed_over - handed) == (1, 2)
+    path = db.url.split("///", 1)[1]
+    with sqlite3.connect(path) as conn:
+        users = {r[0] for r in conn.execute("SELECT id FROM users")}
+    assert users == {"29:a", "29:c"}
