@@ -23,7 +23,6 @@ from storage.transactions import (
     CONNECTIONS,
     PgConnections,
     SqliteConnections,
-    WriteLock,
     asyncpg_adapter_joinable,
     configure,
 )
@@ -65,7 +64,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         in_memory = False
         kwargs: dict[str, Any] = {"echo": echo}
-        self.write_lock: asyncio.Lock | None = WriteLock() if self.is_sqlite else None
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
         # Units of work on SQLite run on connections of their own (storage/transactions.py),
         # and on PostgreSQL with asyncpg too (`held`, below).
         self.sqlite_connections: SqliteConnections | None = None

@@ -30,7 +30,7 @@ import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc, pool
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
@@ -399,21 +399,6 @@ class PgTransaction(Transaction):
                 await self._connections.give_back(held)
 
 
-class WriteLock(asyncio.Lock):
-    """`Database.write_lock` on SQLite: an asyncio lock that knows how many wait for it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting = 0
-
-    async def acquire(self) -> Literal[True]:
-        self.waiting += 1
-        try:
-            return await super().acquire()
-        finally:
-            self.waiting -= 1
-
-
 class GroupFailed(exc.SQLAlchemyError):
     """The transaction a unit's writes were handed to ended without committing them."""
 
@@ -468,7 +453,7 @@ class SqliteConnections:
         self._engines: dict[int, AsyncEngine] = {}
         self._all: list[InlineConnection] = [memory] if memory is not None else []
         # Group commit: only a file's writer, whose holders of the write lock take turns.
-        self.group_commit = wal and memory is None and isinstance(write_lock, WriteLock)
+        self.group_commit = wal and memory is None and write_lock is not None
         self._group: _Group | None = None
         self._committers: set[asyncio.Task[None]] = set()
         self._parts = 0
@@ -560,19 +545,18 @@ class SqliteConnections:
 
     # -- group commit ---------------------------------------------------------------------
     # A writer's COMMIT costs as much as a list turn's statements (the WAL's pages written, a
-    # checkpoint's share). When other writers wait for the write lock, a unit that ends hands
-    # its writes to the open transaction instead of committing (`defer`; its ORM session,
-    # flushed, is closed first), lets the next writer go on, and waits: the next writers run
-    # as parts of the same transaction (each in a savepoint of its own, `part`, which a
-    # failing unit rolls back alone), and one COMMIT ends them all: that of the GROUP_MAX-th
-    # writer or of one that does not wait (the outbox's), else that of the group's committer,
-    # a task queued for the write lock behind the writers that were waiting when the group
-    # began (so that the last of them always finds someone waiting, and a group is committed
-    # even when a writer it waited for gave up). A writer that finds nobody waiting commits
-    # alone, as before. A unit's commit returns once its writes are committed, and raises if
-    # they were not: a reply is never sent before its COMMIT. Until then the group's writes
-    # are seen by its later parts (on the writer's connection, as if they had committed), by
-    # nobody else.
+    # checkpoint's share). A unit that ends hands its writes to the open transaction instead
+    # of committing (`defer`; its ORM session, flushed, is closed first), lets the next writer
+    # go on, and waits: the writers that take the write lock next run as parts of the same
+    # transaction (each in a savepoint of its own, `part`, which a failing unit rolls back
+    # alone), and one COMMIT ends them all. It is that of the GROUP_MAX-th writer or of one
+    # that does not wait (the outbox's), else that of the group's committer: a task that the
+    # group's first writer queues for the write lock, so that it commits once the writers
+    # waiting then, and those that reach the lock before it, have had their turn (one pass of
+    # the loop for a writer alone). A unit's commit returns once its writes are committed,
+    # and raises if they were not: a reply is never sent before its COMMIT. Until then the
+    # group's writes are seen by its later parts (on the writer's connection, as if they had
+    # committed), by nobody else.
 
     def grouped(self) -> bool:
         """A group's transaction is open on the writer: a new writer is a part of it."""
@@ -584,14 +568,9 @@ class SqliteConnections:
         return f"part_{self._parts}"
 
     def may_defer(self) -> bool:
-        """A writer may hand its writes to the group: another waits for the write lock, and
-        the group has room."""
-        lock = self._write_lock
-        return (
-            self.group_commit
-            and isinstance(lock, WriteLock)
-            and lock.waiting > 0
-            and (self._group is None or len(self._group.members) < self.GROUP_MAX - 1)
+        """A writer may hand its writes to the group: it has room."""
+        return self.group_commit and (
+            self._group is None or len(self._group.members) < self.GROUP_MAX - 1
         )
 
     def defer(self) -> asyncio.Future[None]:

@@ -1,7 +1,7 @@
-"""Group commit on a SQLite file (storage/transactions.py): writers that wait for each other
-share one COMMIT; each one's commit returns only once its writes are committed, and raises if
-they were not; a writer that fails undoes only its own writes; a group is committed even when
-a writer after it gives up."""
+"""Group commit on a SQLite file (storage/transactions.py): writers that follow each other on
+the write lock share one COMMIT; each one's commit returns only once its writes are committed,
+and raises if they were not; a writer that fails undoes only its own writes; a group is
+committed even when a writer after it gives up."""
 
 from __future__ import annotations
 
@@ -83,11 +83,26 @@ async def test_writers_waiting_for_each_other_share_a_commit(db: Database) -> No
     assert not c.grouped()
 
 
-async def test_a_writer_alone_commits_at_once(db: Database) -> None:
+async def test_a_writer_alone_is_committed_by_its_group_s_committer(db: Database) -> None:
+    """Nobody waits: the writer's group is itself, which its committer commits on the loop's
+    next pass; its commit returns once that is done. Writers one after another each have
+    their own COMMIT."""
     c = connections(db)
     commits, handed = c.writer_commits, c.handed_over
-    assert "alone" in await claiming(db, "alone")
-    assert (c.writer_commits - commits, c.handed_over - handed) == (1, 0)
+    for name in ("one", "two"):
+        assert name in await claiming(db, name)
+    assert (c.writer_commits - commits, c.handed_over - handed) == (2, 2)
+    assert not c.grouped()
+
+
+async def test_writers_that_reach_the_lock_within_a_pass_share_a_commit(db: Database) -> None:
+    """Three turns that take the write lock one after another without waiting (nobody holds
+    it when each asks) are still one group: the first's committer comes after them."""
+    c = connections(db)
+    commits = c.writer_commits
+    seen = await asyncio.gather(*(claiming(db, name) for name in ("x", "y", "z")))
+    assert all(s == {"x", "y", "z"} for s in seen)
+    assert c.writer_commits - commits == 1
 
 
 async def test_a_failing_writer_in_a_group_undoes_only_its_own_writes(db: Database) -> None:
