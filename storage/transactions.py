@@ -804,17 +804,18 @@ class SqliteTransaction(Transaction):
         c.commit_writer(sqlite)
 
     async def rollback(self) -> None:
-        if self._sqlite is not None and not self._handed_over:
-            if self._part is not None and self._sqlite.in_transaction:
-                # Only this part: the group's other writes stay.
-                self._sqlite.execute(f"ROLLBACK TO {self._part}")
-                self._sqlite.execute(f"RELEASE {self._part}")
-                self._part = None
-            else:
-                if self._part is not None:  # gone already, the group's writes with it
+        sqlite = self._sqlite
+        if sqlite is not None and not self._handed_over:
+            if not self._is_part:
+                sqlite.rollback()
+            elif self._part is not None:  # only this part: the group's other writes stay
+                if sqlite.in_transaction:
+                    sqlite.execute(f"ROLLBACK TO {self._part}")
+                    sqlite.execute(f"RELEASE {self._part}")
+                else:  # gone already, the group's writes with it
                     self._connections.settle(GroupFailed("the transaction was rolled back"))
-                    self._part = None
-                self._sqlite.rollback()
+                self._part = None
+            # A part that ended already left nothing of its own to undo.
         if self._orm is not None:
             # What the session flushed is gone with the transaction.
             self._orm[1].expunge_all()
