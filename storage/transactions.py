@@ -602,6 +602,10 @@ class SqliteConnections:
                 failed.__cause__ = error
                 done.set_exception(failed)
 
+    def lost(self) -> None:
+        """SQLite rolled the group's transaction back (a failed flush, say): its writers fail."""
+        self.settle(GroupFailed("the transaction was rolled back"))
+
     def commit_writer(self, sqlite: sqlite3.Connection) -> None:
         """COMMIT the writer's transaction, the group's writes with it."""
         try:
@@ -622,7 +626,7 @@ class SqliteConnections:
                     return  # a writer committed it
                 sqlite = (await self.writer()).sqlite3_connection
                 if not sqlite.in_transaction:
-                    self.settle(GroupFailed("the transaction was rolled back"))
+                    self.lost()
                     return
                 try:
                     self.commit_writer(sqlite)
@@ -733,7 +737,7 @@ class SqliteTransaction(Transaction):
             sqlite.execute(f"SAVEPOINT {self._part}")
         else:
             if c.grouped():  # SQLite rolled the group's transaction back (a failed flush)
-                c.settle(GroupFailed("the transaction was rolled back"))
+                c.lost()
             if sqlite.in_transaction:  # left by a group whose committer was cancelled
                 sqlite.rollback()
             await begin_immediate(sqlite, c.busy_seconds)
@@ -783,7 +787,7 @@ class SqliteTransaction(Transaction):
         assert sqlite is not None, "the unit of work has no transaction open"
         if not sqlite.in_transaction:
             if self._part is not None:  # the group's transaction is gone with this part
-                c.settle(GroupFailed("the transaction was rolled back"))
+                c.lost()
             raise exc.PendingRollbackError(ROLLED_BACK)
         if self._read_only:
             sqlite.commit()
@@ -813,7 +817,7 @@ class SqliteTransaction(Transaction):
                     sqlite.execute(f"ROLLBACK TO {self._part}")
                     sqlite.execute(f"RELEASE {self._part}")
                 else:  # gone already, the group's writes with it
-                    self._connections.settle(GroupFailed("the transaction was rolled back"))
+                    self._connections.lost()
                 self._part = None
             # A part that ended already left nothing of its own to undo.
         if self._orm is not None:
