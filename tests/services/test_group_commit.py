@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import exc as sa_exc
 
 from storage.db import Database
 from storage.models import UserAccount
@@ -224,3 +225,29 @@ async def test_writers_with_orm_sessions_are_parts_of_a_group_too(db: Database) 
     with sqlite3.connect(path) as conn:
         users = {r[0] for r in conn.execute("SELECT id FROM users")}
     assert users == {"29:a", "29:c"}
+
+
+async def test_a_part_whose_flush_ends_the_transaction_fails_the_writers_before_it(
+    db: Database,
+) -> None:
+    """The second writer's ORM flush fails (a user that exists already): SQLAlchemy rolls the
+    whole transaction back, the first writer's claim with it, so the first writer's commit
+    raises; the third begins afresh and is stored."""
+
+    async def duplicate(uow: UnitOfWork) -> None:
+        session = await uow.orm()
+        for _ in range(2):
+            session.add(
+                UserAccount(tenant_id="t1", id="29:same", name="A", role="member", created_at=NOW)
+            )
+            await session.flush()
+            session.expunge_all()
+
+    first, failed, third = await queued(
+        db, claiming(db, "a"), claiming(db, "b", duplicate), claiming(db, "c")
+    )
+    assert isinstance(first, GroupFailed)
+    assert isinstance(failed, sa_exc.IntegrityError)
+    assert third == {"c"}
+    assert stored(db) == {"c"}
+    assert not connections(db).grouped()
