@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -26,6 +27,31 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: sa.Dialect, coltype: object) -> Any:
+        """On SQLite, what SQLAlchemy's processor and `process_result_value` give, in one
+        parse: SQLite keeps the text SQLAlchemy wrote ("2026-12-07 14:11:52.171056", UTC),
+        which reads as an aware UTC datetime with its offset added (0.08 µs), where the two
+        steps took 0.76 (`datetime.replace` alone 0.49): two of them a ticket, twenty a list.
+        Text that is not such a time (a date, a time with its offset) goes the two steps."""
+        steps = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or steps is None:
+            return steps
+        two_steps = steps
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            try:
+                parsed = datetime.fromisoformat(value + "+00:00")
+            except (TypeError, ValueError):
+                parsed = None
+            # "2026-12-07+00:00" reads as midnight, naive: "+" taken for the date's separator.
+            if parsed is not None and parsed.tzinfo is UTC:
+                return parsed
+            return two_steps(value)
+
+        return process
 
 
 def ts(nullable: bool = False) -> datetime:
