@@ -22,7 +22,7 @@ from bot.domain.checklists import (
 from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.paging import Page
 from bot.domain.people import Person
-from bot.i18n import fmt_date, fmt_datetime, t
+from bot.i18n import Messages, fmt_date, fmt_datetime, t
 from cards.common import (
     Card,
     Element,
@@ -37,6 +37,7 @@ from cards.common import (
     field_error_lines,
     field_errors,
     heading,
+    list_row,
     literal,
     pager,
     progress_bar,
@@ -177,24 +178,14 @@ def template_list(locale: str | None, page: Page[Template], *, can_manage: bool)
     body: list[Element] = [heading(t(locale, "checklists.templates_title"))]
     if not page.items:
         body.append(text(t(locale, "checklists.no_templates"), isSubtle=True))
+    opens = t(locale, "button.open")
     for template in page.items:
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": execute(
-                    t(locale, "button.open"), "template.show", {"number": template.number}
-                ),
-                "items": [
-                    text(f"**T{template.number}** {literal(template.title)}", spacing="None"),
-                    text(
-                        t(locale, "checklists.template_count", count=len(template.items)),
-                        size="Small",
-                        isSubtle=True,
-                        spacing="None",
-                    ),
-                ],
-            }
+            list_row(
+                execute(opens, "template.show", {"number": template.number}),
+                f"**T{template.number}** {literal(template.title)}",
+                t(locale, "checklists.template_count", count=len(template.items)),
+            )
         )
     line, actions = pager(locale, page, "templates.list", {}, "checklists.templates_page")
     body.append(line)
@@ -456,37 +447,28 @@ def checklist_list(
     ]
     if not page.items:
         body.append(text(t(locale, "checklists.list_empty"), isSubtle=True))
+    messages = Messages(locale)
     for checklist in page.items:
         due = fmt_date(locale, checklist.due) if checklist.due else "-"
         if checklist.overdue(today):
             due = t(locale, "checklists.overdue_due", due=due)
+        about = t(
+            locale,
+            "checklists.list_line",
+            done=checklist.done,
+            total=checklist.total,
+            status=messages["checkliststatus." + checklist.status],
+            assignee=literal(checklist.assignee.name)
+            if checklist.assignee
+            else messages["checklists.nobody"],
+            due=due,
+        )
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": execute(
-                    t(locale, "button.open"), "checklist.show", {"number": checklist.number}
-                ),
-                "items": [
-                    text(f"**#{checklist.number}** {literal(checklist.title)}", spacing="None"),
-                    text(
-                        t(
-                            locale,
-                            "checklists.list_line",
-                            done=checklist.done,
-                            total=checklist.total,
-                            status=_status(locale, checklist),
-                            assignee=literal(checklist.assignee.name)
-                            if checklist.assignee
-                            else t(locale, "checklists.nobody"),
-                            due=due,
-                        ),
-                        size="Small",
-                        isSubtle=True,
-                        spacing="None",
-                    ),
-                ],
-            }
+            list_row(
+                execute(messages["button.open"], "checklist.show", {"number": checklist.number}),
+                f"**#{checklist.number}** {literal(checklist.title)}",
+                about,
+            )
         )
     line, actions = pager(
         locale, page, "checklists.list", {"filter": flt.value}, "checklists.list_page"
@@ -531,20 +513,12 @@ def reminder_card(locale: str | None, notice: ReminderNotice) -> Card:
         kind = t(locale, f"reminders.kind.{item.app}")
         verb = "ticket.show" if item.app == "tickets" else "checklist.show"
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": execute(t(locale, "button.open"), verb, {"number": item.number}),
-                "items": [
-                    text(f"{kind} **#{item.number}** {literal(item.title)}", spacing="None"),
-                    text(
-                        t(locale, key, due=fmt_date(locale, item.due)),
-                        size="Small",
-                        color="Attention" if item.due < notice.day else "Default",
-                        spacing="None",
-                    ),
-                ],
-            }
+            list_row(
+                execute(t(locale, "button.open"), verb, {"number": item.number}),
+                f"{kind} **#{item.number}** {literal(item.title)}",
+                t(locale, key, due=fmt_date(locale, item.due)),
+                color="Attention" if item.due < notice.day else "Default",
+            )
         )
     return card(
         body,

@@ -174,6 +174,33 @@ def heading(value: str) -> Element:
     return text(value, size="Large", weight="Bolder")
 
 
+def list_row(opens: Element, headline: str, line: str, **line_style: Any) -> Element:
+    """A row of a list (every app's lists, the reminders' digest): the item's headline (its
+    number and title, made safe by the caller), a small line about it under it, and the whole
+    row opening the item (`opens`, an Action.Execute). The line is subtle unless styled."""
+    style = line_style or _SUBTLE
+    # `text`'s TextBlocks, written out: a list builds ten of these a page.
+    return {
+        "type": "Container",
+        "separator": True,
+        "selectAction": opens,
+        "items": [
+            {"type": "TextBlock", "text": headline, "wrap": True, "spacing": "None"},
+            {
+                "type": "TextBlock",
+                "text": line,
+                "wrap": True,
+                "size": "Small",
+                **style,
+                "spacing": "None",
+            },
+        ],
+    }
+
+
+_SUBTLE = {"isSubtle": True}
+
+
 def facts(pairs: Iterable[tuple[str, str]]) -> Element:
     return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in pairs]}
 

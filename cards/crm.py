@@ -36,7 +36,16 @@ from bot.domain.errors import DomainError, InvalidInput
 from bot.domain.items import HistoryEntry
 from bot.domain.paging import Page
 from bot.domain.people import Person
-from bot.i18n import fmt_date, fmt_datetime, fmt_decimal, fmt_money, fmt_number, fmt_percent, t
+from bot.i18n import (
+    Messages,
+    fmt_date,
+    fmt_datetime,
+    fmt_decimal,
+    fmt_money,
+    fmt_number,
+    fmt_percent,
+    t,
+)
 from cards.common import (
     Card,
     Element,
@@ -51,6 +60,7 @@ from cards.common import (
     field_errors,
     heading,
     history_section,
+    list_row,
     literal,
     message,
     pager,
@@ -373,27 +383,19 @@ def _detail_actions(
 
 
 def _opportunity_row(locale: str | None, o: Opportunity) -> Element:
-    return {
-        "type": "Container",
-        "separator": True,
-        "selectAction": execute(t(locale, "button.open"), "opportunity.show", {"number": o.number}),
-        "items": [
-            text(f"**#{o.number}** {literal(o.name)}", spacing="None"),
-            text(
-                t(
-                    locale,
-                    "crm.list.line",
-                    stage=_stage(locale, o.stage),
-                    amount=_money(locale, o.amount, o.currency),
-                    account=literal(o.account.name) if o.account else t(locale, "crm.none"),
-                    owner=literal(o.owner.name),
-                ),
-                size="Small",
-                isSubtle=True,
-                spacing="None",
-            ),
-        ],
-    }
+    about = t(
+        locale,
+        "crm.list.line",
+        stage=_stage(locale, o.stage),
+        amount=_money(locale, o.amount, o.currency),
+        account=literal(o.account.name) if o.account else t(locale, "crm.none"),
+        owner=literal(o.owner.name),
+    )
+    return list_row(
+        execute(t(locale, "button.open"), "opportunity.show", {"number": o.number}),
+        f"**#{o.number}** {literal(o.name)}",
+        about,
+    )
 
 
 def opportunity_list(
@@ -544,24 +546,14 @@ def account_list(
     body: list[Element] = [*banner, heading(title)]
     if not page.items:
         body.append(text(t(locale, "crm.accounts.empty"), isSubtle=True))
+    messages = Messages(locale)
     for account in page.items:
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": execute(
-                    t(locale, "button.open"), "account.show", {"number": account.number}
-                ),
-                "items": [
-                    text(f"**{literal(account.name)}**", spacing="None"),
-                    text(
-                        literal(account.domain) if account.domain else t(locale, "crm.none"),
-                        size="Small",
-                        isSubtle=True,
-                        spacing="None",
-                    ),
-                ],
-            }
+            list_row(
+                execute(messages["button.open"], "account.show", {"number": account.number}),
+                f"**{literal(account.name)}**",
+                literal(account.domain) if account.domain else messages["crm.none"],
+            )
         )
     line, actions = pager(
         locale, page, "accounts.list", {"filter": name_filter}, "crm.accounts.page"
@@ -657,31 +649,20 @@ def contact_list(
     body: list[Element] = [*banner, heading(title)]
     if not page.items:
         body.append(text(t(locale, "crm.contacts.empty"), isSubtle=True))
+    messages = Messages(locale)
     for contact in page.items:
+        about = t(
+            locale,
+            "crm.contacts.line",
+            account=literal(contact.account.name) if contact.account else messages["crm.none"],
+            email=literal(contact.email) if contact.email else "-",
+        )
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": execute(
-                    t(locale, "button.open"), "contact.show", {"number": contact.number}
-                ),
-                "items": [
-                    text(f"**{literal(contact.name)}**", spacing="None"),
-                    text(
-                        t(
-                            locale,
-                            "crm.contacts.line",
-                            account=literal(contact.account.name)
-                            if contact.account
-                            else t(locale, "crm.none"),
-                            email=literal(contact.email) if contact.email else "-",
-                        ),
-                        size="Small",
-                        isSubtle=True,
-                        spacing="None",
-                    ),
-                ],
-            }
+            list_row(
+                execute(messages["button.open"], "contact.show", {"number": contact.number}),
+                f"**{literal(contact.name)}**",
+                about,
+            )
         )
     line, actions = pager(
         locale, page, "contacts.list", {"filter": name_filter}, "crm.contacts.page"

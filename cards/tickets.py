@@ -22,7 +22,7 @@ from bot.domain.tickets import (
     Ticket,
     TicketFilter,
 )
-from bot.i18n import fmt_date, fmt_datetime, t
+from bot.i18n import Messages, fmt_date, fmt_datetime, t
 from cards.common import (
     Card,
     Element,
@@ -39,6 +39,7 @@ from cards.common import (
     field_errors,
     heading,
     history_section,
+    list_row,
     literal,
     message,
     pager,
@@ -321,33 +322,24 @@ def ticket_list(
     ]
     if not page.items:
         body.append(text(t(locale, "tickets.list.empty"), isSubtle=True))
+    messages = Messages(locale)
     for ticket in page.items:
+        about = t(
+            locale,
+            "tickets.list.line",
+            status=messages["status." + ticket.status],
+            priority=messages["priority." + ticket.priority],
+            assignee=literal(ticket.assignee.name)
+            if ticket.assignee
+            else messages["ticket.unassigned"],
+            updated=fmt_date(locale, ticket.updated_at),
+        )
         body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "selectAction": execute(
-                    t(locale, "button.open"), "ticket.show", {"number": ticket.number}
-                ),
-                "items": [
-                    text(f"**#{ticket.number}** {literal(ticket.title)}", spacing="None"),
-                    text(
-                        t(
-                            locale,
-                            "tickets.list.line",
-                            status=t(locale, f"status.{ticket.status.value}"),
-                            priority=t(locale, f"priority.{ticket.priority.value}"),
-                            assignee=literal(ticket.assignee.name)
-                            if ticket.assignee
-                            else t(locale, "ticket.unassigned"),
-                            updated=fmt_date(locale, ticket.updated_at),
-                        ),
-                        size="Small",
-                        isSubtle=True,
-                        spacing="None",
-                    ),
-                ],
-            }
+            list_row(
+                execute(messages["button.open"], "ticket.show", {"number": ticket.number}),
+                f"**#{ticket.number}** {literal(ticket.title)}",
+                about,
+            )
         )
     line, actions = pager(locale, page, "tickets.list", {"filter": flt.value}, "tickets.list.page")
     body.append(line)

@@ -37,6 +37,20 @@ def t(locale: str | None, key: str, **params: Any) -> str:
     return template.format(**params) if params else template
 
 
+class Messages(dict[str, str]):
+    """The messages (without parameters) of one locale, each looked up once however often a
+    card asks: a list asks the same few for every row ("Open", a status, a priority), fifty
+    times for a page of ten, at about 0.3 µs each through `t`."""
+
+    def __init__(self, locale: str | None) -> None:
+        super().__init__()
+        self.locale = locale
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = t(self.locale, key)
+        return value
+
+
 @lru_cache(maxsize=64)
 def babel_locale(locale: str | None) -> Locale:
     """The Babel locale for what Teams sends ("de-AT", "en-GB"); a language we have no catalog

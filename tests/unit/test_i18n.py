@@ -12,7 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import i18n
-from bot.i18n import de, en, fmt_date, fmt_datetime, fmt_money, fmt_number, fmt_percent, language, t
+from bot.i18n import (
+    Messages,
+    de,
+    en,
+    fmt_date,
+    fmt_datetime,
+    fmt_money,
+    fmt_number,
+    fmt_percent,
+    language,
+    t,
+)
 
 KEYS = sorted(en.MESSAGES)
 
@@ -84,6 +95,16 @@ def test_t_falls_back_to_english_for_a_missing_key(monkeypatch: pytest.MonkeyPat
 def test_t_refuses_an_unknown_key() -> None:
     with pytest.raises(KeyError):
         t("de-DE", "no.such.key")
+
+
+@pytest.mark.parametrize("locale", ["de-DE", "en-US", "fr-FR", None])
+def test_messages_are_t_s_messages_looked_up_once(locale: str | None) -> None:
+    messages = Messages(locale)
+    keys = [k for k, v in en.MESSAGES.items() if "{" not in v]
+    assert [messages[k] for k in keys] == [t(locale, k) for k in keys]
+    assert len(messages) == len(keys)  # each remembered once
+    with pytest.raises(KeyError):
+        messages["no.such.key"]
 
 
 @pytest.mark.parametrize(
