@@ -100,6 +100,23 @@ def _claim(dialect: str) -> Any:
 CLAIM = Statement(_claim)
 
 
+def _claim_reading_sender(_dialect: str) -> Any:
+    """PostgreSQL's claim with the sender's user row read in the same statement (one round
+    trip, not two): one row, `claimed` (1, or 0 for a redelivery), then the user's columns
+    (NULL when the bot does not know the user yet)."""
+    users: Any = UserAccount.__table__  # type: ignore[attr-defined]
+    claimed = _claim("postgresql").returning(sa.literal(1).label("one")).cte("claimed")
+    count = sa.select(sa.func.count()).select_from(claimed).scalar_subquery().label("claimed")
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    sender = sa.and_(
+        users.c.tenant_id == sa.bindparam("tenant_id"), users.c.id == sa.bindparam("user_id")
+    )
+    return sa.select(count, *users.columns).select_from(one.outerjoin(users, sender))
+
+
+CLAIM_READING_SENDER = Statement(_claim_reading_sender)
+
+
 TENANTS = Rows(Tenant, "id")
 
 
@@ -135,12 +152,27 @@ class TenantRepository(Repository):
 
 
 class IdempotencyRepository(Repository):
-    async def claim(self, activity_id: str, now: datetime) -> bool:
-        """Record an activity id; False if it was already recorded (a redelivery)."""
+    async def claim(
+        self,
+        activity_id: str,
+        now: datetime,
+        *,
+        sender: str | None = None,
+        users: UserRepository | None = None,
+    ) -> bool:
+        """Record an activity id; False if it was already recorded (a redelivery).
+
+        With `sender` and the unit's `users`, on PostgreSQL the same statement reads the
+        sender's user row too, which `users.get(sender)` then returns without a round trip of
+        its own (nearly every turn reads its sender). SQLite has no round trips to save."""
         db = await self.db()
-        return bool(
-            await db.run(CLAIM, tenant_id=self.tenant_id, activity_id=activity_id, processed_at=now)
-        )
+        values = {"tenant_id": self.tenant_id, "activity_id": activity_id, "processed_at": now}
+        if sender is None or users is None or self.dialect != "postgresql":
+            return bool(await db.run(CLAIM, **values))
+        found = await db.first(CLAIM_READING_SENDER, user_id=sender, **values)
+        assert found is not None  # the statement always gives its one row
+        users.read_along(sender, found[1:] if found[1] is not None else None, db)
+        return bool(found[0])
 
     async def release(self, activity_id: str) -> None:
         await self.execute(
@@ -230,6 +262,15 @@ class UserRepository(Repository):
         # users, the driver and its rollbacks then). Good until this repository writes a user
         # or a unit of the transaction rolls back what it wrote.
         self._listed: tuple[frozenset[str], list[UserLine], Driver, int] | None = None
+        # A user read along with another statement (the claim's sender): (their id, the row's
+        # values or None for a user the bot does not know, the driver and its rollbacks then).
+        # Good until this repository writes a user or a unit rolls back what it wrote.
+        self._along: tuple[str, tuple[Any, ...] | None, Driver, int] | None = None
+
+    def read_along(self, user_id: str, values: tuple[Any, ...] | None, db: Driver) -> None:
+        """The stored row of `user_id` (its columns' values, None if there is none), read by
+        another repository's statement of this transaction: what `get` gives from now on."""
+        self._along = (user_id, values, db, db.rolled_back)
 
     async def get(self, user_id: str, *, listed: Sequence[str] = ()) -> UserAccount | None:
         """The user; on PostgreSQL with `listed`, and if the user has one of those roles, the
@@ -238,6 +279,19 @@ class UserRepository(Repository):
         has no round trips to save, and the one statement cost it as much as the two."""
         db = await self.db()
         wanted = sorted(set(listed))
+        along = self._along
+        if (
+            along is not None
+            and along[0] == user_id
+            and along[2] is db
+            and along[3] == db.rolled_back
+        ):
+            if along[1] is None:
+                return None
+            user = USERS.row(along[1], db)
+            if not wanted or user.role not in wanted:
+                return user
+            # The users of `listed` are wanted too: read with the user, below.
         if not wanted or self.dialect != "postgresql":
             return await USERS.first(db, tenant_id=self.tenant_id, id=user_id)
         found = await self._by_roles(USER_AND_ROLES, _user_and_roles, wanted, id=user_id)
@@ -252,14 +306,14 @@ class UserRepository(Repository):
     async def add(self, user: UserAccount) -> None:
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
-        self._listed = None
+        self._listed = self._along = None
         await USERS.save(await self.db(), user)
 
     async def add_if_absent(self, user: UserAccount) -> UserAccount:
         """Insert the user unless a concurrent turn did first; return the stored user."""
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
-        self._listed = None
+        self._listed = self._along = None
         if await USERS.insert_if_absent(await self.db(), user):
             return user
         stored = await self.get(user.id)

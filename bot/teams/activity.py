@@ -151,13 +151,20 @@ def shared_conversation(activity: Activity) -> bool:
     return conversation is not None and conversation.conversation_type in SHARED_CONVERSATIONS
 
 
+def sender_id(activity: Activity) -> str | None:
+    """The id of the user the activity is from, as the bot stores it (clipped)."""
+    sender = activity.from_property
+    return sender.id[:MAX_USER_ID] if sender is not None and sender.id else None
+
+
 def identity_of(activity: Activity, tenant_id: str) -> Identity | None:
     sender = activity.from_property
-    if sender is None or not sender.id:
+    user_id = sender_id(activity)
+    if sender is None or user_id is None:
         return None
     return Identity(
         tenant_id=tenant_id,
-        user_id=sender.id[:MAX_USER_ID],
+        user_id=user_id,
         name=(sender.name or "")[:200],
         aad_object_id=(sender.aad_object_id or None),
         locale=(activity.locale or None),
@@ -206,9 +213,7 @@ def installation_of(activity: Activity) -> Installation:
     kind = activity.conversation.conversation_type or "personal"
     if kind not in ("personal", "channel", "groupChat"):
         kind = "channel" if team else "personal"
-    sender = activity.from_property
-    # Clipped as identity_of clips it, so that both name the same user.
-    user = sender.id[:MAX_USER_ID] if kind == "personal" and sender and sender.id else None
+    user = sender_id(activity) if kind == "personal" else None
     return Installation(
         conversation_id=conversation_id,
         conversation_type=kind,

@@ -17,6 +17,7 @@ from bot.teams.activity import (
     channel_level,
     identity_of,
     installation_of,
+    sender_id,
     tenant_of,
 )
 from bot.teams.handler import invoke_reply
@@ -63,7 +64,11 @@ class IdempotencyMiddleware(Middleware):  # type: ignore[misc]
         async with turn as unit:
             # The claim is the turn's first write, on the turn's own unit: a failure fails the
             # whole turn, so it needs no savepoint of its own (one round trip each way fewer).
-            if not await unit.activities.claim(key, self.clock.now()):
+            # The sender's user row comes along on PostgreSQL: the use-case reads it next.
+            sender = sender_id(activity)
+            if not await unit.activities.claim(
+                key, self.clock.now(), sender=sender, users=unit.users
+            ):
                 await turn.commit()
                 log.info("duplicate delivery of %s ignored", activity.type)
                 if activity.type == ActivityTypes.invoke:
