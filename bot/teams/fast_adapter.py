@@ -13,6 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -28,6 +29,7 @@ from botbuilder.schema import (
     ExpectedReplies,
     ResourceResponse,
 )
+from botframework.connector import Channels
 
 from bot.teams.connector_http import ConnectorHttp
 from bot.teams.wire import Unsupported, dump_bytes, to_json
@@ -51,11 +53,107 @@ class ConnectorError(Exception):
         self.response = response
 
 
+def _copied(model: Any) -> Any:
+    """`copy.copy` of an msrest model (a new object of its class with the same attribute
+    values), without copy's `__reduce_ex__` round: about 0.2 µs against 1.2."""
+    if model is None:
+        return None
+    kind: Any = type(model)
+    clone = kind.__new__(kind)
+    clone.__dict__.update(model.__dict__)
+    return clone
+
+
+# The channels whose replies botbuilder does not address to the activity they answer
+# (`TurnContext.get_conversation_reference`).
+_NO_REPLY_TO = frozenset({Channels.direct_line, Channels.webchat})
+
+
+class FastTurnContext(TurnContext):  # type: ignore[misc]
+    """botbuilder's TurnContext, whose `send_activities` sends what botbuilder's sends.
+
+    botbuilder's builds a ConversationReference of the incoming activity for every send (an
+    msrest model and three `copy.copy` of its accounts, about 5 µs) only to set its fields on
+    the copies of the replies (`apply_conversation_reference`); this sets them from the
+    activity itself, with the same copies of its accounts. Everything else is as botbuilder
+    does it, in the same order: each reply deep-copied (the caller's activity stays as it was),
+    its type, input hint and id set, the on-send handlers called with the copies, the replies
+    buffered for an expectReplies request, and `responded` set after a non-trace reply."""
+
+    async def send_activities(self, activities: list[Activity]) -> list[ResourceResponse]:
+        incoming = self.activity
+        reply_to = (
+            incoming.id
+            if incoming.type != ActivityTypes.conversation_update
+            and incoming.channel_id not in _NO_REPLY_TO
+            else None
+        )
+        conversation = _copied(incoming.conversation)
+        bot = _copied(incoming.recipient)
+        user = _copied(incoming.from_property)
+        sent_non_trace = False
+        output: list[Activity] = []
+        for activity in activities:
+            sent = deepcopy(activity)
+            sent.channel_id = incoming.channel_id
+            sent.locale = incoming.locale
+            sent.service_url = incoming.service_url
+            sent.conversation = conversation
+            sent.from_property = bot
+            sent.recipient = user
+            if reply_to:
+                sent.reply_to_id = reply_to
+            if not getattr(sent, "type", None):
+                sent.type = ActivityTypes.message
+            if sent.type != ActivityTypes.trace:
+                sent_non_trace = True
+            if not sent.input_hint:
+                sent.input_hint = "acceptingInput"
+            sent.id = None
+            output.append(sent)
+
+        async def logic() -> list[ResourceResponse]:
+            if self.activity.delivery_mode == DeliveryModes.expect_replies:
+                responses = []
+                for activity in output:
+                    self.buffered_reply_activities.append(activity)
+                    if activity.type == ActivityTypes.invoke_response:
+                        self.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = activity
+                    responses.append(ResourceResponse())
+            else:
+                responses = await self.adapter.send_activities(self, output)
+            if sent_non_trace:
+                self.responded = True
+            return responses
+
+        return await self._emit(self._on_send_activities, output, logic())  # type: ignore[no-any-return]
+
+
 class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._http = ConnectorHttp(timeout=TIMEOUT_SECONDS)
         self._headers: dict[int, tuple[float, str | None]] = {}
+
+    def _create_turn_context(
+        self,
+        activity: Activity,
+        claims_identity: Any,
+        oauth_scope: str,
+        connector_client: Any,
+        user_token_client: Any,
+        logic: Any,
+        connector_factory: Any,
+    ) -> TurnContext:
+        """botbuilder's (CloudAdapterBase), with a FastTurnContext."""
+        context = FastTurnContext(self, activity)
+        context.turn_state[self.BOT_IDENTITY_KEY] = claims_identity
+        context.turn_state[self.BOT_CONNECTOR_CLIENT_KEY] = connector_client
+        context.turn_state[self.USER_TOKEN_CLIENT_KEY] = user_token_client
+        context.turn_state[self.BOT_CALLBACK_HANDLER_KEY] = logic
+        context.turn_state[self.CONNECTOR_FACTORY_KEY] = connector_factory
+        context.turn_state[self.BOT_OAUTH_SCOPE_KEY] = oauth_scope
+        return context
 
     async def close(self) -> None:
         await self._http.close()
