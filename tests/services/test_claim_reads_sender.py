@@ -32,13 +32,17 @@ def _user(clock: FixedClock, user_id: str, role: Role, name: str) -> UserAccount
     )
 
 
-async def _seed(units: UnitOfWorkFactory, clock: FixedClock) -> None:
-    async with units(TENANT) as unit:
+@pytest.fixture
+async def units(any_db: Database, clock: FixedClock) -> UnitOfWorkFactory:
+    """The units of a database whose tenant has an admin, an agent and a member."""
+    factory = UnitOfWorkFactory(any_db)
+    async with factory(TENANT) as unit:
         await unit.tenants.ensure(clock.now())
         await unit.users.add_if_absent(_user(clock, "u-admin", Role.ADMIN, "Ada"))
         await unit.users.add_if_absent(_user(clock, "u-agent", Role.AGENT, "Bo"))
         await unit.users.add_if_absent(_user(clock, "u-member", Role.MEMBER, "Cy"))
         await unit.commit()
+    return factory
 
 
 def _fields(user: UserAccount | None) -> dict[str, Any] | None:
@@ -61,10 +65,8 @@ async def _user_scans(unit: UnitOfWork) -> int | None:
 
 @pytest.mark.parametrize("user_id", ["u-admin", "u-agent", "u-member", "u-unknown"])
 async def test_the_sender_read_along_is_the_stored_user(
-    any_db: Database, clock: FixedClock, user_id: str
+    units: UnitOfWorkFactory, clock: FixedClock, user_id: str
 ) -> None:
-    units = UnitOfWorkFactory(any_db)
-    await _seed(units, clock)
     async with units(TENANT) as unit:
         stored = _fields(await unit.users.get(user_id))
         await unit.commit()
@@ -85,12 +87,10 @@ async def test_the_sender_read_along_is_the_stored_user(
 
 @pytest.mark.postgres
 async def test_on_postgresql_the_claim_reads_the_sender_in_its_own_statement(
-    any_db: Database, clock: FixedClock
+    units: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
-    if any_db.engine.dialect.name != "postgresql":
+    if units.db.engine.dialect.name != "postgresql":
         pytest.skip("round trips are PostgreSQL's")
-    units = UnitOfWorkFactory(any_db)
-    await _seed(units, clock)
     async with units.turn(TENANT) as unit:
         start = await _user_scans(unit)
         assert await unit.activities.claim("a-2", clock.now(), sender="u-member", users=unit.users)
@@ -101,9 +101,7 @@ async def test_on_postgresql_the_claim_reads_the_sender_in_its_own_statement(
         assert await _user_scans(unit) == claimed  # the get read nothing more
 
 
-async def test_a_written_user_is_read_again(any_db: Database, clock: FixedClock) -> None:
-    units = UnitOfWorkFactory(any_db)
-    await _seed(units, clock)
+async def test_a_written_user_is_read_again(units: UnitOfWorkFactory, clock: FixedClock) -> None:
     async with units.turn(TENANT) as unit:
         await unit.activities.claim("a-3", clock.now(), sender="u-member", users=unit.users)
         user = await unit.users.get("u-member")
@@ -115,10 +113,8 @@ async def test_a_written_user_is_read_again(any_db: Database, clock: FixedClock)
 
 
 async def test_a_newcomer_inserted_after_the_claim_is_read_again(
-    any_db: Database, clock: FixedClock
+    units: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
-    units = UnitOfWorkFactory(any_db)
-    await _seed(units, clock)
     async with units.turn(TENANT) as unit:
         await unit.activities.claim("a-4", clock.now(), sender="u-new", users=unit.users)
         assert await unit.users.get("u-new") is None
@@ -128,11 +124,9 @@ async def test_a_newcomer_inserted_after_the_claim_is_read_again(
 
 
 async def test_a_unit_s_undone_writes_are_not_remembered(
-    any_db: Database, clock: FixedClock
+    units: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
     """A use-case that renamed the sender and failed: the turn reads the name as stored."""
-    units = UnitOfWorkFactory(any_db)
-    await _seed(units, clock)
     async with units.turn(TENANT) as turn:
         await turn.activities.claim("a-5", clock.now(), sender="u-agent", users=turn.users)
         with pytest.raises(RuntimeError):
@@ -147,9 +141,7 @@ async def test_a_unit_s_undone_writes_are_not_remembered(
             assert user is not None and user.name == "Bo"
 
 
-async def test_another_user_is_read_as_before(any_db: Database, clock: FixedClock) -> None:
-    units = UnitOfWorkFactory(any_db)
-    await _seed(units, clock)
+async def test_another_user_is_read_as_before(units: UnitOfWorkFactory, clock: FixedClock) -> None:
     async with units.turn(TENANT) as unit:
         await unit.activities.claim("a-6", clock.now(), sender="u-unknown", users=unit.users)
         other = await unit.users.get("u-admin")
