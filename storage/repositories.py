@@ -32,7 +32,7 @@ from storage.models import (
     TicketRow,
     UserAccount,
 )
-from storage.statements import Driver, Rows, Statement, insert_for, new_row
+from storage.statements import Driver, Rows, Statement, insert_for, new_row, values_of
 from storage.transactions import Transaction
 
 _Ts = TypeVarTuple("_Ts")
@@ -262,9 +262,10 @@ class UserRepository(Repository):
         # users, the driver and its rollbacks then). Good until this repository writes a user
         # or a unit of the transaction rolls back what it wrote.
         self._listed: tuple[frozenset[str], list[UserLine], Driver, int] | None = None
-        # A user read along with another statement (the claim's sender): (their id, the row's
-        # values or None for a user the bot does not know, the driver and its rollbacks then).
-        # Good until this repository writes a user or a unit rolls back what it wrote.
+        # A user row this transaction knows as stored, read along with another statement (the
+        # claim's sender) or just inserted: (their id, the row's values or None for a user the
+        # bot does not know, the driver and its rollbacks then). Good until this repository
+        # writes a user again or a unit rolls back what it wrote.
         self._along: tuple[str, tuple[Any, ...] | None, Driver, int] | None = None
 
     def read_along(self, user_id: str, values: tuple[Any, ...] | None, db: Driver) -> None:
@@ -314,7 +315,15 @@ class UserRepository(Repository):
         if user.tenant_id != self.tenant_id:
             raise ValueError("user of another tenant")
         self._listed = self._along = None
-        if await USERS.insert_if_absent(await self.db(), user):
+        db = await self.db()
+        if await USERS.insert_if_absent(db, user):
+            # Stored as given: a newcomer's use-case, which reads the user next, reads nothing.
+            self._along = (
+                user.id,
+                tuple(values_of(user, USERS.names).values()),
+                db,
+                db.rolled_back,
+            )
             return user
         stored = await self.get(user.id)
         assert stored is not None

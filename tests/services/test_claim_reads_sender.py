@@ -112,15 +112,22 @@ async def test_a_written_user_is_read_again(units: UnitOfWorkFactory, clock: Fix
         assert again is not None and again.name == "Cyrus"
 
 
-async def test_a_newcomer_inserted_after_the_claim_is_read_again(
+async def test_a_newcomer_inserted_after_the_claim_is_the_stored_row(
     units: UnitOfWorkFactory, clock: FixedClock
 ) -> None:
+    """The user a turn inserts is known as stored: the use-case's `get` reads nothing more
+    (counted on PostgreSQL), and gives what a later transaction reads."""
     async with units.turn(TENANT) as unit:
         await unit.activities.claim("a-4", clock.now(), sender="u-new", users=unit.users)
         assert await unit.users.get("u-new") is None
         await unit.users.add_if_absent(_user(clock, "u-new", Role.MEMBER, "Dee"))
+        inserted = await _user_scans(unit)
         found = await unit.users.get("u-new")
         assert found is not None and found.name == "Dee"
+        assert await _user_scans(unit) == inserted  # None == None on SQLite
+        known = _fields(found)
+    async with units(TENANT) as unit:
+        assert _fields(await unit.users.get("u-new")) == known
 
 
 async def test_a_unit_s_undone_writes_are_not_remembered(
