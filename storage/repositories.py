@@ -269,8 +269,9 @@ class UserRepository(Repository):
         self._along: tuple[str, tuple[Any, ...] | None, Driver, int] | None = None
 
     def read_along(self, user_id: str, values: tuple[Any, ...] | None, db: Driver) -> None:
-        """The stored row of `user_id` (its columns' values, None if there is none), read by
-        another repository's statement of this transaction: what `get` gives from now on."""
+        """The stored row of `user_id` (its columns' values, None if there is none), known to
+        this transaction (read by another repository's statement, or just inserted): what `get`
+        gives from now on."""
         self._along = (user_id, values, db, db.rolled_back)
 
     async def get(self, user_id: str, *, listed: Sequence[str] = ()) -> UserAccount | None:
@@ -318,12 +319,7 @@ class UserRepository(Repository):
         db = await self.db()
         if await USERS.insert_if_absent(db, user):
             # Stored as given: a newcomer's use-case, which reads the user next, reads nothing.
-            self._along = (
-                user.id,
-                tuple(values_of(user, USERS.names).values()),
-                db,
-                db.rolled_back,
-            )
+            self.read_along(user.id, tuple(values_of(user, USERS.names).values()), db)
             return user
         stored = await self.get(user.id)
         assert stored is not None
