@@ -728,6 +728,50 @@ def _subscription_and_segments() -> Statement:
 SUBSCRIPTION_AND_SEGMENTS = _subscription_and_segments()
 
 
+def _locked_subscription_and_segments(_dialect: str) -> Any:
+    """PostgreSQL: the subscription locked (FOR UPDATE), with `fresh` and its plan segments, in
+    one statement: one row per segment as in `SUBSCRIPTION_AND_SEGMENTS`, `fresh` after the
+    subscription's columns. The statement reads the segments as of its snapshot, taken before
+    it waits for the lock; `fresh` says whether the row it locked is the version that snapshot
+    holds (the same `xmin`: no transaction changed the row between the two). Every transaction
+    that writes a segment writes its subscription row too (`BillingRepository.save`), so a
+    fresh row's segments are those of the locked row; otherwise they are read again."""
+    subscriptions: Any = SubscriptionRow.__table__  # type: ignore[attr-defined]
+    segments: Any = PlanSegmentRow.__table__  # type: ignore[attr-defined]
+    seen = subscriptions.alias("seen")
+    snapshot_version = (
+        sa.select(sa.literal_column("seen.xmin"))
+        .where(seen.c.tenant_id == subscriptions.c.tenant_id)
+        .scalar_subquery()
+    )
+    fresh = (sa.literal_column("subscriptions.xmin") == snapshot_version).label("fresh")
+    return (
+        sa.select(*subscriptions.columns, fresh, *segments.columns)
+        .select_from(
+            subscriptions.outerjoin(segments, segments.c.tenant_id == subscriptions.c.tenant_id)
+        )
+        .where(subscriptions.c.tenant_id == sa.bindparam("tenant_id"))
+        .order_by(segments.c.start, segments.c.id)
+        .with_for_update(of=subscriptions)
+    )
+
+
+LOCKED_SUBSCRIPTION_AND_SEGMENTS = Statement(_locked_subscription_and_segments)
+
+
+def _touch_subscription(_dialect: str) -> Any:
+    table: Any = SubscriptionRow.__table__  # type: ignore[attr-defined]
+    return (
+        sa.update(table)
+        .where(table.c.tenant_id == sa.bindparam("tenant_id"))
+        .values(tenant_id=table.c.tenant_id)
+    )
+
+
+# A new version of the tenant's subscription row, its values unchanged (see `save`).
+TOUCH_SUBSCRIPTION = Statement(_touch_subscription)
+
+
 def _count_one(_dialect: str) -> Any:
     table: Any = QuotaUsageRow.__table__  # type: ignore[attr-defined]
     return (
@@ -789,22 +833,28 @@ class BillingRepository(Repository):
         """`subscription` and `segments`, as of one moment: every turn that counts or shows
         the quota reads both, in one statement.
 
-        Locked (`for_update`) on PostgreSQL it is two: the lock, then the segments. One
-        statement reads with one snapshot, taken before it waits for the lock; the locked row
-        comes back as the plan change it waited for left it, but the segments joined to it as
-        they were before (PostgreSQL rechecks only the locked row), so a create would count
-        against the old period. SQLite's writers run one at a time (BEGIN IMMEDIATE): nothing
-        can change between the two."""
+        Locked (`for_update`) on PostgreSQL, one statement reads with one snapshot, taken
+        before it waits for the lock: the locked row comes back as the plan change it waited
+        for left it, but the segments joined to it as they were before (PostgreSQL rechecks
+        only the locked row), so a create would count against the old period. The statement
+        tells (`fresh`, see `LOCKED_SUBSCRIPTION_AND_SEGMENTS`), and then the segments are read
+        again: a second statement only after a change of the subscription that the read met.
+        SQLite's writers run one at a time (BEGIN IMMEDIATE): nothing can change between the
+        two."""
         db = await self.db()
-        if for_update and self.dialect == "postgresql":
-            return await self.subscription(for_update=True), await self.segments()
-        found = await db.rows(SUBSCRIPTION_AND_SEGMENTS, tenant_id=self.tenant_id)
+        locked = for_update and self.dialect == "postgresql"
+        statement = LOCKED_SUBSCRIPTION_AND_SEGMENTS if locked else SUBSCRIPTION_AND_SEGMENTS
+        found = await db.rows(statement, tenant_id=self.tenant_id)
         if not found:
             return None, []
         width = len(SUBSCRIPTIONS.names)
-        segment_id = width + SEGMENTS.names.index("id")
-        return SUBSCRIPTIONS.row(found[0][:width], db), [
-            SEGMENTS.row(r[width:], db) for r in found if r[segment_id] is not None
+        subscription = SUBSCRIPTIONS.row(found[0][:width], db)
+        if locked and not found[0][width]:
+            return subscription, await self.segments()
+        first = width + 1 if locked else width
+        segment_id = first + SEGMENTS.names.index("id")
+        return subscription, [
+            SEGMENTS.row(r[first:], db) for r in found if r[segment_id] is not None
         ]
 
     async def create_if_absent(self, row: SubscriptionRow) -> bool:
@@ -821,6 +871,11 @@ class BillingRepository(Repository):
             await SUBSCRIPTIONS.save(db, row)
         elif isinstance(row, PlanSegmentRow):
             await SEGMENTS.save(db, row)
+            if self.dialect == "postgresql":
+                # A locked read that met this transaction's change sees it by the new version
+                # of the subscription row (`subscription_and_segments`), even where the writer
+                # only locked the row.
+                await db.run(TOUCH_SUBSCRIPTION, tenant_id=self.tenant_id)
         else:
             await REFUNDS.save(db, row)
 

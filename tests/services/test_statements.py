@@ -558,12 +558,16 @@ async def test_the_subscription_and_its_segments_read_together_are_what_each_rea
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("writes_subscription", [True, False], ids=["plan change", "lock only"])
 async def test_a_locked_read_that_waited_for_a_plan_change_sees_the_change_s_segments(
-    any_db: Database,
+    any_db: Database, writes_subscription: bool
 ) -> None:
     """A create's read of the subscription waits for a plan change that holds its lock, and
-    then reads the segments that change wrote: in one statement PostgreSQL would give the
-    changed subscription with the segments as they were before it waited."""
+    then reads the segments that change wrote. Its one statement reads the segments as they
+    were before it waited (PostgreSQL rechecks only the locked row): it sees that the row it
+    locked is newer than its snapshot and reads them again. A change that wrote segments
+    under the lock without changing the subscription's values still makes the row newer
+    (`BillingRepository.save`). A read that met no change is one statement."""
     if not any_db.url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: on SQLite one writing unit waits for the other to begin")
     units = UnitOfWorkFactory(any_db)
@@ -586,22 +590,27 @@ async def test_a_locked_read_that_waited_for_a_plan_change_sees_the_change_s_seg
         await uow.billing.save(free)
         await uow.commit()
 
-    async def create_reads() -> tuple[SubscriptionRow | None, list[PlanSegmentRow]]:
+    async def create_reads() -> tuple[tuple[SubscriptionRow | None, list[PlanSegmentRow]], int]:
         async with units("t1") as uow:
-            return await uow.billing.subscription_and_segments(for_update=True)
+            traced = await trace(any_db, uow)
+            read = await uow.billing.subscription_and_segments(for_update=True)
+            await asyncio.sleep(0)  # asyncpg calls its query logger soon after, not at once
+            return read, len(traced)
 
     watcher = create_async_engine(any_db.engine.url, poolclass=NullPool)
+    plan = "standard" if writes_subscription else "free"
     async with units("t1") as change:
         row = await change.billing.subscription(for_update=True)
         assert row is not None
-        row.plan_id = "standard"
-        await change.billing.save(row)
+        if writes_subscription:
+            row.plan_id = plan
+            await change.billing.save(row)
         free.end = start
         await change.billing.save(free)
         await change.billing.save(
             PlanSegmentRow(
                 tenant_id="t1",
-                plan_id="standard",
+                plan_id=plan,
                 start=start,
                 anchor=start,
                 term="monthly",
@@ -624,9 +633,12 @@ async def test_a_locked_read_that_waited_for_a_plan_change_sees_the_change_s_seg
                 pytest.fail("the read never waited for the plan change's lock")
         await change.commit()
     await watcher.dispose()
-    subscription, segments = await reading
-    assert subscription is not None and subscription.plan_id == "standard"
-    assert [(s.plan_id, s.end) for s in segments] == [("free", start), ("standard", None)]
+    (subscription, segments), statements = await reading
+    assert subscription is not None and subscription.plan_id == plan
+    assert [(s.plan_id, s.end) for s in segments] == [("free", start), (plan, None)]
+    assert statements == 2  # the segments were read again
+    (subscription, again), statements = await create_reads()
+    assert again == segments and statements == 1
 
 
 @pytest.mark.postgres
