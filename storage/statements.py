@@ -310,6 +310,11 @@ class Driver:
         return int(result.rowcount)
 
 
+def table_name(model: type[SQLModel]) -> str:
+    name: str = model.__table__.name  # type: ignore[attr-defined]
+    return name
+
+
 def columns_of(model: type[SQLModel]) -> list[str]:
     return [c.name for c in model.__table__.columns]  # type: ignore[attr-defined]
 
@@ -573,6 +578,17 @@ class Rows(Generic[M]):
         elif await db.run(self._update, **values):
             return
         await db.run(self._insert_row, **values)
+
+    async def insert(self, db: Driver, row: M) -> None:
+        """Insert a new row: with the id it has, or (None) the one the database assigns. The
+        row is then what is stored, read by this transaction as far as `save` is concerned."""
+        if self._insert is not None and getattr(row, "id", None) is None:
+            inserted = await db.first(self._insert, **values_of(row, self._inserted))
+            assert inserted is not None
+            row.id = inserted[0]
+        else:
+            await db.run(self._insert_row, **values_of(row, self.names))
+        db.read[id(row)] = (row, tuple(values_of(row, self.names).values()))
 
     def _update_of(self, columns: frozenset[str]) -> Statement:
         found = self._updates.get(columns)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.domain.checklists import (
     Checklist,
@@ -33,6 +32,7 @@ from bot.services.identity import Identity, find_actor, resolve_actor
 from bot.services.items import (
     ItemLog,
     Load,
+    NewItem,
     add_comment,
     create_item,
     item_log,
@@ -42,6 +42,7 @@ from bot.services.items import (
 )
 from bot.services.notifications import notice_person, preview
 from storage.models import ChecklistItemRow, ChecklistRow, ChecklistTemplateRow
+from storage.statements import table_name
 from storage.uow import UnitOfWork
 
 APP = App.CHECKLISTS
@@ -321,7 +322,7 @@ async def start_checklist(
     """Start a checklist from a template (its items are copied) or blank. It counts against
     the tenant's checklist quota in the same transaction; at the limit nothing is written."""
 
-    async def insert(uow: UnitOfWork, actor: Actor, number: int, now: datetime) -> ChecklistRow:
+    async def insert(uow: UnitOfWork, actor: Actor, new: NewItem) -> ChecklistRow:
         items = draft.items
         if draft.template is not None:
             template = await uow.checklists.template(draft.template)
@@ -332,8 +333,9 @@ async def start_checklist(
         reviewer = await _known(uow, "reviewer", draft.reviewer_id)
         row = await uow.checklists.add(
             ChecklistRow(
+                id=new.id,
                 tenant_id=uow.tenant_id,
-                number=number,
+                number=new.number,
                 title=draft.title,
                 template_number=draft.template,
                 status=ChecklistStatus.IN_PROGRESS.value,
@@ -345,8 +347,8 @@ async def start_checklist(
                 reviewer_name=reviewer.name if reviewer else None,
                 due=draft.due,
                 conversation_id=conversation_id,
-                created_at=now,
-                updated_at=now,
+                created_at=new.at,
+                updated_at=new.at,
             )
         )
         assert row.id is not None
@@ -365,7 +367,18 @@ async def start_checklist(
         await _tell(uow, clock, who, row, row.assignee_id, ChecklistEvent.ASSIGNED)
         return row
 
-    return await create_item(uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view)
+    return await create_item(
+        uow,
+        clock,
+        policy,
+        who,
+        APP,
+        COUNTER,
+        draft.title,
+        insert,
+        _view,
+        table=table_name(ChecklistRow),
+    )
 
 
 async def list_checklists(

@@ -46,6 +46,7 @@ from bot.domain.roles import Role
 from bot.services.identity import Identity, find_actor
 from bot.services.items import (
     Load,
+    NewItem,
     add_comment,
     create_item,
     item_log,
@@ -55,6 +56,7 @@ from bot.services.items import (
 )
 from bot.services.notifications import notice_person
 from storage.models import AccountRow, ContactRow, OpportunityRow
+from storage.statements import table_name
 from storage.uow import UnitOfWork
 
 APP = App.OPPORTUNITIES
@@ -261,13 +263,14 @@ async def create_opportunity(
     opportunity quota in the same transaction (at the limit nothing is written, not even a
     new account or contact)."""
 
-    async def insert(uow: UnitOfWork, actor: Actor, number: int, now: datetime) -> OpportunityRow:
-        account = await _account_named(uow, draft.account, now)
-        contact = await _contact_named(uow, draft.contact, draft.contact_email, account, now)
+    async def insert(uow: UnitOfWork, actor: Actor, new: NewItem) -> OpportunityRow:
+        account = await _account_named(uow, draft.account, new.at)
+        contact = await _contact_named(uow, draft.contact, draft.contact_email, account, new.at)
         return await uow.crm.add_opportunity(
             OpportunityRow(
+                id=new.id,
                 tenant_id=uow.tenant_id,
-                number=number,
+                number=new.number,
                 name=draft.name,
                 account_id=account.id if account is not None else None,
                 contact_id=contact.id if contact is not None else None,
@@ -280,13 +283,23 @@ async def create_opportunity(
                 owner_name=actor.user.name,
                 next_step=draft.next_step,
                 conversation_id=conversation_id,
-                created_at=now,
-                updated_at=now,
+                created_at=new.at,
+                updated_at=new.at,
             )
         )
 
     return await create_item(
-        uow, clock, policy, who, APP, COUNTER, draft.name, insert, _view, listed=OWNERS
+        uow,
+        clock,
+        policy,
+        who,
+        APP,
+        COUNTER,
+        draft.name,
+        insert,
+        _view,
+        table=table_name(OpportunityRow),
+        listed=OWNERS,
     )
 
 

@@ -19,7 +19,7 @@ from bot.domain.people import Actor, Person
 from bot.domain.plans import App
 from bot.domain.quota import QuotaPolicy
 from bot.services.identity import Identity, find_actor, resolve_actor
-from bot.services.subscriptions import consume
+from bot.services.subscriptions import consume_recorded
 from storage.models import ItemCommentRow, ItemEventRow
 from storage.statements import new_row
 from storage.uow import UnitOfWork
@@ -39,7 +39,17 @@ V = TypeVar("V")
 Load = Callable[[UnitOfWork, Actor], Awaitable[R]]
 Change = Callable[[UnitOfWork, Actor, R], Awaitable[None]]
 View = Callable[[UnitOfWork, Actor, R], Awaitable[V]]
-Insert = Callable[[UnitOfWork, Actor, int, datetime], Awaitable[R]]
+Insert = Callable[[UnitOfWork, Actor, "NewItem"], Awaitable[R]]
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """What an app's insert gives its new item: its number; its id, where the count gave it
+    (PostgreSQL: the insert uses it; None: the database assigns one); its time of creation."""
+
+    number: int
+    id: int | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,22 @@ def item_id(row: StoredItem) -> int:
     return row.id
 
 
+def _event_row(uow: UnitOfWork, app: App, entry: HistoryEntry, **item: int) -> ItemEventRow:
+    """The history line's row; `item_id=` unless the statement that writes it gives it."""
+    return new_row(
+        ItemEventRow,
+        tenant_id=uow.tenant_id,
+        app=app.value,
+        actor_id=entry.actor.id,
+        actor_name=entry.actor.name,
+        field=entry.field,
+        old=entry.old,
+        new=entry.new,
+        created_at=entry.at,
+        **item,
+    )
+
+
 async def record_change(
     uow: UnitOfWork,
     clock: Clock,
@@ -66,20 +92,7 @@ async def record_change(
 ) -> HistoryEntry:
     """One line of the item's history, inside the caller's unit of work."""
     entry = HistoryEntry(actor.user, field, old, new, clock.now())
-    await uow.items.add_event(
-        new_row(
-            ItemEventRow,
-            tenant_id=uow.tenant_id,
-            app=app.value,
-            item_id=item_id(row),
-            actor_id=actor.user.id,
-            actor_name=actor.user.name,
-            field=field,
-            old=old,
-            new=new,
-            created_at=entry.at,
-        )
-    )
+    await uow.items.add_event(_event_row(uow, app, entry, item_id=item_id(row)))
     key = (app.value, item_id(row))
     known = uow.created.get(key)
     if isinstance(known, ItemLog):
@@ -137,19 +150,30 @@ async def create_item(
     insert: Insert[R],
     view: View[R, V],
     *,
+    table: str,
     listed: Sequence[str] = (),
 ) -> V:
-    """Create one item of `app`: it counts against the tenant's quota in the same transaction
-    as the insert, takes the next number of the tenant's `counter`, and its history starts with
-    "created". At the limit nothing is written (QuotaExceeded). `listed`: the roles whose users
-    the view lists when the actor has one of them, read with the actor (`resolve_actor`)."""
+    """Create one item of `app`, stored in `table`: it counts against the tenant's quota in the
+    same transaction as the insert, takes the next number of the tenant's `counter`, and its
+    history starts with "created" (on PostgreSQL written by the count's statement, with the
+    item's id, which the insert then uses). At the limit nothing is written (QuotaExceeded).
+    `listed`: the roles whose users the view lists when the actor has one of them, read with
+    the actor (`resolve_actor`)."""
     async with uow:
         actor = await resolve_actor(uow, clock, who, listed)
-        _, number = await consume(uow, clock, policy, app, who.locale, counter)
-        row = await insert(uow, actor, number, clock.now())
+        created = HistoryEntry(actor.user, "created", None, label, clock.now())
+        _, number, given = await consume_recorded(
+            uow, clock, policy, who.locale, counter, table, _event_row(uow, app, created)
+        )
+        row = await insert(uow, actor, NewItem(number, given, created.at))
+        if given is None:
+            uow.created[(app.value, item_id(row))] = ItemLog((), ())
+            await record_change(uow, clock, actor, app, row, "created", None, label)
+        elif item_id(row) != given:
+            raise RuntimeError(f"the new item of {app.value} was not stored with its id {given}")
+        else:
+            uow.created[(app.value, given)] = ItemLog((), (created,))
         # A new item's log is what this unit writes: its view reads nothing back.
-        uow.created[(app.value, item_id(row))] = ItemLog((), ())
-        await record_change(uow, clock, actor, app, row, "created", None, label)
         result = await view(uow, actor, row)
         await uow.commit()
         return result

@@ -50,7 +50,7 @@ from bot.domain.subscription import (
 from bot.services.identity import Identity, find_actor, resolve_actor
 from bot.services.notifications import notice_quota
 from bot.services.roles import require_admin
-from storage.models import PlanSegmentRow, RefundRow, SubscriptionRow
+from storage.models import ItemEventRow, PlanSegmentRow, RefundRow, SubscriptionRow
 from storage.uow import UnitOfWork
 
 HISTORY_PERIODS = 12
@@ -294,6 +294,10 @@ async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
 last_consumed: ContextVar[QuotaState | None] = ContextVar("last_consumed", default=None)
 
 
+# How `_consume` counts: (used, limit, number, the item's id if the count gave it) or None.
+Count = Callable[[Subscription, int], Awaitable[tuple[int, int, int, int | None] | None]]
+
+
 async def consume(
     uow: UnitOfWork,
     clock: Clock,
@@ -306,13 +310,52 @@ async def consume(
     its number: the next of the tenant's `counter`, taken only if the item counts (with the
     count, in one statement on PostgreSQL). Runs inside the caller's unit of work, which also
     records the warning if this item crosses a threshold of the operator's `policy`."""
+
+    async def count(sub: Subscription, limit: int) -> tuple[int, int, int, None] | None:
+        numbered = await uow.billing.count_and_number(app.value, sub.period.start, limit, counter)
+        return None if numbered is None else (*numbered, None)
+
+    after, number, _ = await _consume(uow, clock, policy, app, locale, count)
+    return after, number
+
+
+async def consume_recorded(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: QuotaPolicy,
+    locale: str | None,
+    counter: str,
+    items: str,
+    created: ItemEventRow,
+) -> tuple[QuotaState, int, int | None]:
+    """`consume` for a new item of `created.app`, whose table is `items`: on PostgreSQL the
+    same statement also takes the item's id and writes its first history line, `created`,
+    with it (`BillingRepository.count_number_and_record`). (state, number, id); the id is
+    None on SQLite, where the caller writes that line after its insert."""
+    app = App(created.app)
+
+    async def count(sub: Subscription, limit: int) -> tuple[int, int, int, int | None] | None:
+        return await uow.billing.count_number_and_record(
+            sub.period.start, limit, counter, items, created
+        )
+
+    return await _consume(uow, clock, policy, app, locale, count)
+
+
+async def _consume(
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: QuotaPolicy,
+    app: App,
+    locale: str | None,
+    count: Count,
+) -> tuple[QuotaState, int, int | None]:
     catalog = policy.catalog
     sub = await load(uow, clock, catalog)
     if sub.suspended:
         raise SubscriptionSuspended()
     period = sub.period
-    limit = sub.era.quota(sub.today, app)
-    numbered = await uow.billing.count_and_number(app.value, period.start, limit, counter)
+    numbered = await count(sub, sub.era.quota(sub.today, app))
     if numbered is None:
         used = (await _usage(uow, sub))[app]
         limit = next(
@@ -321,7 +364,7 @@ async def consume(
         raise QuotaExceeded(
             QuotaState(app, used, limit, period.end), sub.plan, catalog.above(sub.plan)
         )
-    used, limit, number = numbered
+    used, limit, number, item = numbered
     after = QuotaState(app, used, limit, period.end)
     await notice_quota(
         uow,
@@ -333,7 +376,7 @@ async def consume(
         locale,
     )
     last_consumed.set(after)
-    return after, number
+    return after, number, item
 
 
 async def usage(uow: UnitOfWork, clock: Clock, catalog: PlanCatalog, who: Identity) -> UsageView:

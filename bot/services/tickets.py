@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.errors import Forbidden, InvalidInput, NotFound
@@ -25,6 +24,7 @@ from bot.services.identity import Identity, resolve_actor
 from bot.services.items import (
     ItemLog,
     Load,
+    NewItem,
     View,
     create_item,
     item_log,
@@ -38,7 +38,7 @@ from bot.services.items import (
 from bot.services.notifications import notice_person, preview
 from storage.models import TicketRow
 from storage.repositories import TicketLine
-from storage.statements import new_row
+from storage.statements import new_row, table_name
 from storage.uow import UnitOfWork
 
 APP = App.TICKETS
@@ -150,12 +150,13 @@ async def create_ticket(
     """Create a ticket; it counts against the tenant's ticket quota in the same transaction,
     and at the limit nothing is created (QuotaExceeded)."""
 
-    async def insert(uow: UnitOfWork, actor: Actor, number: int, now: datetime) -> TicketRow:
-        return await uow.tickets.add(
+    async def insert(uow: UnitOfWork, actor: Actor, new: NewItem) -> TicketRow:
+        return await uow.tickets.insert(
             new_row(
                 TicketRow,
+                id=new.id,
                 tenant_id=uow.tenant_id,
-                number=number,
+                number=new.number,
                 title=draft.title,
                 description=draft.description,
                 priority=draft.priority.value,
@@ -165,13 +166,23 @@ async def create_ticket(
                 requester_name=actor.user.name,
                 due=draft.due,
                 conversation_id=conversation_id,
-                created_at=now,
-                updated_at=now,
+                created_at=new.at,
+                updated_at=new.at,
             )
         )
 
     return await create_item(
-        uow, clock, policy, who, APP, COUNTER, draft.title, insert, _view_for(who), listed=HELP_DESK
+        uow,
+        clock,
+        policy,
+        who,
+        APP,
+        COUNTER,
+        draft.title,
+        insert,
+        _view_for(who),
+        table=table_name(TicketRow),
+        listed=HELP_DESK,
     )
 
 
