@@ -582,13 +582,14 @@ class Rows(Generic[M]):
     async def insert(self, db: Driver, row: M) -> None:
         """Insert a new row: with the id it has, or (None) the one the database assigns. The
         row is then what is stored, read by this transaction as far as `save` is concerned."""
-        if self._insert is not None and getattr(row, "id", None) is None:
-            inserted = await db.first(self._insert, **values_of(row, self._inserted))
+        values = values_of(row, self.names)
+        if self._insert is not None and values.get("id") is None:
+            inserted = await db.first(self._insert, **values)  # binds all but the id
             assert inserted is not None
-            row.id = inserted[0]
+            row.id = values["id"] = inserted[0]
         else:
-            await db.run(self._insert_row, **values_of(row, self.names))
-        db.read[id(row)] = (row, tuple(values_of(row, self.names).values()))
+            await db.run(self._insert_row, **values)
+        db.read[id(row)] = (row, tuple(values.values()))
 
     def _update_of(self, columns: frozenset[str]) -> Statement:
         found = self._updates.get(columns)

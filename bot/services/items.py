@@ -162,18 +162,18 @@ async def create_item(
     async with uow:
         actor = await resolve_actor(uow, clock, who, listed)
         created = HistoryEntry(actor.user, "created", None, label, clock.now())
+        line = _event_row(uow, app, created)
         _, number, given = await consume_recorded(
-            uow, clock, policy, who.locale, counter, table, _event_row(uow, app, created)
+            uow, clock, policy, who.locale, counter, table, line
         )
         row = await insert(uow, actor, NewItem(number, given, created.at))
-        if given is None:
-            uow.created[(app.value, item_id(row))] = ItemLog((), ())
-            await record_change(uow, clock, actor, app, row, "created", None, label)
+        if given is None:  # SQLite: the line is written now, with the id the insert gave
+            line.item_id = item_id(row)
+            await uow.items.add_event(line)
         elif item_id(row) != given:
             raise RuntimeError(f"the new item of {app.value} was not stored with its id {given}")
-        else:
-            uow.created[(app.value, given)] = ItemLog((), (created,))
         # A new item's log is what this unit writes: its view reads nothing back.
+        uow.created[(app.value, item_id(row))] = ItemLog((), (created,))
         result = await view(uow, actor, row)
         await uow.commit()
         return result
