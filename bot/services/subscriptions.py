@@ -294,8 +294,9 @@ async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
 last_consumed: ContextVar[QuotaState | None] = ContextVar("last_consumed", default=None)
 
 
-# How `_consume` counts: (used, limit, number, the item's id if the count gave it) or None.
-Count = Callable[[Subscription, int], Awaitable[tuple[int, int, int, int | None] | None]]
+# How `_consume` counts in the period that starts on the date, with the limit: (used, limit,
+# number, the item's id if the count gave it), or None at the limit.
+Count = Callable[[date, int], Awaitable[tuple[int, int, int, int | None] | None]]
 
 
 async def consume(
@@ -311,8 +312,8 @@ async def consume(
     count, in one statement on PostgreSQL). Runs inside the caller's unit of work, which also
     records the warning if this item crosses a threshold of the operator's `policy`."""
 
-    async def count(sub: Subscription, limit: int) -> tuple[int, int, int, None] | None:
-        numbered = await uow.billing.count_and_number(app.value, sub.period.start, limit, counter)
+    async def count(start: date, limit: int) -> tuple[int, int, int, None] | None:
+        numbered = await uow.billing.count_and_number(app.value, start, limit, counter)
         return None if numbered is None else (*numbered, None)
 
     after, number, _ = await _consume(uow, clock, policy, app, locale, count)
@@ -334,10 +335,8 @@ async def consume_recorded(
     None on SQLite, where the caller writes that line after its insert."""
     app = App(created.app)
 
-    async def count(sub: Subscription, limit: int) -> tuple[int, int, int, int | None] | None:
-        return await uow.billing.count_number_and_record(
-            sub.period.start, limit, counter, items, created
-        )
+    async def count(start: date, limit: int) -> tuple[int, int, int, int | None] | None:
+        return await uow.billing.count_number_and_record(start, limit, counter, items, created)
 
     return await _consume(uow, clock, policy, app, locale, count)
 
@@ -355,7 +354,7 @@ async def _consume(
     if sub.suspended:
         raise SubscriptionSuspended()
     period = sub.period
-    numbered = await count(sub, sub.era.quota(sub.today, app))
+    numbered = await count(period.start, sub.era.quota(sub.today, app))
     if numbered is None:
         used = (await _usage(uow, sub))[app]
         limit = next(
