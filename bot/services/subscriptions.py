@@ -294,11 +294,6 @@ async def _usage(uow: UnitOfWork, sub: Subscription) -> dict[App, int]:
 last_consumed: ContextVar[QuotaState | None] = ContextVar("last_consumed", default=None)
 
 
-# How `_consume` counts in the period that starts on the date, with the limit: (used, limit,
-# number, the item's id if the count gave it), or None at the limit.
-Count = Callable[[date, int], Awaitable[tuple[int, int, int, int | None] | None]]
-
-
 async def consume(
     uow: UnitOfWork,
     clock: Clock,
@@ -311,12 +306,7 @@ async def consume(
     its number: the next of the tenant's `counter`, taken only if the item counts (with the
     count, in one statement on PostgreSQL). Runs inside the caller's unit of work, which also
     records the warning if this item crosses a threshold of the operator's `policy`."""
-
-    async def count(start: date, limit: int) -> tuple[int, int, int, None] | None:
-        numbered = await uow.billing.count_and_number(app.value, start, limit, counter)
-        return None if numbered is None else (*numbered, None)
-
-    after, number, _ = await _consume(uow, clock, policy, app, locale, count)
+    after, number, _ = await _consume(uow, clock, policy, app, locale, counter)
     return after, number
 
 
@@ -334,11 +324,7 @@ async def consume_recorded(
     with it (`BillingRepository.count_number_and_record`). (state, number, id); the id is
     None on SQLite, where the caller writes that line after its insert."""
     app = App(created.app)
-
-    async def count(start: date, limit: int) -> tuple[int, int, int, int | None] | None:
-        return await uow.billing.count_number_and_record(start, limit, counter, items, created)
-
-    return await _consume(uow, clock, policy, app, locale, count)
+    return await _consume(uow, clock, policy, app, locale, counter, (items, created))
 
 
 async def _consume(
@@ -347,14 +333,21 @@ async def _consume(
     policy: QuotaPolicy,
     app: App,
     locale: str | None,
-    count: Count,
+    counter: str,
+    record: tuple[str, ItemEventRow] | None = None,
 ) -> tuple[QuotaState, int, int | None]:
     catalog = policy.catalog
     sub = await load(uow, clock, catalog)
     if sub.suspended:
         raise SubscriptionSuspended()
     period = sub.period
-    numbered = await count(period.start, sub.era.quota(sub.today, app))
+    limit = sub.era.quota(sub.today, app)
+    numbered: tuple[int, int, int, int | None] | None
+    if record is None:
+        counted = await uow.billing.count_and_number(app.value, period.start, limit, counter)
+        numbered = None if counted is None else (*counted, None)
+    else:
+        numbered = await uow.billing.count_number_and_record(period.start, limit, counter, *record)
     if numbered is None:
         used = (await _usage(uow, sub))[app]
         limit = next(
