@@ -1,5 +1,6 @@
 """The official Adaptive Cards renderer in headless Chromium, driven over the DevTools
-protocol (a websocket, with aiohttp): no browser download, Debian's `chromium` is enough.
+protocol on a pipe (the standard library's asyncio, no HTTP client): no browser download,
+Debian's `chromium` is enough.
 
 The renderer (npm `adaptivecards`) and the Microsoft Teams light host config and stylesheet
 (npm `adaptivecards-designer`, the designer's Teams container) are installed from the npm
@@ -13,7 +14,6 @@ import contextlib
 import itertools
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -21,8 +21,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import aiohttp
 
 from cards.common import Card
 
@@ -37,7 +35,6 @@ MARKDOWN_JS = "node_modules/markdown-it/dist/markdown-it.min.js"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 # Teams mobile, and a card in a chat.
 WIDTHS = (360, 540)
-LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
 class RendererMissing(RuntimeError):
@@ -119,18 +116,25 @@ def _page(npm_dir: Path) -> str:
 
 
 class DevTools:
-    """One page of a headless Chromium, over the DevTools protocol."""
+    """One page of a headless Chromium, over the DevTools protocol on the pipe that
+    `--remote-debugging-pipe` opens: Chromium reads commands on its descriptor 3 and writes
+    answers and events on 4, each message JSON ended by a NUL byte."""
 
-    def __init__(self, socket: aiohttp.ClientWebSocketResponse, session: str) -> None:
-        self._socket = socket
+    def __init__(
+        self, commands: asyncio.WriteTransport, answers: asyncio.StreamReader, session: str
+    ) -> None:
+        self._commands = commands
+        self._answers = answers
         self._session = session
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def attach(cls, socket: aiohttp.ClientWebSocketResponse) -> DevTools:
-        browser = cls(socket, "")
+    async def attach(
+        cls, commands: asyncio.WriteTransport, answers: asyncio.StreamReader
+    ) -> DevTools:
+        browser = cls(commands, answers, "")
         target = await browser.call("Target.createTarget", url="about:blank")
         attached = await browser.call(
             "Target.attachToTarget", targetId=target["targetId"], flatten=True
@@ -139,15 +143,14 @@ class DevTools:
         return browser
 
     async def _read(self) -> None:
-        async for message in self._socket:
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                continue
-            data = json.loads(message.data)
-            waiting = self._waiting.pop(data.get("id", -1), None)
-            if waiting is not None and not waiting.done():
-                waiting.set_result(data)
+        with contextlib.suppress(asyncio.IncompleteReadError):
+            while True:
+                data = json.loads((await self._answers.readuntil(b"\0"))[:-1])
+                waiting = self._waiting.pop(data.get("id", -1), None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(data)
         for waiting in self._waiting.values():
-            waiting.set_exception(ConnectionError("chromium closed the DevTools connection"))
+            waiting.set_exception(ConnectionError("chromium closed the DevTools pipe"))
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         number = next(self._ids)
@@ -156,7 +159,7 @@ class DevTools:
         message: dict[str, Any] = {"id": number, "method": method, "params": params}
         if self._session:
             message["sessionId"] = self._session
-        await self._socket.send_str(json.dumps(message))
+        self._commands.write(json.dumps(message).encode() + b"\0")
         answer = await asyncio.wait_for(future, timeout=60)
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
@@ -231,44 +234,56 @@ class Renderer:
 @contextlib.asynccontextmanager
 async def chromium_page(*arguments: str) -> AsyncIterator[DevTools]:
     """A headless Chromium with one blank page (Page and Runtime enabled), over DevTools."""
-    with tempfile.TemporaryDirectory(prefix="chromium-") as scratch:
-        process = await asyncio.create_subprocess_exec(
-            chromium_path(),
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--no-first-run",
-            "--remote-debugging-port=0",
-            f"--user-data-dir={Path(scratch) / 'profile'}",
-            *arguments,
-            "about:blank",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+    loop = asyncio.get_running_loop()
+    chromium_reads, we_write = os.pipe()
+    we_read, chromium_writes = os.pipe()
+    answers = asyncio.StreamReader(limit=1 << 30)  # a screenshot is one message
+    with (
+        open(we_write, "wb", buffering=0) as commands_end,
+        open(we_read, "rb", buffering=0) as answers_end,
+        tempfile.TemporaryDirectory(prefix="chromium-") as scratch,
+    ):
         try:
-            url = await asyncio.wait_for(_devtools_url(process), timeout=30)
-            async with (
-                aiohttp.ClientSession() as http,
-                http.ws_connect(url, max_msg_size=0) as socket,
-            ):
-                page = await DevTools.attach(socket)
+            # Chromium takes the pipe as its descriptors 3 and 4: it is given as the shell's
+            # standard input and output, which the shell moves there.
+            process = await asyncio.create_subprocess_exec(
+                "/bin/sh",
+                "-c",
+                'exec "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null',
+                chromium_path(),
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--no-first-run",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={Path(scratch) / 'profile'}",
+                *arguments,
+                "about:blank",
+                stdin=chromium_reads,
+                stdout=chromium_writes,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        finally:
+            os.close(chromium_reads)
+            os.close(chromium_writes)
+        try:
+            commands, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, commands_end)
+            reading, _ = await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(answers), answers_end
+            )
+            try:
+                page = await DevTools.attach(commands, answers)
                 try:
                     await page.call("Page.enable")
                     await page.call("Runtime.enable")
                     yield page
                 finally:
                     page.close()
+            finally:
+                commands.close()
+                reading.close()
         finally:
             if process.returncode is None:
                 process.kill()
             await process.wait()
-
-
-async def _devtools_url(process: asyncio.subprocess.Process) -> str:
-    assert process.stderr is not None
-    while line := await process.stderr.readline():
-        found = LISTENING.search(line.decode(errors="replace"))
-        if found:
-            return found.group(1)
-    raise RendererMissing("chromium exited before it opened the DevTools port")
