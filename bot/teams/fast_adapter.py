@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -127,6 +128,20 @@ class FastTurnContext(TurnContext):  # type: ignore[misc]
             return responses
 
         return await self._emit(self._on_send_activities, output, logic())  # type: ignore[no-any-return]
+
+    async def _emit(self, plugins: list[Any], arg: Any, logic: Awaitable[Any]) -> Any:
+        """botbuilder's: the handlers in order, each given the next as its `next` (to call or
+        not), then `logic`, awaited whatever they did. botbuilder's chains them through a
+        nested function that calls itself by name, a reference cycle (function, closure cell,
+        function) that also holds this context: every turn's context, with its activity, turn
+        state and replies, waited for the garbage collector instead of being freed at the
+        turn's end, and made it run (about 100 objects a turn)."""
+        await self._emit_from(list(plugins), 0, arg)
+        return await logic
+
+    async def _emit_from(self, handlers: list[Any], i: int, arg: Any) -> None:
+        if i < len(handlers):
+            await handlers[i](self, arg, partial(self._emit_from, handlers, i + 1, arg))
 
 
 class FastCloudAdapter(CloudAdapter):  # type: ignore[misc]

@@ -175,3 +175,42 @@ class _NoAppId:
     APP_PASSWORD = ""
     APP_TYPE = "MultiTenant"
     APP_TENANTID = ""
+
+
+async def _emit_through(kind: type[TurnContext], stops_at: int | None, fails_at: int | None) -> Any:
+    """The on-send handlers' calls and what the send returns or raises, through `kind`."""
+    context = kind(_Recording(), _incoming_activities()["personal message"])
+    calls: list[str] = []
+
+    def handler(n: int) -> Any:
+        async def handle(_context: TurnContext, activities: list[Activity], send: Any) -> Any:
+            assert _context is context
+            calls.append(f"{n} before, {len(activities)} replies")
+            if n == fails_at:
+                raise ValueError(f"handler {n}")
+            if n == stops_at:
+                return None
+            answer = await send()
+            calls.append(f"{n} after")
+            return answer
+
+        return handle
+
+    for n in range(3):
+        context.on_send_activities(handler(n))
+    try:
+        answers = await context.send_activities([Activity(type="message", text="hi")])
+    except ValueError as error:
+        return calls, repr(error), context.adapter.sent
+    return calls, [a.id for a in answers], [_body(a) for a in context.adapter.sent]
+
+
+@pytest.mark.parametrize(("stops_at", "fails_at"), [(None, None), (1, None), (0, None), (None, 2)])
+async def test_the_on_send_handlers_run_as_botbuilder_runs_them(
+    stops_at: int | None, fails_at: int | None
+) -> None:
+    # In order, each given the next; one that does not call it ends the chain, and the replies
+    # are sent all the same (botbuilder's way); one that raises stops the send.
+    assert await _emit_through(FastTurnContext, stops_at, fails_at) == await _emit_through(
+        TurnContext, stops_at, fails_at
+    )
