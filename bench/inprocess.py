@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 
 from bench.connector import LimitingConnector
 from bench.sidebyside import activity, users
+from bot.__main__ import settle_collector
 from bot.app import create_app
 from bot.settings import Settings
 from storage.db import Database
@@ -139,9 +140,7 @@ async def run(args: argparse.Namespace) -> None:
                 return
             bodies = [make(args.case, service_url, tenant, user, i) for i in range(args.turns)]
             profile = cProfile.Profile() if args.profile else None
-            # As `python -m bot` does once it has started (bot/__main__.py).
-            gc.collect()
-            gc.freeze()
+            settle_collector()  # as `python -m bot` does once it has started
             collected = _CollectorTime()
             gc.callbacks.append(collected)
             cpu, wall = time.process_time(), time.perf_counter()

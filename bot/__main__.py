@@ -18,6 +18,23 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.migrate import migrate
 
+# A turn's objects are freed by reference counting as it ends: it makes no reference cycles
+# (tests/e2e/test_turn_garbage_e2e.py). The collector's young passes, every 700 allocations
+# more than deallocations by default, found nothing, and each walked the live objects of every
+# turn in flight (at 32 in flight, about 50 µs a turn).
+YOUNG_THRESHOLD = 10_000
+
+
+def settle_collector() -> None:
+    """Once start-up is done. What it made (modules, the registry, the catalogs, compiled
+    statements) lives as long as the process: frozen out of the collector's way, so that its
+    full passes, which would otherwise walk it all, do not stall turns. Its young passes come
+    every `YOUNG_THRESHOLD` allocations; the older generations' thresholds stay."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
 
 async def serve(
     app: web.Application, host: str, port: int, log: logging.Logger, *, access_log: bool = False
@@ -33,11 +50,7 @@ async def serve(
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        # What start-up made (modules, the registry, the catalogs, compiled statements) lives
-        # as long as the process: out of the collector's way, so that its full passes, which
-        # otherwise walk it all, do not stall turns.
-        gc.collect()
-        gc.freeze()
+        settle_collector()
         log.info("serving on http://%s:%d/api/messages", host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

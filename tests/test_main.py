@@ -1,8 +1,10 @@
-"""`python -m bot` refuses to start on a bad configuration, saying what to fix."""
+"""`python -m bot` refuses to start on a bad configuration, saying what to fix; once started, it
+settles the garbage collector."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.__main__ import YOUNG_THRESHOLD, settle_collector
 from tests.support.bot_process import BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,3 +120,15 @@ async def test_serving_is_announced_after_the_migrations_once_the_port_is_open(
     finally:
         await bot.stop()
     assert bot.process.returncode == 0, bot.log()
+
+
+def test_once_started_the_collector_leaves_start_up_alone_and_young_passes_are_rarer() -> None:
+    before = gc.get_threshold()
+    try:
+        settle_collector()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, before[1], before[2])
+        assert before[0] < YOUNG_THRESHOLD
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
