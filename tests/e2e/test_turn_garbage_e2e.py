@@ -1,8 +1,9 @@
-"""A turn's objects are freed by reference counting as it ends, over real HTTP on both
-databases: none of them waits for the garbage collector. botbuilder's `TurnContext._emit` chains
-the on-send handlers through a function that refers to itself, a reference cycle holding the
-turn's context (with its activity, turn state, unit of work and replies): every turn left about
-100 objects to the collector, which then ran every few turns (`FastTurnContext._emit`)."""
+"""A turn's objects, a user's or a proactive one's, are freed by reference counting as it ends,
+over real HTTP on both databases: none of them waits for the garbage collector. botbuilder's
+`TurnContext._emit` chains the on-send handlers through a function that refers to itself, a
+reference cycle holding the turn's context (with its activity, turn state, unit of work and
+replies): every turn left about 100 objects to the collector, which then ran every few turns
+(`FastTurnContext._emit`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 
 from tests.e2e.conftest import Bot
 from tests.support import teams
+from tests.support.cards import submission
 
 ALICE = teams.TeamsUser("tenant-a", "29:alice", "Alice Admin", "aad-alice")
 BOB = teams.TeamsUser("tenant-a", "29:bob", "Bob", "aad-bob")
@@ -57,5 +59,13 @@ async def test_no_turn_leaves_its_objects_to_the_garbage_collector(bot: Bot) -> 
         await bot.press(ALICE, "tickets.list", {"filter": "all"})
         await bot.say(BOB, "help")  # a first contact: the user and the conversation recorded
         await bot.say(BOB, "new ticket Toner")
+        # Alice comments on Bob's ticket: the proactive turn that tells him, from the outbox.
+        detail = await bot.press(ALICE, "ticket.show", {"number": 2})
+        await bot.press(
+            ALICE, "ticket.comment", submission(detail, "ticket.comment", comment="On it.")
+        )
+        await bot.sender.drain()
     assert _turn_objects(garbage) == Counter()
-    assert len(bot.connector.posted) == 5  # the warm-up's reply and four messages' replies
+    # The warm-up's reply, four messages' replies, and the one proactive message.
+    assert [p.conversation_id for p in bot.connector.posted[5:]] == [BOB.personal_chat]
+    assert "Alice Admin commented on your ticket #2" in bot.connector.posted[5].text
