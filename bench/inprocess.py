@@ -1,11 +1,12 @@
 """CPU per turn, in one process: the bot's app, an aiohttp client and the fake Bot Connector on
-one loop, turns sent one after another. What it measures is the CPU a turn costs, client and
-connector included (the same for every case), without the scheduling noise of a loaded machine;
+one loop, turns sent one after another (or `--in-flight N` at a time, as the bench's 32
+conversations do). What it measures is the CPU a turn costs, client and connector included (the
+same for every case), without the scheduling noise of a loaded machine;
 `--profile` prints cProfile's view of the same turns, `--statements` the SQL that goes through
 SQLAlchemy during one turn (statements of storage/statements.py run on the driver and are not
 listed).
 
-    python -m bench.inprocess "new ticket" [--turns 400] [--statements]
+    python -m bench.inprocess "new ticket" [--turns 400] [--in-flight 1] [--statements]
                               [--profile [--sort cumulative] [--only "(bot|storage)/"]]
     cases: help, "new ticket", tickets, "card action", first (a create by a new user),
            "tickets of 20" (the list of a user who has 20 tickets: a page of ten shown)
@@ -24,6 +25,7 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -94,6 +96,24 @@ async def start(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
+async def post_all(
+    post: Callable[[dict[str, Any]], Awaitable[None]], bodies: list[dict[str, Any]], in_flight: int
+) -> None:
+    """Post the bodies in order, `in_flight` of them at a time: the next goes out as soon as
+    one is answered."""
+    if in_flight == 1:
+        for body in bodies:
+            await post(body)
+        return
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one(body: dict[str, Any]) -> None:
+        async with gate:
+            await post(body)
+
+    await asyncio.gather(*(one(body) for body in bodies))
+
+
 async def run(args: argparse.Namespace) -> None:
     fake = LimitingConnector(limits=False)
     connector, service_url = await start(fake.app())
@@ -146,15 +166,15 @@ async def run(args: argparse.Namespace) -> None:
             cpu, wall = time.process_time(), time.perf_counter()
             if profile is not None:
                 profile.enable()
-            for body in bodies:
-                await post(body)
+            await post_all(post, bodies, args.in_flight)
             if profile is not None:
                 profile.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             gc.callbacks.remove(collected)
             print(
                 f"{args.case}: {1000 * cpu / args.turns:.2f} ms of CPU a turn "
-                f"(client and connector included), {args.turns / wall:.0f} turns/s one at a time; "
+                f"(client and connector included), {args.turns / wall:.0f} turns/s "
+                f"{'one' if args.in_flight == 1 else args.in_flight} at a time; "
                 f"the garbage collector: {collected.count / args.turns:.2f} passes and "
                 f"{1000 * collected.seconds / args.turns:.3f} ms a turn"
             )
@@ -170,11 +190,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
     parser.add_argument("case", choices=CASES)
     parser.add_argument("--turns", type=int, default=400)
+    parser.add_argument(
+        "--in-flight", type=int, default=1, help="measured turns posted at a time (default 1)"
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime, cumulative")
     parser.add_argument("--only", default="", help="only functions whose path matches (regex)")
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    if args.in_flight < 1:
+        parser.error("--in-flight takes a count of at least 1")
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

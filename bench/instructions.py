@@ -3,7 +3,7 @@ the machine's load does not move, for comparing two commits (turns/s and CPU tim
 third between runs here; this, by about 1 % between two runs of the same commit, and 0.3 % in
 the two pairs measured since `bench.inprocess` draws its ids from a seeded generator).
 
-    python -m bench.instructions "new ticket" [--bot-root DIR] [--turns 50,250]
+    python -m bench.instructions "new ticket" [--bot-root DIR] [--turns 50,250] [--in-flight 1]
 
 It runs `python -m bench.inprocess CASE` under callgrind twice, with the two turn counts and
 the same hash seed, from the bot's checkout (its own bench.inprocess and .venv, as `python -m
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
-def collected(root: Path, case: str, turns: int) -> int:
+def collected(root: Path, case: str, turns: int, in_flight: int = 1) -> int:
     """callgrind's total instructions of one `bench.inprocess` run."""
     python = root / ".venv" / "bin" / "python"
     command = [
@@ -42,6 +42,7 @@ def collected(root: Path, case: str, turns: int) -> int:
         case,
         "--turns",
         str(turns),
+        *(["--in-flight", str(in_flight)] if in_flight != 1 else []),
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
@@ -56,6 +57,12 @@ def main() -> None:
     parser.add_argument("case", choices=CASES)
     parser.add_argument("--bot-root", type=Path, default=ROOT, help="the checkout to measure")
     parser.add_argument("--turns", default="50,250", help="the two turn counts, a,b (a < b)")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        help="turns at a time (what the collector's passes cost shows only with many in flight)",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install -y valgrind)")
@@ -66,10 +73,11 @@ def main() -> None:
     if not 0 < few < many:
         raise SystemExit("--turns takes two counts, the first smaller")
     root = args.bot_root.resolve()
-    low, high = collected(root, args.case, few), collected(root, args.case, many)
+    low = collected(root, args.case, few, args.in_flight)
+    high = collected(root, args.case, many, args.in_flight)
     per_turn = (high - low) / (many - few)
     print(
-        f"{args.case}: {per_turn:,.0f} instructions a turn at {root} "
+        f"{args.case}: {per_turn:,.0f} instructions a turn at {root}, {args.in_flight} in flight "
         f"(callgrind, {few} and {many} turns: {low:,} and {high:,} in all)"
     )
 
