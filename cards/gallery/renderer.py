@@ -176,6 +176,10 @@ class DevTools:
         return result["result"].get("value")
 
     def close(self) -> None:
+        """Ask the browser to close (it ends its other processes and lets go of its profile),
+        without waiting for its answer, and stop reading."""
+        message = {"id": next(self._ids), "method": "Browser.close", "params": {}}
+        self._commands.write(json.dumps(message).encode() + b"\0")
         self._reader.cancel()
 
 
@@ -284,6 +288,10 @@ async def chromium_page(*arguments: str) -> AsyncIterator[DevTools]:
                 commands.close()
                 reading.close()
         finally:
-            if process.returncode is None:
+            # Killed only if it did not close: its other processes would still be writing to
+            # the profile that the temporary directory is about to remove.
+            try:
+                await asyncio.wait_for(process.wait(), timeout=20)
+            except TimeoutError:
                 process.kill()
-            await process.wait()
+                await process.wait()
