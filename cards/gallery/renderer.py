@@ -159,7 +159,7 @@ class DevTools:
         message: dict[str, Any] = {"id": number, "method": method, "params": params}
         if self._session:
             message["sessionId"] = self._session
-        self._commands.write(json.dumps(message).encode() + b"\0")
+        self._send(message)
         answer = await asyncio.wait_for(future, timeout=60)
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")
@@ -178,9 +178,11 @@ class DevTools:
     def close(self) -> None:
         """Ask the browser to close (it ends its other processes and lets go of its profile),
         without waiting for its answer, and stop reading."""
-        message = {"id": next(self._ids), "method": "Browser.close", "params": {}}
-        self._commands.write(json.dumps(message).encode() + b"\0")
+        self._send({"id": next(self._ids), "method": "Browser.close", "params": {}})
         self._reader.cancel()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self._commands.write(json.dumps(message).encode() + b"\0")
 
 
 class Renderer:
