@@ -88,6 +88,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks() -> tuple[int, int, int] | None:
+    """All CPUs' clock ticks so far, those of them spent idle (or waiting for I/O) and those
+    the hypervisor gave another guest (steal), from /proc/stat; None where there is none."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal ...; guest time is counted in user too.
+    return sum(fields[:8]), fields[3] + fields[4], fields[7] if len(fields) > 7 else 0
+
+
 def local_server(url: str) -> bool:
     """The database of `url` runs on this machine (its processes' CPU can be read)."""
     host = sa.engine.make_url(url).host
@@ -363,7 +374,9 @@ async def run_case(
     cpu = sum(s.cpu for s in servers)
     load_cpu = time.process_time()
     database_cpu = postgres_cpu_seconds() if database else None
+    ticks = machine_ticks()
     seconds, latencies, errors = await fire(urls, activities, concurrency)
+    ticks_after = machine_ticks()
     replies = fake.replies - before
     turns = len(activities)
     # The servers' CPU a turn: what a loaded machine's scheduling changes least.
@@ -373,6 +386,15 @@ async def run_case(
         "server_cpu_ms_per_turn": cpu_ms,
         "load_cpu_ms_per_turn": round(1000 * (time.process_time() - load_cpu) / turns, 2),
     }
+    if ticks is not None and ticks_after is not None and ticks_after[0] > ticks[0]:
+        # How busy the whole machine was (every process, the load generator's too): a case
+        # that leaves cores idle is bound by something other than the CPU.
+        total = ticks_after[0] - ticks[0]
+        idle = (ticks_after[1] - ticks[1]) / total
+        steal = (ticks_after[2] - ticks[2]) / total
+        extra["machine_busy_percent"] = round(100 * (1 - idle - steal), 1)
+        # CPU time the machine's host gave to others while the case ran (a virtual machine's).
+        extra["steal_percent"] = round(100 * steal, 1)
     database_after = postgres_cpu_seconds() if database_cpu is not None else None
     if database_cpu is not None and database_after is not None:
         extra["database_cpu_ms_per_turn"] = round(1000 * (database_after - database_cpu) / turns, 2)
@@ -395,7 +417,8 @@ async def run_case(
             if "database_cpu_ms_per_turn" in extra
             else ""
         )
-        + f"errors {errors}  replies {replies}"
+        + f"busy {extra.get('machine_busy_percent', '-')} % "
+        + f"(steal {extra.get('steal_percent', '-')} %)  errors {errors}  replies {replies}"
     )
     return result
 
@@ -687,15 +710,17 @@ async def migrate_only(url: str, root: Path) -> None:
 def table(report: dict[str, Any]) -> str:
     lines = [
         "| case | server | turns/s | p50 ms | p95 ms | p99 ms | peak RSS MB | server CPU ms a turn "
-        "| PostgreSQL CPU ms a turn | load generator CPU ms a turn | x stock echo |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| PostgreSQL CPU ms a turn | load generator CPU ms a turn | machine busy % | steal % "
+        "| x stock echo |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["results"]:
         lines.append(
             f"| {r['case']} | {r['server']} | {r['turns_per_second']} | {r['p50_ms']} | "
             f"{r['p95_ms']} | {r['p99_ms']} | {r['peak_rss_mb']} | "
             f"{r.get('server_cpu_ms_per_turn', '')} | {r.get('database_cpu_ms_per_turn', '')} | "
-            f"{r.get('load_cpu_ms_per_turn', '')} | {r['x_stock_echo']} |"
+            f"{r.get('load_cpu_ms_per_turn', '')} | {r.get('machine_busy_percent', '')} | "
+            f"{r.get('steal_percent', '')} | {r['x_stock_echo']} |"
         )
     return "\n".join(lines)
 
