@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -428,6 +429,57 @@ def log(text: str) -> None:
     sys.stderr.flush()
 
 
+PAIRED = "new ticket (paired, round"
+
+
+async def paired_rounds(
+    args: argparse.Namespace,
+    one: Server,
+    two: Server,
+    service_url: str,
+    names: list[str],
+    create: Callable[[str, str, int], dict[str, Any]],
+    fake: LimitingConnector,
+    url: str,
+) -> list[Result]:
+    """Steady creates on one process and on two, in turn, `--rounds` times each: the same
+    processes and database, each pair of rounds seconds apart. This machine's speed moves by a
+    third between spells of minutes, and one process against two measured minutes apart says
+    more about the spells than about the processes; alternating rounds meet the same spell."""
+    results: list[Result] = []
+    for round_ in range(1, args.rounds + 1):
+        for label, servers in (("1 process", [one]), ("2 processes", [one, two])):
+            results.append(
+                await run_case(
+                    f"{PAIRED} {round_})",
+                    f"ours, PG, {label}",
+                    [s.url for s in servers],
+                    servers,
+                    steady(service_url, names, args.turns, create),
+                    args.concurrency,
+                    fake,
+                    database=local_server(url),
+                )
+            )
+    return results
+
+
+def paired_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The paired rounds' turns/s: each configuration's median, and in how many rounds two
+    processes served more than one."""
+    paired = [r for r in rows if r["case"].startswith(PAIRED)]
+    one = [r["turns_per_second"] for r in paired if r["server"] == "ours, PG, 1 process"]
+    two = [r["turns_per_second"] for r in paired if r["server"] == "ours, PG, 2 processes"]
+    if not one or len(one) != len(two):
+        return None
+    return {
+        "rounds": len(one),
+        "one_process_median": statistics.median(one),
+        "two_processes_median": statistics.median(two),
+        "two_ahead_in_rounds": sum(b > a for a, b in zip(one, two, strict=True)),
+    }
+
+
 # -- databases -------------------------------------------------------------------------------
 
 
@@ -671,6 +723,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             database=local_server(url),
                         )
                     )
+                    results += await paired_rounds(
+                        args, one, two, service_url, names, cases["new ticket"], fake, url
+                    )
         if "postgres-data" in args.only:
             results += await data_cases(args, "postgres", folder, root, service_url, fake)
     finally:
@@ -679,6 +734,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         (r.turns / r.seconds for r in results if r.case == "stock echo" and r.seconds), None
     )
     rows = [r.row(stock_rate) for r in results]
+    paired = paired_summary(rows)
+    if paired is not None:
+        log(
+            f"  paired rounds: 1 process {paired['one_process_median']} turns/s, 2 processes "
+            f"{paired['two_processes_median']} (medians of {paired['rounds']}); two ahead in "
+            f"{paired['two_ahead_in_rounds']} of {paired['rounds']}"
+        )
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "concurrency": c,
@@ -689,6 +751,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_average_at_start": os.getloadavg(),
         "cpus": os.cpu_count(),
         "results": rows,
+        "paired": paired,
     }
 
 
@@ -740,6 +803,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cases", default="", help="only these of our SQLite cases (e.g. 'new ticket')"
     )
     parser.add_argument("--phases", default="steady,first contact")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="PostgreSQL: rounds of steady creates on one process and on two, in turn",
+    )
     parser.add_argument("--bot-root", default="", help="run the bot from another checkout")
     parser.add_argument("--out", default="", help="JSON file (default bench/results/<time>.json)")
 
