@@ -89,15 +89,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_ticks() -> tuple[int, int, int] | None:
+Ticks = tuple[int, int, int]
+
+
+def machine_ticks(stat: Path = Path("/proc/stat")) -> Ticks | None:
     """All CPUs' clock ticks so far, those of them spent idle (or waiting for I/O) and those
     the hypervisor gave another guest (steal), from /proc/stat; None where there is none."""
     try:
-        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        fields = [int(f) for f in stat.read_text().split("\n", 1)[0].split()[1:]]
     except (OSError, ValueError):
+        return None
+    if len(fields) < 5:
         return None
     # user nice system idle iowait irq softirq steal ...; guest time is counted in user too.
     return sum(fields[:8]), fields[3] + fields[4], fields[7] if len(fields) > 7 else 0
+
+
+def busy_and_steal(before: Ticks | None, after: Ticks | None) -> tuple[float, float] | None:
+    """The percentages of the machine's CPU time between two readings that was busy (any
+    process, the load generator's too) and that the host gave to others (steal)."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    total = after[0] - before[0]
+    idle = (after[1] - before[1]) / total
+    steal = (after[2] - before[2]) / total
+    return round(100 * (1 - idle - steal), 1), round(100 * steal, 1)
 
 
 def local_server(url: str) -> bool:
@@ -387,15 +403,11 @@ async def run_case(
         "server_cpu_ms_per_turn": cpu_ms,
         "load_cpu_ms_per_turn": round(1000 * (time.process_time() - load_cpu) / turns, 2),
     }
-    if ticks is not None and ticks_after is not None and ticks_after[0] > ticks[0]:
-        # How busy the whole machine was (every process, the load generator's too): a case
-        # that leaves cores idle is bound by something other than the CPU.
-        total = ticks_after[0] - ticks[0]
-        idle = (ticks_after[1] - ticks[1]) / total
-        steal = (ticks_after[2] - ticks[2]) / total
-        extra["machine_busy_percent"] = round(100 * (1 - idle - steal), 1)
-        # CPU time the machine's host gave to others while the case ran (a virtual machine's).
-        extra["steal_percent"] = round(100 * steal, 1)
+    # How busy the whole machine was: a case that leaves cores idle is bound by something
+    # other than the CPU. Steal: what the host of a virtual machine gave to other guests.
+    shares = busy_and_steal(ticks, ticks_after)
+    if shares is not None:
+        extra["machine_busy_percent"], extra["steal_percent"] = shares
     database_after = postgres_cpu_seconds() if database_cpu is not None else None
     if database_cpu is not None and database_after is not None:
         extra["database_cpu_ms_per_turn"] = round(1000 * (database_after - database_cpu) / turns, 2)
