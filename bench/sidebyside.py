@@ -442,6 +442,18 @@ def log(text: str) -> None:
 
 
 PAIRED = "new ticket (paired, round"
+STOCK_AGAIN = "stock echo (again, before"
+
+
+def rows_of(results: list[Result]) -> list[dict[str, Any]]:
+    """The results as rows, each case's ratio to the stock echo measured last before it."""
+    rows: list[dict[str, Any]] = []
+    stock: float | None = None
+    for result in results:
+        if (result.case == "stock echo" or result.case.startswith(STOCK_AGAIN)) and result.seconds:
+            stock = result.turns / result.seconds
+        rows.append(result.row(stock))
+    return rows
 
 
 async def paired_rounds(
@@ -629,6 +641,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"tw-bench-{uuid.uuid4().hex[:6]}"
     folder.mkdir(parents=True)
     c = args.concurrency
+    stack = AsyncExitStack()
     try:
         echo_turns = [
             activity(service_url, t, u, text="hello")
@@ -638,19 +651,39 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         ][: args.echo_turns]
         log(f"bench: {c} in flight, {args.tenants} tenants, bot from {root}")
+        stock: Server | None = None
         if "stock" in args.only:
-            async with server(
-                "stock echo",
-                [sys.executable, str(BENCH / "stock_echo.py")],
-                {"MicrosoftAppId": ""},
-                cwd=BENCH,
-                ready="port",
-            ) as stock:
+            stock = await stack.enter_async_context(
+                server(
+                    "stock echo",
+                    [sys.executable, str(BENCH / "stock_echo.py")],
+                    {"MicrosoftAppId": ""},
+                    cwd=BENCH,
+                    ready="port",
+                )
+            )
+            results.append(
+                await run_case(
+                    "stock echo", "botbuilder 4.17.1", [stock.url], [stock], echo_turns, c, fake
+                )
+            )
+
+        async def stock_again(part: str) -> None:
+            """The stock echo measured again before a part that starts minutes after the
+            first: the part's ratios are to this one, measured in the same spell."""
+            if stock is not None:
                 results.append(
                     await run_case(
-                        "stock echo", "botbuilder 4.17.1", [stock.url], [stock], echo_turns, c, fake
+                        f"{STOCK_AGAIN} {part})",
+                        "botbuilder 4.17.1",
+                        [stock.url],
+                        [stock],
+                        echo_turns,
+                        c,
+                        fake,
                     )
                 )
+
         if "agents" in args.only:
             python = ensure_agents_venv()
             env = {
@@ -701,8 +734,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                 )
                             )
         if "data" in args.only:
+            await stock_again("SQLite data")
             results += await data_cases(args, "sqlite", folder, root, service_url, fake)
         if "postgres" in args.only:
+            await stock_again("PostgreSQL")
             async with fresh_database("postgres", folder) as url:
                 await migrate_only(url, root)
                 names = tenants(args, "p")
@@ -746,13 +781,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         args, one, two, service_url, names, cases["new ticket"], fake, url
                     )
         if "postgres-data" in args.only:
+            await stock_again("PostgreSQL data")
             results += await data_cases(args, "postgres", folder, root, service_url, fake)
     finally:
+        await stack.aclose()
         await runner.cleanup()
-    stock_rate = next(
-        (r.turns / r.seconds for r in results if r.case == "stock echo" and r.seconds), None
-    )
-    rows = [r.row(stock_rate) for r in results]
+    rows = rows_of(results)
     paired = paired_summary(rows)
     if paired is not None:
         log(

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.sidebyside import PAIRED, busy_and_steal, machine_ticks, paired_summary
+from bench.sidebyside import (
+    PAIRED,
+    STOCK_AGAIN,
+    Result,
+    busy_and_steal,
+    machine_ticks,
+    paired_summary,
+    rows_of,
+)
 
 
 def _stat(tmp_path: Path, fields: str) -> Path:
@@ -78,3 +86,23 @@ def test_a_tie_is_not_ahead() -> None:
 def test_no_summary_without_whole_pairs() -> None:
     assert paired_summary([]) is None
     assert paired_summary([_row(1, "1 process", 600.0)]) is None
+
+
+def _result(case: str, turns: int, seconds: float) -> Result:
+    return Result(case, "x", turns, seconds, [0.01] * turns, 0)
+
+
+def test_each_ratio_is_to_the_stock_echo_measured_last_before_it() -> None:
+    rows = rows_of(
+        [
+            _result("stock echo", 100, 2.0),  # 50 turns/s
+            _result("new ticket (steady)", 1000, 2.0),  # 500
+            _result(f"{STOCK_AGAIN} PostgreSQL)", 100, 2.5),  # 40: a slower spell
+            _result("new ticket (steady)", 800, 2.0),  # 400
+        ]
+    )
+    assert [r["x_stock_echo"] for r in rows] == [1.0, 10.0, 1.0, 10.0]
+
+
+def test_without_a_stock_echo_there_is_no_ratio() -> None:
+    assert rows_of([_result("new ticket (steady)", 1000, 2.0)])[0]["x_stock_echo"] is None
