@@ -314,6 +314,15 @@ async def fire(
 # -- our bot's cases -------------------------------------------------------------------------
 
 
+def echoes(args: argparse.Namespace, service_url: str, count: int) -> list[dict[str, Any]]:
+    """`count` "hello" messages for an echo bot, round robin over the tenants and their users."""
+    names = tenants(args, "echo") * (count // args.tenants + 1)
+    return [
+        activity(service_url, t, users(t)[i % USERS_PER_TENANT], text="hello")
+        for i, t in enumerate(names)
+    ][:count]
+
+
 def tenants(args: argparse.Namespace, prefix: str) -> list[str]:
     return [f"{prefix}-t{i}" for i in range(args.tenants)]
 
@@ -382,11 +391,16 @@ async def run_case(
     concurrency: int,
     fake: LimitingConnector,
     *,
+    warm: list[dict[str, Any]] | None = None,
     database: bool = False,
 ) -> Result:
-    """One case; with `database`, the CPU the local PostgreSQL server spent a turn too (it
-    runs on the same two cores as the bot, and so does this process: the load generator and
-    the fake connector, whose CPU a turn is reported as well)."""
+    """One case, after the `warm` activities, unmeasured (what a server makes on its first
+    turns of a kind: caches, prepared statements, query plans); with `database`, the CPU the
+    local PostgreSQL server spent a turn too (it runs on the same two cores as the bot, and so
+    does this process: the load generator and the fake connector, whose CPU a turn is
+    reported as well)."""
+    if warm:
+        await fire(urls, warm, concurrency)
     before = fake.replies
     cpu = sum(s.cpu for s in servers)
     load_cpu = time.process_time()
@@ -482,6 +496,7 @@ async def paired_rounds(
                     steady(service_url, names, args.turns, create),
                     args.concurrency,
                     fake,
+                    warm=steady(service_url, names, args.warm, create),
                     database=local_server(url),
                 )
             )
@@ -620,6 +635,7 @@ async def data_cases(
                         steady(service_url, names, args.turns, cases[case]),
                         args.concurrency,
                         fake,
+                        warm=steady(service_url, names, args.warm, cases[case]),
                         database=kind == "postgres" and local_server(url),
                     )
                 )
@@ -643,13 +659,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     c = args.concurrency
     stack = AsyncExitStack()
     try:
-        echo_turns = [
-            activity(service_url, t, u, text="hello")
-            for i, (t, u) in enumerate(
-                (t, users(t)[i % USERS_PER_TENANT])
-                for i, t in enumerate(tenants(args, "echo") * (args.echo_turns // args.tenants + 1))
-            )
-        ][: args.echo_turns]
+        echo_turns = echoes(args, service_url, args.echo_turns)
+        echo_warm = echoes(args, service_url, args.warm)
         log(f"bench: {c} in flight, {args.tenants} tenants, bot from {root}")
         stock: Server | None = None
         if "stock" in args.only:
@@ -664,7 +675,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             results.append(
                 await run_case(
-                    "stock echo", "botbuilder 4.17.1", [stock.url], [stock], echo_turns, c, fake
+                    "stock echo",
+                    "botbuilder 4.17.1",
+                    [stock.url],
+                    [stock],
+                    echo_turns,
+                    c,
+                    fake,
+                    warm=echo_warm,
                 )
             )
 
@@ -681,6 +699,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         echo_turns,
                         c,
                         fake,
+                        warm=echo_warm,
                     )
                 )
 
@@ -707,6 +726,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         echo_turns,
                         c,
                         fake,
+                        warm=echo_warm,
                     )
                 )
         if "sqlite" in args.only:
@@ -731,6 +751,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                     acts,
                                     c,
                                     fake,
+                                    warm=build(service_url, names, args.warm, make),
                                 )
                             )
         if "data" in args.only:
@@ -756,14 +777,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                     acts,
                                     c,
                                     fake,
+                                    warm=build(service_url, names, args.warm, cases[case]),
                                     database=local_server(url),
                                 )
                             )
                 async with our_bot(url, root)() as one, our_bot(url, root)() as two:
-                    # Two fresh processes: their first turns load what the single process had
-                    # loaded long before (modules, locale data, prepared statements).
-                    warm = steady(service_url, names, 2 * len(names), cases["new ticket"])
-                    await fire([one.url, two.url], warm, c)
                     acts = steady(service_url, names, args.turns, cases["new ticket"])
                     results.append(
                         await run_case(
@@ -774,6 +792,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             acts,
                             c,
                             fake,
+                            # Two fresh processes: their first turns load what the single
+                            # process had loaded before (modules, locale data, statements).
+                            warm=steady(
+                                service_url,
+                                names,
+                                max(args.warm, 2 * len(names)),
+                                cases["new ticket"],
+                            ),
                             database=local_server(url),
                         )
                     )
@@ -800,6 +826,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "tenants": args.tenants,
         "turns_per_case": args.turns,
         "echo_turns": args.echo_turns,
+        "warm_turns_per_case": args.warm,
         "bot_root": str(root),
         "load_average_at_start": os.getloadavg(),
         "cpus": os.cpu_count(),
@@ -844,6 +871,12 @@ def table(report: dict[str, Any]) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--turns", type=int, default=1000, help="activities per case of ours")
     parser.add_argument("--echo-turns", type=int, default=400, help="activities per echo case")
+    parser.add_argument(
+        "--warm",
+        type=int,
+        default=200,
+        help="unmeasured activities of each case before it is measured (every server's)",
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--tenants", type=int, default=50)
     parser.add_argument(
