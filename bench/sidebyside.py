@@ -673,26 +673,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     ready="port",
                 )
             )
-            results.append(
-                await run_case(
-                    "stock echo",
-                    "botbuilder 4.17.1",
-                    [stock.url],
-                    [stock],
-                    echo_turns,
-                    c,
-                    fake,
-                    warm=echo_warm,
-                )
-            )
 
-        async def stock_again(part: str) -> None:
-            """The stock echo measured again before a part that starts minutes after the
-            first: the part's ratios are to this one, measured in the same spell."""
+        async def measure_stock(case: str) -> None:
             if stock is not None:
                 results.append(
                     await run_case(
-                        f"{STOCK_AGAIN} {part})",
+                        case,
                         "botbuilder 4.17.1",
                         [stock.url],
                         [stock],
@@ -702,6 +688,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         warm=echo_warm,
                     )
                 )
+
+        await measure_stock("stock echo")
+
+        async def stock_again(part: str) -> None:
+            """The stock echo measured again before a part that starts minutes after the
+            first: the part's ratios are to this one, measured in the same spell."""
+            await measure_stock(f"{STOCK_AGAIN} {part})")
 
         if "agents" in args.only:
             python = ensure_agents_venv()
